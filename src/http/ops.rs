@@ -1,0 +1,91 @@
+//! Operational endpoints: liveness, readiness, metrics and the spec.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::{ApiError, Problem};
+use super::{AppState, Draining};
+use crate::storage;
+
+/// The state of the process or of its dependencies.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok` when alive, `ready` when the database answers.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// The database backend in use (`sqlite` or `postgres`).
+    #[schema(example = "sqlite")]
+    pub database: String,
+}
+
+/// Liveness: the process is up and serving HTTP. Never touches the database.
+#[utoipa::path(
+    tag = "ops",
+    responses((status = 200, description = "The process is up", body = HealthResponse)),
+)]
+#[get("/healthz")]
+pub async fn get_healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(HealthResponse {
+        status: "ok".to_owned(),
+        database: state.backend.to_owned(),
+    })
+}
+
+/// Readiness: the database answers a query and the node is not shutting
+/// down. A load balancer should stop sending traffic while this is 503.
+#[utoipa::path(
+    tag = "ops",
+    responses(
+        (status = 200, description = "Ready to serve", body = HealthResponse),
+        (status = 503, description = "The database is unreachable, or the node is shutting down", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds before checking again"))),
+    ),
+)]
+#[get("/readyz")]
+pub async fn get_readyz(
+    state: web::Data<AppState>,
+    draining: web::Data<Draining>,
+) -> Result<HttpResponse, ApiError> {
+    if draining.is_draining() {
+        return Err(ApiError::ShuttingDown);
+    }
+    let pool = state.pool.clone();
+    web::block(move || storage::ping(&pool)).await??;
+    Ok(HttpResponse::Ok().json(HealthResponse {
+        status: "ready".to_owned(),
+        database: state.backend.to_owned(),
+    }))
+}
+
+/// Prometheus metrics in the text exposition format: request counts and
+/// latency histograms by route pattern, method and status.
+#[utoipa::path(
+    tag = "ops",
+    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4")),
+)]
+#[get("/metrics")]
+pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use prometheus::Encoder;
+    let encoder = prometheus::TextEncoder::new();
+    let mut body = Vec::new();
+    encoder
+        .encode(&state.metrics.gather(), &mut body)
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    Ok(HttpResponse::Ok()
+        .content_type(encoder.format_type())
+        .body(body))
+}
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(
+    tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json")),
+)]
+#[get("/openapi.json")]
+pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(state.openapi.clone())
+}

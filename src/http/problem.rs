@@ -1,0 +1,391 @@
+//! RFC 9457 problem details: the one error type handlers return, the table
+//! of problem types, and the handlers that turn actix's own extractor errors
+//! into problems, so no plain-text error ever leaves the service.
+
+use std::fmt;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::request_id;
+use crate::storage::StorageError;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One problem type: its URI slug, title and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    /// Last path segment of the type URI.
+    pub slug: &'static str,
+    /// Short, fixed summary of the problem type.
+    pub title: &'static str,
+    /// HTTP status it is sent with.
+    pub status: StatusCode,
+}
+
+macro_rules! problem_types {
+    ($($name:ident = ($slug:literal, $title:literal, $status:ident);)*) => {
+        /// Every problem type the service sends.
+        pub mod types {
+            use super::{ProblemType, StatusCode};
+            $(
+                #[doc = $title]
+                pub const $name: ProblemType = ProblemType { slug: $slug, title: $title, status: StatusCode::$status };
+            )*
+            /// All of them, for documentation and tests.
+            pub const ALL: &[ProblemType] = &[$($name),*];
+        }
+    };
+}
+
+problem_types! {
+    BAD_REQUEST = ("bad-request", "Malformed request", BAD_REQUEST);
+    UNAUTHORIZED = ("unauthorized", "Authentication required", UNAUTHORIZED);
+    FORBIDDEN = ("forbidden", "Not allowed", FORBIDDEN);
+    SUSPENDED = ("suspended", "Organisation suspended", FORBIDDEN);
+    NOT_FOUND = ("not-found", "Not found", NOT_FOUND);
+    METHOD_NOT_ALLOWED = ("method-not-allowed", "Method not allowed", METHOD_NOT_ALLOWED);
+    NOT_ACCEPTABLE = ("not-acceptable", "Not acceptable", NOT_ACCEPTABLE);
+    CONFLICT = ("conflict", "Conflict", CONFLICT);
+    PAYLOAD_TOO_LARGE = ("payload-too-large", "Request body too large", PAYLOAD_TOO_LARGE);
+    UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", "Unsupported media type", UNSUPPORTED_MEDIA_TYPE);
+    VALIDATION = ("validation", "Invalid request fields", UNPROCESSABLE_ENTITY);
+    RATE_LIMITED = ("rate-limited", "Too many requests", TOO_MANY_REQUESTS);
+    HEADERS_TOO_LARGE = ("headers-too-large", "Request headers too large", REQUEST_HEADER_FIELDS_TOO_LARGE);
+    INTERNAL = ("internal", "Internal server error", INTERNAL_SERVER_ERROR);
+    UNAVAILABLE = ("unavailable", "Service unavailable", SERVICE_UNAVAILABLE);
+}
+
+impl ProblemType {
+    /// The type URI, relative to the service's base URL.
+    pub fn uri(&self) -> String {
+        format!("/problems/{}", self.slug)
+    }
+
+    /// The problem type that a bare status stands for, when a component
+    /// outside our handlers produced the error.
+    pub fn for_status(status: StatusCode) -> ProblemType {
+        types::ALL
+            .iter()
+            .copied()
+            .find(|t| t.status == status && t.slug != "suspended")
+            .unwrap_or(if status.is_server_error() {
+                types::INTERNAL
+            } else {
+                types::BAD_REQUEST
+            })
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/not-found",
+    "title": "Not found",
+    "status": 404,
+    "detail": "no route for GET /v1/nothing",
+    "instance": "/v1/nothing",
+    "request_id": "01939d6e-57b4-7cc1-a8a4-1d9f0f6b2c3a"
+}))]
+pub struct Problem {
+    /// URI reference naming the problem type.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type; the same for every occurrence.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, for a person.
+    pub detail: String,
+    /// The request path this problem occurred on.
+    pub instance: String,
+    /// The request id, as in the `X-Request-Id` response header.
+    pub request_id: String,
+    /// Invalid fields, one entry per problem, when the request named any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Seconds to wait before retrying, on 429 and 503.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as a JSON pointer-like dotted path (`bylines.0.name`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error on `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a request can fail. Handlers return `Result<_, ApiError>`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be parsed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but this caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The caller's organisation is suspended.
+    #[error("{0}")]
+    Suspended(String),
+    /// Nothing here, or nothing this caller may know of.
+    #[error("{0}")]
+    NotFound(String),
+    /// The path exists but not for this method.
+    #[error("{method} is not allowed here")]
+    MethodNotAllowed {
+        /// The method used.
+        method: Method,
+        /// The methods the path does answer.
+        allow: Vec<Method>,
+    },
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is larger than the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body's media type is not one this operation reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Fields failed validation.
+    #[error("{} invalid field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// Too many requests; retry after the given seconds.
+    #[error("{detail}")]
+    RateLimited {
+        /// Why.
+        detail: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+    /// The database cannot be reached.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// This node is draining before it stops; another node will answer.
+    #[error("this node is shutting down; retry on another")]
+    ShuttingDown,
+    /// A failure the caller cannot fix; details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// A single invalid field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The problem type this error is sent as.
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            ApiError::BadRequest(_) => types::BAD_REQUEST,
+            ApiError::Unauthorized(_) => types::UNAUTHORIZED,
+            ApiError::Forbidden(_) => types::FORBIDDEN,
+            ApiError::Suspended(_) => types::SUSPENDED,
+            ApiError::NotFound(_) => types::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => types::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => types::CONFLICT,
+            ApiError::PayloadTooLarge(_) => types::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => types::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => types::VALIDATION,
+            ApiError::RateLimited { .. } => types::RATE_LIMITED,
+            ApiError::Unavailable(_) | ApiError::ShuttingDown => types::UNAVAILABLE,
+            ApiError::Internal(_) => types::INTERNAL,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => format!("{} fields are invalid; see errors", errors.len()),
+            },
+            ApiError::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
+            ApiError::Internal(_) => {
+                "an unexpected error occurred; quote the request id when reporting it".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound => ApiError::NotFound("not found".to_owned()),
+            StorageError::Conflict(what) => ApiError::Conflict(what),
+            StorageError::Unavailable(source) => ApiError::Unavailable(source),
+            StorageError::Other(source) => ApiError::Internal(source),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(Box::new(error))
+    }
+}
+
+/// Writes the cause chain of an error on one log line.
+struct CauseChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for CauseChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.problem_type().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem_type = self.problem_type();
+        if problem_type.status.is_server_error() {
+            tracing::error!(error.cause_chain = %CauseChain(self), "request failed");
+        }
+        let context = request_id::current();
+        let problem = Problem {
+            problem_type: problem_type.uri(),
+            title: problem_type.title.to_owned(),
+            status: problem_type.status.as_u16(),
+            detail: self.detail(),
+            instance: context.path,
+            request_id: context.id,
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            retry_after: match self {
+                ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+                ApiError::Unavailable(_) | ApiError::ShuttingDown => Some(1),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(problem_type.status);
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"syndicate\""));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                let allow = allow
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                response.insert_header((header::ALLOW, allow));
+            }
+            ApiError::RateLimited { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unavailable(_) | ApiError::ShuttingDown => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        problem_response(response, &problem)
+    }
+}
+
+/// Serialises a problem with its media type.
+pub fn problem_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    problem: &Problem,
+) -> HttpResponse {
+    match serde_json::to_vec(problem) {
+        Ok(body) => builder.content_type(PROBLEM_JSON).body(body),
+        // A struct of strings and numbers always serialises.
+        Err(_) => builder.content_type(PROBLEM_JSON).body("{}"),
+    }
+}
+
+/// Turns JSON body errors into problems.
+pub fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => too_large(limit),
+        E::ContentType => {
+            ApiError::UnsupportedMediaType("the body must be application/json".to_owned())
+        }
+        E::Deserialize(error) => ApiError::BadRequest(format!("invalid JSON body: {error}")),
+        E::Payload(error) => payload_error(error),
+        other => ApiError::BadRequest(format!("unreadable body: {other}")),
+    }
+    .into()
+}
+
+/// Turns form body errors into problems.
+pub fn form_error(
+    error: actix_web::error::UrlencodedError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as E;
+    match error {
+        E::Overflow { limit, .. } => too_large(limit),
+        E::ContentType => ApiError::UnsupportedMediaType(
+            "the body must be application/x-www-form-urlencoded".to_owned(),
+        ),
+        E::Parse(error) => ApiError::BadRequest(format!("invalid form body: {error}")),
+        E::Payload(error) => payload_error(error),
+        other => ApiError::BadRequest(format!("unreadable body: {other}")),
+    }
+    .into()
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "request body is larger than the limit of {limit} bytes"
+    ))
+}
+
+fn payload_error(error: actix_web::error::PayloadError) -> ApiError {
+    match error {
+        actix_web::error::PayloadError::Overflow => {
+            ApiError::PayloadTooLarge("request body is larger than the limit".to_owned())
+        }
+        other => ApiError::BadRequest(format!("unreadable body: {other}")),
+    }
+}
+
+/// Turns path parameter errors into problems.
+pub fn path_error(error: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("invalid path parameter: {error}")).into()
+}
+
+/// Turns query string errors into problems.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("invalid query parameter: {error}")).into()
+}

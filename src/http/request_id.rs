@@ -1,0 +1,151 @@
+//! Per-request context: the request id (an incoming `X-Request-Id` when it
+//! is sane, else a new UUIDv7), the request's log span, the access log line,
+//! and a last line of defence that turns any error response without a body
+//! of ours (actix internals, static assets) into a problem.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse, web};
+use tracing::Instrument;
+
+use super::Draining;
+use super::problem::{Problem, ProblemType, problem_response};
+
+/// The request id header, read and echoed.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest incoming request id that is honoured.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// What every problem body says about the request it answers.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    /// The request id.
+    pub id: String,
+    /// The request path.
+    pub path: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request being handled (empty outside a request).
+pub fn current() -> RequestContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Keeps an incoming id if it is short and plain, else makes a new one.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID_LEN
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// The middleware: see the module documentation.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let context = RequestContext {
+        id: request_id(&req),
+        path: req.path().to_owned(),
+    };
+    let span = tracing::info_span!(
+        "request",
+        request_id = %context.id,
+        http.method = %req.method(),
+        http.path = %context.path,
+    );
+    let started = Instant::now();
+    let draining = req
+        .app_data::<web::Data<Draining>>()
+        .is_some_and(|d| d.is_draining());
+    let id = context.id.clone();
+    let result = CONTEXT
+        .scope(context.clone(), next.call(req).instrument(span.clone()))
+        .await;
+    let mut response = match result {
+        Ok(response) => normalise(response.map_into_boxed_body(), &context),
+        Err(error) => return Err(error),
+    };
+    if draining {
+        // Shutting down: finish this response, then close the connection so
+        // keep-alive clients reconnect elsewhere instead of sending into a
+        // connection that is about to be dropped.
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            http.status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request completed"
+        );
+    });
+    Ok(response)
+}
+
+/// Replaces an error response that has no body of ours with a problem.
+fn normalise(
+    response: ServiceResponse<BoxBody>,
+    context: &RequestContext,
+) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(content_type.is_empty() || content_type.starts_with("text/plain")) {
+        return response;
+    }
+    let problem_type = ProblemType::for_status(status);
+    let detail = match status.as_u16() {
+        404 => format!("nothing at {}", context.path),
+        405 => "this method is not allowed here".to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let problem = Problem {
+        problem_type: problem_type.uri(),
+        title: problem_type.title.to_owned(),
+        status: status.as_u16(),
+        detail,
+        instance: context.path.clone(),
+        request_id: context.id.clone(),
+        errors: Vec::new(),
+        retry_after: None,
+    };
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && name != header::CONTENT_ENCODING
+        {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(request, problem_response(builder, &problem))
+}

@@ -1,0 +1,8 @@
+//! syndicate: licensing and metered delivery of news content.
+
+pub mod config;
+pub mod http;
+pub mod openapi;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

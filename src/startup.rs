@@ -1,0 +1,215 @@
+//! Building and running the server: migrate, pool, bind (port 0 allowed),
+//! then expose the bound port, and stop gracefully on SIGTERM or SIGINT.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::config::Settings;
+use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
+use crate::openapi;
+use crate::storage::{self, Pool, StorageError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Migrations could not be applied.
+    #[error("could not migrate {url}")]
+    Migrate {
+        /// The database, password hidden.
+        url: String,
+        /// What failed.
+        #[source]
+        source: StorageError,
+    },
+    /// The address could not be bound.
+    #[error("could not listen on {address}")]
+    Bind {
+        /// The address asked for.
+        address: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The metrics registry could not be built.
+    #[error("could not set up metrics: {0}")]
+    Metrics(String),
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: Pool,
+    draining: web::Data<Draining>,
+    drain_delay: std::time::Duration,
+}
+
+impl Application {
+    /// Migrates (unless told not to), builds the pool and binds.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let pool = storage::pool(&settings.database_url, &settings.pool);
+        if settings.migrate_on_start {
+            let migrate_pool = pool.clone();
+            let applied = web::block(move || storage::migrate::run_pending(&migrate_pool))
+                .await
+                .map_err(StorageError::from)
+                .and_then(|result| result)
+                .map_err(|source| StartupError::Migrate {
+                    url: settings.database_url.redacted(),
+                    source,
+                })?;
+            for name in applied {
+                tracing::info!(migration = %name, "migration applied");
+            }
+        }
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: settings.bind.clone(),
+                source,
+            })?
+            .port();
+
+        let metrics = PrometheusMetricsBuilder::new("syndicate")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let spec = openapi::spec();
+        let routes = web::Data::new(RouteTable::from_spec(&spec));
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            backend: settings.database_url.backend(),
+            metrics: metrics.registry.clone(),
+            openapi: openapi::spec_json().into(),
+        });
+        let body_limit = settings.body_limit;
+        let draining = web::Data::new(Draining::default());
+        let app_draining = draining.clone();
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(http::api)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(app_draining.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(problem::json_error),
+                )
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(body_limit)
+                        .error_handler(problem::form_error),
+                )
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::PathConfig::default().error_handler(problem::path_error))
+                .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+                .service(web::redirect("/docs", "/docs/"))
+                .service(
+                    SwaggerUi::new("/docs/{tail}*").config(
+                        SwaggerConfig::new(["/openapi.json"])
+                            .validator_url("none")
+                            .try_it_out_enabled(true)
+                            .persist_authorization(true),
+                    ),
+                )
+                .default_service(web::to(http::fallback))
+                .wrap(metrics.clone())
+                .wrap(from_fn(request_id::middleware))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs());
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            pool,
+            draining,
+            drain_delay: settings.drain_delay,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Starts a graceful shutdown: first `/readyz` fails and responses
+    /// close their connections for the drain delay, then no new connection
+    /// is accepted, idle connections close and in-flight requests finish.
+    pub fn shutdown(&self) -> impl Future<Output = ()> + 'static {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let delay = self.drain_delay;
+        async move {
+            draining.start();
+            actix_web::rt::time::sleep(delay).await;
+            handle.stop(true).await;
+        }
+    }
+
+    /// Serves until stopped through a handle.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        drop(self.pool);
+        result
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight
+    /// requests finish (up to the shutdown timeout) and closes the pool.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let shutdown = self.shutdown();
+        actix_web::rt::spawn(async move {
+            if let Some(signal) = shutdown_signal().await {
+                tracing::info!(signal, "shutting down: draining in-flight requests");
+                shutdown.await;
+            }
+        });
+        self.run_until_stopped().await
+    }
+}
+
+/// Waits for SIGTERM or SIGINT and names the one received.
+async fn shutdown_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(term), Ok(int)) => (term, int),
+        _ => {
+            tracing::error!("could not install signal handlers");
+            return None;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => Some("SIGTERM"),
+        _ = int.recv() => Some("SIGINT"),
+    }
+}

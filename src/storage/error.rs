@@ -1,0 +1,55 @@
+//! The storage error type: what went wrong, by kind, without HTTP in sight.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// What a storage call can fail with. Callers map these to problems; the
+/// variants are kinds, not constraint names, because SQLite reports none.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign-key constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or no connection was free in time.
+    #[error("database unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else the database or driver reported.
+    #[error("storage failure")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<DieselError> for StorageError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => StorageError::NotFound,
+            DieselError::DatabaseError(
+                kind
+                @ (DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation),
+                info,
+            ) => {
+                let what = match kind {
+                    DatabaseErrorKind::UniqueViolation => "unique",
+                    _ => "foreign key",
+                };
+                StorageError::Conflict(format!("{what} constraint: {}", info.message()))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => StorageError::Unavailable(Box::new(error)),
+            other => StorageError::Other(Box::new(other)),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StorageError {
+    fn from(error: r2d2::Error) -> Self {
+        StorageError::Unavailable(Box::new(error))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for StorageError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        StorageError::Other(Box::new(error))
+    }
+}

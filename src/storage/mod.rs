@@ -1,0 +1,251 @@
+//! Persistence: one connection type over SQLite and PostgreSQL, the pool,
+//! migrations, and one module per aggregate. Dialect differences stay here.
+
+pub mod error;
+pub mod migrate;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+pub use error::StorageError;
+
+/// One connection, to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for production and several nodes.
+    Postgresql(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The pool every request borrows connections from.
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// A connection borrowed from the pool.
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Which database a URL points at, decided by its scheme alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://` or `postgresql://`, passed to libpq as given.
+    Postgres(String),
+    /// `sqlite://PATH` (relative to the working directory), `sqlite:///ABS/PATH`
+    /// or `sqlite::memory:`.
+    Sqlite(SqliteTarget),
+}
+
+/// Where an SQLite database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteTarget {
+    /// A file, created on first start.
+    File(PathBuf),
+    /// A private in-memory database (one connection only).
+    Memory,
+}
+
+/// A database URL that names no backend we run on.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "unsupported database URL {0:?}: use sqlite://PATH, sqlite::memory: or postgres://USER@HOST/DB"
+)]
+pub struct UnsupportedDatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// Parses a URL by scheme. Anything unknown is refused, so a typo never
+    /// quietly creates an SQLite file named after it.
+    pub fn parse(url: &str) -> Result<Self, UnsupportedDatabaseUrl> {
+        let unsupported = || UnsupportedDatabaseUrl(redact(url));
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return Ok(DatabaseUrl::Sqlite(SqliteTarget::Memory));
+        }
+        match url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() && !path.contains('?') && !path.contains('\0') => {
+                Ok(DatabaseUrl::Sqlite(SqliteTarget::File(PathBuf::from(path))))
+            }
+            _ => Err(unsupported()),
+        }
+    }
+
+    /// The backend's name, for logs and metrics.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgres",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The URL with any password hidden, for logs and errors.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => redact(url),
+            DatabaseUrl::Sqlite(SqliteTarget::File(path)) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Sqlite(SqliteTarget::Memory) => "sqlite::memory:".to_owned(),
+        }
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host` URL.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Setting a password only fails for URLs that cannot have one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// How long an SQLite connection waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens connections to the backend named by the URL and keeps the real
+/// error when that fails (diesel's stock manager would try every backend).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    /// A manager for the given database.
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+/// Why a connection could not be opened or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The driver could not connect.
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    /// A set-up statement failed on a fresh connection.
+    #[error(transparent)]
+    Setup(#[from] diesel::result::Error),
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
+            }
+            DatabaseUrl::Sqlite(target) => {
+                let path = match target {
+                    SqliteTarget::File(path) => path.to_string_lossy().into_owned(),
+                    SqliteTarget::Memory => ":memory:".to_owned(),
+                };
+                let mut connection = SqliteConnection::establish(&path)?;
+                // WAL lets readers run beside the one writer; FULL makes every
+                // commit reach the disk before it is acknowledged.
+                connection.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                ))?;
+                Ok(DbConnection::Sqlite(connection))
+            }
+        }
+    }
+
+    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), ConnectError> {
+        Ok(connection.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, _connection: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_size: u32,
+    /// How long a request waits for a free connection before a 503.
+    pub connection_timeout: Duration,
+}
+
+/// Builds the pool without connecting: a node may start while its database
+/// is down, and `/readyz` says so until it is back.
+pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
+    let max_size = match url {
+        // Every in-memory connection is a new, empty database.
+        DatabaseUrl::Sqlite(SqliteTarget::Memory) => 1,
+        _ => settings.max_size.max(1),
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(settings.connection_timeout)
+        .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+/// Checks that the database answers a trivial query.
+pub fn ping(pool: &Pool) -> Result<(), StorageError> {
+    let mut connection = pool.get()?;
+    connection
+        .batch_execute("SELECT 1")
+        .map_err(|error| StorageError::Unavailable(Box::new(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_their_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://syndicate.db"),
+            Ok(DatabaseUrl::Sqlite(SqliteTarget::File(
+                "syndicate.db".into()
+            )))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/syndicate/db.sqlite"),
+            Ok(DatabaseUrl::Sqlite(SqliteTarget::File(
+                "/var/lib/syndicate/db.sqlite".into()
+            )))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:"),
+            Ok(DatabaseUrl::Sqlite(SqliteTarget::Memory))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_schemes_and_bare_paths_are_refused() {
+        for url in [
+            "mysql://h/db",
+            "syndicate.db",
+            "host=localhost dbname=x",
+            "sqlite://",
+            "postgress://h/db",
+            "",
+        ] {
+            assert!(DatabaseUrl::parse(url).is_err(), "{url} was accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/syndicate").unwrap();
+        assert!(!url.redacted().contains("s3cret"));
+        let error = DatabaseUrl::parse("mysql://app:s3cret@db/x").unwrap_err();
+        assert!(!error.to_string().contains("s3cret"));
+    }
+}

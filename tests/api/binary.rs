@@ -1,0 +1,306 @@
+//! The real `syndicate` binary: defaults, refusals, and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_syndicate");
+
+/// A `syndicate` command in `dir`, with none of the caller's settings.
+fn syndicate(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+}
+
+/// A running server, its port, and a thread echoing its logs.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    /// Starts `syndicate serve` with JSON logs and waits until it listens.
+    fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
+        let mut child = syndicate(dir)
+            .args(["--log-format", "json", "serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if event["message"] == "serving" {
+                break event["port"].as_u64().unwrap() as u16;
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, port }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_creates_the_default_sqlite_file_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let server = Server::start(dir.path(), &[]);
+    let body = http1::blocking_get(server.port, "/readyz");
+
+    assert!(dir.path().join("syndicate.db").exists());
+    assert!(body.contains("\"sqlite\""), "{body}");
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+
+    for url in [
+        "mysql://localhost/db",
+        "syndicate.db",
+        "host=localhost dbname=test",
+    ] {
+        let output = syndicate(dir.path())
+            .args(["migrate", "--database-url", url])
+            .output()
+            .unwrap();
+
+        assert!(!output.status.success(), "{url} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a file was created"
+    );
+}
+
+#[test]
+fn the_openapi_command_prints_the_committed_spec() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = syndicate(dir.path()).arg("openapi").output().unwrap();
+
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        printed == include_str!("../../openapi/openapi.json"),
+        "printed spec differs from the committed one"
+    );
+}
+
+fn shutdown_under_load_drains_and_exits_zero(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--workers", "2"]);
+    let port = server.port;
+    let signalled = Arc::new(AtomicBool::new(false));
+
+    // Eight keep-alive clients, like a load generator's connections, each
+    // sending its next request as soon as the last one is answered.
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let signalled = signalled.clone();
+            std::thread::spawn(move || http1::keep_alive_load(port, "/readyz", &signalled))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+
+    signalled.store(true, Ordering::SeqCst);
+    server.signal(signal);
+    let status = server.wait(Duration::from_secs(20));
+
+    let mut total = 0;
+    for client in clients {
+        let (ok, failures) = client.join().unwrap();
+        assert!(
+            failures.is_empty(),
+            "in-flight requests failed: {failures:?}"
+        );
+        total += ok;
+    }
+    assert!(total > 50, "too little load to mean anything: {total}");
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn sigterm_under_load_drains_in_flight_requests_and_exits_zero() {
+    shutdown_under_load_drains_and_exits_zero("TERM");
+}
+
+#[test]
+fn sigint_under_load_drains_in_flight_requests_and_exits_zero() {
+    shutdown_under_load_drains_and_exits_zero("INT");
+}
+
+/// Minimal blocking HTTP/1.1, so that a refused connection, a closed
+/// connection and a bad answer are told apart exactly.
+mod http1 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// One request on a new connection.
+    pub fn blocking_request(url: &str) -> Result<(u16, String), String> {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut stream = TcpStream::connect(host).map_err(|e| format!("connect: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .map_err(|e| format!("write: {e}"))?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| format!("read: {e}"))?;
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no status line in {response:?}"))?;
+        Ok((status, response))
+    }
+
+    pub fn blocking_get(port: u16, path: &str) -> String {
+        let (status, body) = blocking_request(&format!("http://127.0.0.1:{port}{path}")).unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Sends requests over keep-alive connections until the server stops.
+    /// A request written on an open connection must get a whole 200; the
+    /// server may close a connection only after a response that says
+    /// `Connection: close`, and may refuse new connections once signalled.
+    pub fn keep_alive_load(port: u16, path: &str, signalled: &AtomicBool) -> (usize, Vec<String>) {
+        let (mut ok, mut failures) = (0, Vec::new());
+        loop {
+            let connect_after_signal = signalled.load(Ordering::SeqCst);
+            let stream = match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(stream) => stream,
+                Err(_) if connect_after_signal => return (ok, failures),
+                Err(e) => {
+                    failures.push(format!("connect before the signal: {e}"));
+                    return (ok, failures);
+                }
+            };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            loop {
+                let sent_after_signal = signalled.load(Ordering::SeqCst);
+                let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                let outcome = writer
+                    .write_all(request.as_bytes())
+                    .map_err(|e| format!("write: {e}"))
+                    .and_then(|()| read_response(&mut reader));
+                match outcome {
+                    // While draining, readiness fails by design.
+                    Ok((200 | 503, close)) => {
+                        ok += 1;
+                        if close {
+                            break;
+                        }
+                    }
+                    Ok((status, _)) => {
+                        failures.push(format!("status {status}"));
+                        return (ok, failures);
+                    }
+                    // A connection accepted into the backlog just as the
+                    // listener closed is reset before the server saw it.
+                    Err(_) if connect_after_signal && sent_after_signal && ok > 0 => {
+                        return (ok, failures);
+                    }
+                    Err(_) if connect_after_signal => return (ok, failures),
+                    Err(e) => {
+                        failures.push(e);
+                        return (ok, failures);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads one response; returns its status and whether it closes.
+    fn read_response(reader: &mut BufReader<TcpStream>) -> Result<(u16, bool), String> {
+        let mut status_line = String::new();
+        if reader
+            .read_line(&mut status_line)
+            .map_err(|e| format!("read: {e}"))?
+            == 0
+        {
+            return Err("connection closed with the request unanswered".to_owned());
+        }
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+        let (mut length, mut close) = (0usize, false);
+        loop {
+            let mut line = String::new();
+            reader
+                .read_line(&mut line)
+                .map_err(|e| format!("read: {e}"))?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "connection" => close = value.trim().eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+        let mut body = vec![0; length];
+        reader
+            .read_exact(&mut body)
+            .map_err(|e| format!("read body: {e}"))?;
+        Ok((status, close))
+    }
+}

@@ -1,0 +1,16 @@
+//! Integration tests: the real application over HTTP against a real
+//! database, each test on SQLite and (when configured) on PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test should stop loudly at the first surprise"
+)]
+
+mod harness;
+
+mod binary;
+mod migrations;
+mod openapi;
+mod ops;
+mod problems;
