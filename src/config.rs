@@ -1,10 +1,12 @@
 //! Typed settings from command-line flags and the environment. Every flag
 //! has an environment variable (`SYNDICATE_` prefix, plus `DATABASE_URL`).
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::auth::TokenSettings;
 use crate::storage::{DatabaseUrl, PoolSettings, UnsupportedDatabaseUrl};
 
 /// Licensing and metered delivery of news content.
@@ -31,6 +33,54 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Create organisations and API clients without the HTTP API (for
+    /// bootstrapping an empty install); prints the created JSON.
+    Admin(AdminArgs),
+}
+
+/// `syndicate admin …`.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// What to create.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// Bootstrap commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an API client; prints `{"client_id", "client_secret", …}`.
+    CreateClient {
+        /// What the client is for.
+        #[arg(long)]
+        name: String,
+        /// `admin`, `publisher` or `licensee`.
+        #[arg(long)]
+        role: String,
+        /// The publisher or licensee id (for those roles).
+        #[arg(long)]
+        organisation: Option<uuid::Uuid>,
+    },
+    /// Create a publisher; prints it.
+    CreatePublisher {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Short name (derived from the name when absent).
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// Create a licensee; prints it.
+    CreateLicensee {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated ISO 3166-1 alpha-2 codes, e.g. `GB,IE`.
+        #[arg(long, value_delimiter = ',')]
+        territories: Vec<String>,
+    },
 }
 
 /// How log lines are written.
@@ -81,6 +131,75 @@ pub struct ServeArgs {
     /// Do not apply migrations at start-up (run `syndicate migrate` instead).
     #[arg(long, env = "SYNDICATE_NO_MIGRATE")]
     pub no_migrate: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Token settings.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// Directory of Ed25519 PEM keys (`KID.pem` signs, `KID.pub.pem` only
+    /// verifies); a key is generated there when it holds none. Default: beside
+    /// an SQLite file (`syndicate.keys/` for `syndicate.db`), else
+    /// `syndicate.keys/` in the working directory.
+    #[arg(long, env = "SYNDICATE_JWT_KEYS")]
+    pub jwt_keys: Option<std::path::PathBuf>,
+    /// `iss` of issued tokens, and the only one accepted.
+    #[arg(long, env = "SYNDICATE_JWT_ISSUER", default_value = "syndicate")]
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens, and the only one accepted.
+    #[arg(long, env = "SYNDICATE_JWT_AUDIENCE", default_value = "syndicate-api")]
+    pub jwt_audience: String,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "SYNDICATE_TOKEN_TTL", default_value_t = 900)]
+    pub token_ttl: u64,
+    /// Token requests allowed per minute from one source address.
+    #[arg(long, env = "SYNDICATE_TOKEN_ATTEMPTS_PER_ADDRESS", default_value_t = NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN))]
+    pub token_attempts_per_address: NonZeroU32,
+    /// Token requests allowed per minute for one client id.
+    #[arg(long, env = "SYNDICATE_TOKEN_ATTEMPTS_PER_CLIENT", default_value_t = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN))]
+    pub token_attempts_per_client: NonZeroU32,
+}
+
+/// Where the token signing keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLocation {
+    /// A directory of PEM files.
+    Directory(std::path::PathBuf),
+    /// Made at start-up and forgotten at exit (in-memory databases only).
+    Ephemeral,
+}
+
+impl KeyLocation {
+    /// The default for a database: beside an SQLite file, in memory for an
+    /// in-memory database, else in the working directory.
+    pub fn default_for(url: &DatabaseUrl) -> Self {
+        use crate::storage::SqliteTarget;
+        match url {
+            DatabaseUrl::Sqlite(SqliteTarget::File(path)) => {
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("syndicate");
+                KeyLocation::Directory(path.with_file_name(format!("{stem}.keys")))
+            }
+            DatabaseUrl::Sqlite(SqliteTarget::Memory) => KeyLocation::Ephemeral,
+            DatabaseUrl::Postgres(_) => KeyLocation::Directory("syndicate.keys".into()),
+        }
+    }
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Where the signing keys are.
+    pub keys: KeyLocation,
+    /// Issuer, audience, lifetime, leeway.
+    pub tokens: TokenSettings,
+    /// Token requests per minute from one address.
+    pub attempts_per_address: NonZeroU32,
+    /// Token requests per minute for one client id.
+    pub attempts_per_client: NonZeroU32,
 }
 
 /// Everything the server needs, already parsed and checked.
@@ -102,6 +221,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Whether start-up applies pending migrations.
     pub migrate_on_start: bool,
+    /// Tokens and keys.
+    pub auth: AuthSettings,
 }
 
 impl Settings {
@@ -109,7 +230,6 @@ impl Settings {
     pub fn for_database(database_url: DatabaseUrl) -> Self {
         Self {
             bind: "127.0.0.1:8080".to_owned(),
-            database_url,
             pool: PoolSettings {
                 max_size: 16,
                 connection_timeout: Duration::from_secs(5),
@@ -119,6 +239,13 @@ impl Settings {
             drain_delay: Duration::from_secs(1),
             workers: None,
             migrate_on_start: true,
+            auth: AuthSettings {
+                keys: KeyLocation::default_for(&database_url),
+                tokens: TokenSettings::default(),
+                attempts_per_address: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+                attempts_per_client: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            },
+            database_url,
         }
     }
 }
@@ -127,9 +254,25 @@ impl TryFrom<ServeArgs> for Settings {
     type Error = UnsupportedDatabaseUrl;
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
+        let database_url = DatabaseUrl::parse(&args.database.database_url)?;
+        let keys = match args.auth.jwt_keys {
+            Some(dir) => KeyLocation::Directory(dir),
+            None => KeyLocation::default_for(&database_url),
+        };
         Ok(Self {
             bind: args.bind,
-            database_url: DatabaseUrl::parse(&args.database.database_url)?,
+            auth: AuthSettings {
+                keys,
+                tokens: TokenSettings {
+                    issuer: args.auth.jwt_issuer,
+                    audience: args.auth.jwt_audience,
+                    ttl: Duration::from_secs(args.auth.token_ttl.clamp(60, 24 * 3600)),
+                    ..TokenSettings::default()
+                },
+                attempts_per_address: args.auth.token_attempts_per_address,
+                attempts_per_client: args.auth.token_attempts_per_client,
+            },
+            database_url,
             pool: PoolSettings {
                 max_size: args.pool_size,
                 connection_timeout: Duration::from_secs(args.pool_timeout.max(1)),

@@ -1,6 +1,8 @@
 //! syndicate: licensing and metered delivery of news content.
 
+pub mod auth;
 pub mod config;
+pub mod domain;
 pub mod http;
 pub mod openapi;
 pub mod startup;

@@ -4,7 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use syndicate::config::{Cli, Command, Settings};
+use syndicate::config::{AdminArgs, AdminCommand, Cli, Command, Settings};
+use syndicate::domain::Role;
+use syndicate::http::clients::{self, CreateClientRequest};
+use syndicate::http::licensees::{self, CreateLicenseeRequest};
+use syndicate::http::problem::ApiError;
+use syndicate::http::publishers::{self, CreatePublisherRequest};
 use syndicate::startup::Application;
 use syndicate::storage::{self, DatabaseUrl, PoolSettings};
 use syndicate::{openapi, telemetry};
@@ -19,6 +24,7 @@ fn main() -> ExitCode {
             print!("{}", openapi::spec_json());
             Ok(())
         }
+        Command::Admin(args) => admin(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +62,8 @@ fn serve(args: syndicate::config::ServeArgs) -> Result<(), AnyError> {
     })
 }
 
-fn migrate(url: &str) -> Result<(), AnyError> {
+/// A one-connection pool on a migrated database.
+fn migrated_pool(url: &str) -> Result<storage::Pool, AnyError> {
     let url = DatabaseUrl::parse(url)?;
     let pool = storage::pool(
         &url,
@@ -67,5 +74,56 @@ fn migrate(url: &str) -> Result<(), AnyError> {
     );
     let applied = storage::migrate::run_pending(&pool)?;
     tracing::info!(count = applied.len(), database = %url.redacted(), "migrations applied");
+    Ok(pool)
+}
+
+fn migrate(url: &str) -> Result<(), AnyError> {
+    migrated_pool(url).map(drop)
+}
+
+/// Creates what was asked and prints it as JSON on stdout.
+fn admin(args: AdminArgs) -> Result<(), AnyError> {
+    let pool = migrated_pool(&args.database.database_url)?;
+    let mut conn = pool.get()?;
+    let created = match args.command {
+        AdminCommand::CreateClient {
+            name,
+            role,
+            organisation,
+        } => {
+            let request = CreateClientRequest {
+                name,
+                role: role.parse::<Role>()?,
+                organisation_id: organisation,
+            };
+            serde_json::to_value(clients::create(&mut conn, &request).map_err(explain)?)?
+        }
+        AdminCommand::CreatePublisher { name, slug } => {
+            let request = CreatePublisherRequest { name, slug };
+            serde_json::to_value(publishers::create(&mut conn, &request).map_err(explain)?)?
+        }
+        AdminCommand::CreateLicensee { name, territories } => {
+            let request = CreateLicenseeRequest {
+                name,
+                territories,
+                status: None,
+            };
+            serde_json::to_value(licensees::create(&mut conn, &request).map_err(explain)?)?
+        }
+    };
+    println!("{created}");
     Ok(())
+}
+
+/// An API error as a message for the terminal, naming each invalid field.
+fn explain(error: ApiError) -> AnyError {
+    match error {
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+            .into(),
+        other => Box::new(other),
+    }
 }

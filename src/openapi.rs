@@ -2,7 +2,10 @@
 //! from the handlers registered in `http::api`.
 
 use actix_web::App;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::http::{self, ops, problem};
@@ -18,10 +21,62 @@ use crate::http::{self, ops, problem};
             Errors are RFC 9457 `application/problem+json` documents.",
         license(name = "MIT", identifier = "MIT"),
     ),
-    tags((name = "ops", description = "Health, readiness, metrics and this document. No authentication.")),
-    components(schemas(problem::Problem, problem::FieldError, ops::HealthResponse)),
+    tags(
+        (name = "auth", description = "Tokens (OAuth 2.0 client credentials), signing keys, and who you are."),
+        (name = "organisations", description = "Publishers and licensees. Admin only."),
+        (name = "clients", description = "API clients and their secrets. Admin only."),
+        (name = "ops", description = "Health, readiness, metrics and this document. No authentication."),
+    ),
+    components(
+        schemas(problem::Problem, problem::FieldError, ops::HealthResponse),
+        responses(
+            problem::responses::BadRequest,
+            problem::responses::Unauthorized,
+            problem::responses::Forbidden,
+            problem::responses::NotFound,
+            problem::responses::Conflict,
+            problem::responses::PayloadTooLarge,
+            problem::responses::UnsupportedMediaType,
+            problem::responses::Validation,
+            problem::responses::TooManyRequests,
+            problem::responses::Unavailable,
+            problem::responses::OAuthError,
+            problem::responses::OAuthInvalidClient,
+        ),
+    ),
+    modifiers(&SecuritySchemes),
 )]
 pub struct ApiDoc;
+
+/// The two ways to authenticate in the docs: paste a bearer token, or let
+/// the page fetch one with a client id and secret.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from POST /v1/auth/token."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/v1/auth/token",
+                    Scopes::new(),
+                ))],
+                "OAuth 2.0 client credentials: give a client id and secret and the token is fetched for you.",
+            )),
+        );
+    }
+}
 
 /// The complete document.
 pub fn spec() -> utoipa::openapi::OpenApi {

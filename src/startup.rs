@@ -10,7 +10,9 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::config::Settings;
+use crate::auth::throttle::TokenThrottle;
+use crate::auth::{KeyStore, TokenService};
+use crate::config::{KeyLocation, Settings};
 use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
 use crate::openapi;
 use crate::storage::{self, Pool, StorageError};
@@ -36,6 +38,9 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    /// The token signing keys could not be loaded or made.
+    #[error("could not load token signing keys")]
+    Keys(#[source] crate::auth::keys::KeyError),
     /// The metrics registry could not be built.
     #[error("could not set up metrics: {0}")]
     Metrics(String),
@@ -69,6 +74,17 @@ impl Application {
             }
         }
 
+        let keys = match &settings.auth.keys {
+            KeyLocation::Directory(dir) => KeyStore::load_or_generate(dir),
+            KeyLocation::Ephemeral => KeyStore::ephemeral(),
+        }
+        .map_err(StartupError::Keys)?;
+        let tokens = TokenService::new(keys, settings.auth.tokens.clone());
+        let throttle = TokenThrottle::new(
+            settings.auth.attempts_per_address,
+            settings.auth.attempts_per_client,
+        );
+
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
@@ -92,6 +108,8 @@ impl Application {
             backend: settings.database_url.backend(),
             metrics: metrics.registry.clone(),
             openapi: openapi::spec_json().into(),
+            tokens,
+            throttle,
         });
         let body_limit = settings.body_limit;
         let draining = web::Data::new(Draining::default());

@@ -1,8 +1,12 @@
 //! The HTTP layer: application state, route registration, and what answers
 //! a path or method that no handler takes.
 
+pub mod auth;
+pub mod clients;
+pub mod licensees;
 pub mod ops;
 pub mod problem;
+pub mod publishers;
 pub mod request_id;
 
 use actix_web::dev::ResourceDef;
@@ -24,6 +28,10 @@ pub struct AppState {
     pub metrics: prometheus::Registry,
     /// The OpenAPI document, serialised once.
     pub openapi: Bytes,
+    /// Issues and verifies access tokens.
+    pub tokens: crate::auth::TokenService,
+    /// Limits token requests.
+    pub throttle: crate::auth::throttle::TokenThrottle,
 }
 
 /// Set once shutdown begins; responses then close their connections.
@@ -48,7 +56,23 @@ pub fn api(cfg: &mut ServiceConfig) {
     cfg.service(ops::get_healthz)
         .service(ops::get_readyz)
         .service(ops::get_metrics)
-        .service(ops::get_openapi);
+        .service(ops::get_openapi)
+        .service(auth::create_token)
+        .service(auth::get_jwks)
+        .service(auth::get_me)
+        .service(publishers::create_publisher)
+        .service(publishers::list_publishers)
+        .service(publishers::get_publisher)
+        .service(publishers::update_publisher)
+        .service(licensees::create_licensee)
+        .service(licensees::list_licensees)
+        .service(licensees::get_licensee)
+        .service(licensees::update_licensee)
+        .service(clients::create_client)
+        .service(clients::list_clients)
+        .service(clients::get_client)
+        .service(clients::revoke_client)
+        .service(clients::rotate_client_secret);
 }
 
 /// Paths and the methods they answer, taken from the OpenAPI document, so a
@@ -108,4 +132,67 @@ pub async fn fallback(
         },
         _ => ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())),
     })
+}
+
+/// Runs storage work on the blocking pool with a pooled connection.
+pub async fn db<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::storage::DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(crate::storage::StorageError::from)?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// A stored timestamp (UTC without zone) as a UTC instant.
+pub fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    at.and_utc()
+}
+
+/// Query parameters of every list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100, example = 50)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page; absent for the first page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// Validates the page request for the list `scope`.
+    pub fn parse(&self, scope: &str) -> Result<crate::storage::page::PageRequest, ApiError> {
+        use crate::storage::page::{PageError, PageRequest};
+        PageRequest::parse(self.limit, self.cursor.as_deref(), scope).map_err(|error| match error {
+            PageError::Limit => ApiError::invalid("limit", error.to_string()),
+            PageError::Cursor => ApiError::invalid("cursor", error.to_string()),
+        })
+    }
+}
+
+/// Declares a page-of-items response type for the OpenAPI document.
+#[macro_export]
+macro_rules! page_response {
+    ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            /// The items, oldest first.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<$crate::storage::page::Page<$item>> for $name {
+            fn from(page: $crate::storage::page::Page<$item>) -> Self {
+                Self { items: page.items, next_cursor: page.next_cursor }
+            }
+        }
+    };
 }

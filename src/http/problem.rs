@@ -183,6 +183,17 @@ pub enum ApiError {
     /// This node is draining before it stops; another node will answer.
     #[error("this node is shutting down; retry on another")]
     ShuttingDown,
+    /// An OAuth 2.0 token endpoint error (RFC 6749 §5.2), sent as the JSON
+    /// body that OAuth clients expect rather than as a problem.
+    #[error("{error}: {description}")]
+    OAuth {
+        /// 400 or 401.
+        status: StatusCode,
+        /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, …
+        error: &'static str,
+        /// For a person.
+        description: String,
+    },
     /// A failure the caller cannot fix; details go to the log only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -210,6 +221,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => types::RATE_LIMITED,
             ApiError::Unavailable(_) | ApiError::ShuttingDown => types::UNAVAILABLE,
             ApiError::Internal(_) => types::INTERNAL,
+            ApiError::OAuth { status, .. } => ProblemType::for_status(*status),
         }
     }
 
@@ -262,10 +274,31 @@ impl fmt::Display for CauseChain<'_> {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.problem_type().status
+        match self {
+            ApiError::OAuth { status, .. } => *status,
+            _ => self.problem_type().status,
+        }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::OAuth {
+            status,
+            error,
+            description,
+        } = self
+        {
+            let mut response = HttpResponse::build(*status);
+            if *status == StatusCode::UNAUTHORIZED {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"syndicate\""));
+            }
+            return response
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::PRAGMA, "no-cache"))
+                .json(OAuthErrorBody {
+                    error: (*error).to_owned(),
+                    error_description: description.clone(),
+                });
+        }
         let problem_type = self.problem_type();
         if problem_type.status.is_server_error() {
             tracing::error!(error.cause_chain = %CauseChain(self), "request failed");
@@ -312,6 +345,16 @@ impl ResponseError for ApiError {
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         problem_response(response, &problem)
     }
+}
+
+/// The body of a token endpoint error (RFC 6749 §5.2).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_client", "error_description": "unknown client or wrong secret"}))]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `unauthorized_client` or `unsupported_grant_type`.
+    pub error: String,
+    /// What went wrong, for a person.
+    pub error_description: String,
 }
 
 /// Serialises a problem with its media type.
@@ -388,4 +431,73 @@ pub fn query_error(
     _req: &HttpRequest,
 ) -> actix_web::Error {
     ApiError::BadRequest(format!("invalid query parameter: {error}")).into()
+}
+
+/// Problem responses as reusable OpenAPI components, named in every
+/// operation's `responses(...)`.
+pub mod responses {
+    use super::{OAuthErrorBody, Problem};
+
+    macro_rules! problem_response {
+        ($($name:ident = $description:literal;)*) => {$(
+            #[doc = $description]
+            #[derive(utoipa::ToResponse)]
+            #[response(description = $description, content_type = "application/problem+json")]
+            pub struct $name(pub Problem);
+        )*};
+    }
+
+    problem_response! {
+        BadRequest = "Malformed JSON, form, path or query";
+        Forbidden = "The caller's role may not do this, or its organisation is suspended";
+        NotFound = "Nothing here that the caller may see";
+        Conflict = "Conflicts with the current state";
+        PayloadTooLarge = "The body is larger than the limit";
+        UnsupportedMediaType = "The body is not of a media type this operation reads";
+        Validation = "Fields failed validation; `errors` names each";
+    }
+
+    /// No token, or a token that does not verify, or a revoked client.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "No token, a token that does not verify, or a revoked client",
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"syndicate\"`"))
+    )]
+    pub struct Unauthorized(pub Problem);
+
+    /// Too many requests.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "Too many requests",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds before a retry may succeed"))
+    )]
+    pub struct TooManyRequests(pub Problem);
+
+    /// The database is unreachable.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "The database is unreachable or the node is shutting down",
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds before a retry may succeed"))
+    )]
+    pub struct Unavailable(pub Problem);
+
+    /// An OAuth 2.0 error from the token endpoint.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "An OAuth 2.0 error (RFC 6749 §5.2)",
+        content_type = "application/json"
+    )]
+    pub struct OAuthError(pub OAuthErrorBody);
+
+    /// Client authentication failed.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "`invalid_client`: unknown client, wrong secret or revoked client (RFC 6749 §5.2)",
+        content_type = "application/json",
+        headers(("WWW-Authenticate" = String, description = "`Basic realm=\"syndicate\"`"))
+    )]
+    pub struct OAuthInvalidClient(pub OAuthErrorBody);
 }

@@ -1,8 +1,11 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, the pool,
 //! migrations, and one module per aggregate. Dialect differences stay here.
 
+pub mod clients;
 pub mod error;
 pub mod migrate;
+pub mod organisations;
+pub mod page;
 pub mod schema;
 
 use std::path::PathBuf;
@@ -189,6 +192,14 @@ pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .min_idle(Some(0))
         .connection_timeout(settings.connection_timeout)
         .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+/// Now, truncated to microseconds: PostgreSQL keeps no more, so both
+/// backends store and return the same instant.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).map_or(now, |t| t.naive_utc())
 }
 
 /// Checks that the database answers a trivial query.

@@ -204,6 +204,26 @@ mod http1 {
         Ok((status, response))
     }
 
+    /// POSTs a form on a new connection.
+    pub fn post_form(port: u16, path: &str, form: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, response)
+    }
+
     pub fn blocking_get(port: u16, path: &str) -> String {
         let (status, body) = blocking_request(&format!("http://127.0.0.1:{port}{path}")).unwrap();
         assert_eq!(status, 200, "{body}");
@@ -303,4 +323,78 @@ mod http1 {
             .map_err(|e| format!("read body: {e}"))?;
         Ok((status, close))
     }
+}
+
+#[test]
+fn the_admin_commands_bootstrap_an_empty_install_that_then_serves_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| -> serde_json::Value {
+        let output = syndicate(dir.path())
+            .arg("admin")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+
+    let admin = run(&["create-client", "--name", "operator", "--role", "admin"]);
+    let publisher = run(&["create-publisher", "--name", "Valley Courier"]);
+    let licensee = run(&[
+        "create-licensee",
+        "--name",
+        "Morning Brief",
+        "--territories",
+        "GB,IE",
+    ]);
+    let desk = run(&[
+        "create-client",
+        "--name",
+        "desk",
+        "--role",
+        "licensee",
+        "--organisation",
+        licensee["id"].as_str().unwrap(),
+    ]);
+
+    assert_eq!(publisher["slug"], "valley-courier");
+    assert_eq!(licensee["territories"], serde_json::json!(["GB", "IE"]));
+    assert_eq!(desk["organisation_id"], licensee["id"]);
+    for client in [&admin, &desk] {
+        assert!(
+            client["client_id"].is_string() && client["client_secret"].is_string(),
+            "{client}"
+        );
+    }
+    let refused = syndicate(dir.path())
+        .args([
+            "admin",
+            "create-licensee",
+            "--name",
+            "Nowhere",
+            "--territories",
+            "UK",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("territories.0"));
+
+    let server = Server::start(dir.path(), &[]);
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        desk["client_id"].as_str().unwrap(),
+        desk["client_secret"].as_str().unwrap()
+    );
+    let (status, response) = http1::post_form(server.port, "/v1/auth/token", &form);
+    assert_eq!(status, 200, "{response}");
+    assert!(response.contains("\"token_type\":\"Bearer\""));
+    assert!(
+        dir.path().join("syndicate.keys").is_dir(),
+        "the signing key is not kept beside the database"
+    );
 }

@@ -119,9 +119,18 @@ impl Drop for TestDatabase {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    #[expect(dead_code, reason = "kept alive for the app; read by later tests")]
     pub db: TestDatabase,
+    /// Where the app's token signing keys are.
+    pub keys_dir: std::path::PathBuf,
     handle: ServerHandle,
+    _keys: tempfile::TempDir,
+}
+
+/// Credentials of an API client made for a test.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 impl TestApp {
@@ -133,6 +142,140 @@ impl TestApp {
     /// GET a path.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET a path with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends JSON with a bearer token.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs JSON with a bearer token.
+    pub async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, token, path, body)
+            .await
+    }
+
+    /// Creates an API client straight in the database, as `syndicate admin
+    /// create-client` does.
+    pub fn create_client(
+        &self,
+        role: syndicate::domain::Role,
+        organisation: Option<&str>,
+    ) -> TestClient {
+        let mut conn = self.db.connect();
+        let request = syndicate::http::clients::CreateClientRequest {
+            name: format!("test {role} client"),
+            role,
+            organisation_id: organisation.map(|id| id.parse().unwrap()),
+        };
+        let created = syndicate::http::clients::create(&mut conn, &request).unwrap();
+        TestClient {
+            client_id: created.client.client_id.to_string(),
+            client_secret: created.client_secret,
+        }
+    }
+
+    /// Exchanges credentials for an access token over HTTP.
+    pub async fn token_for(&self, client: &TestClient) -> String {
+        let response = self
+            .client
+            .post(self.url("/v1/auth/token"))
+            .basic_auth(&client.client_id, Some(&client.client_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "token request failed");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A token for a new admin client.
+    pub async fn admin_token(&self) -> String {
+        let admin = self.create_client(syndicate::domain::Role::Admin, None);
+        self.token_for(&admin).await
+    }
+
+    /// Creates a publisher through the API and returns its id.
+    pub async fn create_publisher(&self, admin: &str, name: &str) -> String {
+        let response = self
+            .post_as(admin, "/v1/publishers", &serde_json::json!({"name": name}))
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a licensee through the API and returns its id.
+    pub async fn create_licensee(&self, admin: &str, name: &str, territories: &[&str]) -> String {
+        let body = serde_json::json!({"name": name, "territories": territories});
+        let response = self.post_as(admin, "/v1/licensees", &body).await;
+        assert_eq!(response.status(), 201);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Signs arbitrary claims with the app's own signing key.
+    pub fn sign(&self, claims: &serde_json::Value) -> String {
+        let keys = syndicate::auth::KeyStore::load_or_generate(&self.keys_dir).unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(keys.signing_kid().to_owned());
+        jsonwebtoken::encode(&header, claims, keys.encoding_key()).unwrap()
+    }
+
+    /// Every row of the identity tables, one line each, for "nothing
+    /// changed" checks.
+    pub fn snapshot(&self) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            line: String,
+        }
+        let mut conn = self.db.connect();
+        let queries = [
+            "SELECT 'publisher ' || id || ' ' || name || ' ' || slug || ' ' || CAST(updated_at AS TEXT) AS line FROM publishers",
+            "SELECT 'licensee ' || id || ' ' || name || ' ' || status || ' ' || territories || ' ' || CAST(updated_at AS TEXT) AS line FROM licensees",
+            "SELECT 'client ' || id || ' ' || name || ' ' || secret_hash || ' ' || COALESCE(CAST(revoked_at AS TEXT), '-') AS line FROM api_clients",
+        ];
+        let mut lines: Vec<String> = queries
+            .iter()
+            .flat_map(|q| diesel::sql_query(*q).load::<Line>(&mut conn).unwrap())
+            .map(|l| l.line)
+            .collect();
+        lines.sort();
+        lines
     }
 }
 
@@ -168,7 +311,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 }
 
 /// Starts the application with the given settings on the given database.
-pub async fn start(settings: Settings, db: TestDatabase) -> TestApp {
+pub async fn start(mut settings: Settings, db: TestDatabase) -> TestApp {
+    let keys = tempfile::tempdir().unwrap();
+    let keys_dir = keys.path().join("keys");
+    if settings.auth.keys != syndicate::config::KeyLocation::Ephemeral {
+        settings.auth.keys = syndicate::config::KeyLocation::Directory(keys_dir.clone());
+    }
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -181,7 +329,9 @@ pub async fn start(settings: Settings, db: TestDatabase) -> TestApp {
         address,
         client,
         db,
+        keys_dir,
         handle,
+        _keys: keys,
     }
 }
 

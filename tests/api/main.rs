@@ -9,8 +9,11 @@
 
 mod harness;
 
+mod auth;
 mod binary;
 mod migrations;
 mod openapi;
 mod ops;
+mod organisations;
 mod problems;
+mod roles;

@@ -74,3 +74,85 @@ crate::backend_tests! {
         assert_ne!(a, b);
     }
 }
+
+mod bodies {
+    use serde_json::json;
+
+    use crate::harness::{expect_problem, spawn_app, spawn_app_with};
+
+    crate::backend_tests! {
+        async fn malformed_json_is_a_400_problem(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let admin = app.admin_token().await;
+
+            let response = app.client.post(app.url("/v1/publishers")).bearer_auth(&admin)
+                .header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+
+            let problem = expect_problem(response, 400).await;
+            assert_eq!(problem["type"], "/problems/bad-request");
+            assert!(problem["detail"].as_str().unwrap().starts_with("invalid JSON body"), "{problem}");
+        }
+
+        async fn a_body_of_the_wrong_media_type_is_a_415_problem(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let admin = app.admin_token().await;
+
+            let response = app.client.post(app.url("/v1/publishers")).bearer_auth(&admin)
+                .header("content-type", "text/plain").body("{\"name\": \"x\"}").send().await.unwrap();
+
+            let problem = expect_problem(response, 415).await;
+            let request_id = problem["request_id"].clone();
+            assert_eq!(problem, json!({
+                "type": "/problems/unsupported-media-type",
+                "title": "Unsupported media type",
+                "status": 415,
+                "detail": "the body must be application/json",
+                "instance": "/v1/publishers",
+                "request_id": request_id,
+            }));
+        }
+
+        async fn a_body_over_the_limit_is_a_413_problem(backend: Backend) {
+            let app = spawn_app_with(backend, |s| s.body_limit = 1024).await;
+            let admin = app.admin_token().await;
+            let padding = "x".repeat(2000);
+
+            let response = app.post_as(&admin, "/v1/publishers", &json!({"name": padding})).await;
+
+            let problem = expect_problem(response, 413).await;
+            assert_eq!(problem["detail"], "request body is larger than the limit of 1024 bytes");
+            assert!(app.snapshot().iter().all(|l| !l.starts_with("publisher")));
+        }
+
+        async fn the_default_body_limit_is_one_mebibyte(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let admin = app.admin_token().await;
+            let body = format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024));
+
+            let response = app.client.post(app.url("/v1/publishers")).bearer_auth(&admin)
+                .header("content-type", "application/json").body(body).send().await.unwrap();
+
+            expect_problem(response, 413).await;
+        }
+
+        async fn a_bad_path_parameter_is_a_400_problem(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let admin = app.admin_token().await;
+
+            let response = app.get_as(&admin, "/v1/licensees/12345").await;
+
+            let problem = expect_problem(response, 400).await;
+            assert!(problem["detail"].as_str().unwrap().starts_with("invalid path parameter"), "{problem}");
+        }
+
+        async fn a_bad_query_parameter_is_a_400_problem(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let admin = app.admin_token().await;
+
+            let response = app.get_as(&admin, "/v1/clients?limit=many").await;
+
+            let problem = expect_problem(response, 400).await;
+            assert!(problem["detail"].as_str().unwrap().starts_with("invalid query parameter"), "{problem}");
+        }
+    }
+}

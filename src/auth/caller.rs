@@ -1,0 +1,159 @@
+//! The `Caller` extractor: the verified client behind a bearer token, with
+//! its revocation and its licensee's suspension checked on every request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::domain::{ClientId, LicenseeId, PublisherId, Role};
+use crate::http::AppState;
+use crate::http::problem::ApiError;
+use crate::storage::{StorageError, clients};
+
+/// The organisation a caller acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Organisation {
+    /// A publisher's client.
+    Publisher(PublisherId),
+    /// A licensee's client.
+    Licensee(LicenseeId),
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The API client.
+    pub client_id: ClientId,
+    /// Its role.
+    pub role: Role,
+    /// Its organisation (none for admins).
+    pub organisation: Option<Organisation>,
+}
+
+impl Caller {
+    /// Refuses callers of any other role with 403.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        self.require_any(&[role])
+    }
+
+    /// Refuses callers whose role is not listed with 403.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let allowed = roles
+                .iter()
+                .map(Role::as_str)
+                .collect::<Vec<_>>()
+                .join(" or ");
+            Err(ApiError::Forbidden(format!(
+                "this operation is for {allowed} clients; this is a {} client",
+                self.role
+            )))
+        }
+    }
+
+    /// The publisher this caller acts for, if it is a publisher's client.
+    pub fn publisher_id(&self) -> Option<PublisherId> {
+        match self.organisation {
+            Some(Organisation::Publisher(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The licensee this caller acts for, if it is a licensee's client.
+    pub fn licensee_id(&self) -> Option<LicenseeId> {
+        match self.organisation {
+            Some(Organisation::Licensee(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// The token from `Authorization: Bearer …`.
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token is required".to_owned())
+    })?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::Unauthorized("the Authorization header is not readable".to_owned())
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`".to_owned(),
+        )),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let claims = state
+                .tokens
+                .verify(&token)
+                .map_err(|error| ApiError::Unauthorized(error.to_string()))?;
+            let client_id: ClientId = claims.sub.parse().map_err(|_| {
+                ApiError::Unauthorized("the token's subject is not a client".to_owned())
+            })?;
+            let organisation = match (
+                claims.role,
+                claims.org.as_deref().map(str::parse::<uuid::Uuid>),
+            ) {
+                (Role::Admin, None) => None,
+                (Role::Publisher, Some(Ok(id))) => Some(Organisation::Publisher(PublisherId(id))),
+                (Role::Licensee, Some(Ok(id))) => Some(Organisation::Licensee(LicenseeId(id))),
+                _ => {
+                    return Err(ApiError::Unauthorized(
+                        "the token's role and organisation disagree".to_owned(),
+                    ));
+                }
+            };
+
+            // Revocation and suspension take effect on the next request.
+            let pool = state.pool.clone();
+            let id = client_id.to_string();
+            let standing = web::block(move || {
+                let mut conn = pool.get()?;
+                clients::standing(&mut conn, &id)
+            })
+            .await?;
+            match standing {
+                Err(StorageError::NotFound) => {
+                    return Err(ApiError::Unauthorized(
+                        "the token's client does not exist".to_owned(),
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+                Ok(standing) if standing.revoked_at.is_some() => {
+                    return Err(ApiError::Unauthorized(
+                        "the token's client has been revoked".to_owned(),
+                    ));
+                }
+                Ok(standing) if standing.licensee_status.as_deref() == Some("suspended") => {
+                    return Err(ApiError::Suspended("the licensee is suspended".to_owned()));
+                }
+                Ok(_) => {}
+            }
+            Ok(Caller {
+                client_id,
+                role: claims.role,
+                organisation,
+            })
+        })
+    }
+}

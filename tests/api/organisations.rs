@@ -1,0 +1,173 @@
+//! Publishers and licensees: creation, validation, pages, changes.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::{expect_problem, spawn_app};
+
+crate::backend_tests! {
+    async fn a_publisher_is_created_with_a_derived_slug_and_read_back(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+
+        let created = app.post_as(&admin, "/v1/publishers", &json!({"name": "The Harbour Gazette"})).await;
+
+        assert_eq!(created.status(), 201);
+        let created: serde_json::Value = created.json().await.unwrap();
+        assert_eq!(created["slug"], "the-harbour-gazette");
+        let read: serde_json::Value = app.get_as(&admin, &format!("/v1/publishers/{}", created["id"].as_str().unwrap())).await.json().await.unwrap();
+        assert_eq!(read, created);
+    }
+
+    async fn a_taken_slug_is_a_409(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        app.create_publisher(&admin, "Valley Courier").await;
+
+        let again = app.post_as(&admin, "/v1/publishers", &json!({"name": "Another", "slug": "valley-courier"})).await;
+
+        let problem = expect_problem(again, 409).await;
+        assert_eq!(problem["detail"], "the slug \"valley-courier\" is taken");
+    }
+
+    async fn invalid_organisation_fields_are_422s_naming_each_field(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        let long = "x".repeat(201);
+        let cases = [
+            ("/v1/publishers", json!({"name": ""}), vec!["name"]),
+            ("/v1/publishers", json!({"name": long}), vec!["name"]),
+            ("/v1/publishers", json!({"name": "Null\u{0}Byte"}), vec!["name"]),
+            ("/v1/publishers", json!({"name": "Fine", "slug": "Not A Slug"}), vec!["slug"]),
+            ("/v1/publishers", json!({"name": "日本語の新聞"}), vec!["slug"]),
+            ("/v1/licensees", json!({"name": "", "territories": ["GB", "XX", "gb"]}), vec!["name", "territories.1", "territories.2"]),
+            ("/v1/licensees", json!({"name": "No Territory", "territories": []}), vec!["territories.0"]),
+        ];
+
+        for (path, body, fields) in cases {
+            let response = app.post_as(&admin, path, &body).await;
+
+            let problem = expect_problem(response, 422).await;
+            let named: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            assert_eq!(named, fields, "{body}");
+        }
+        assert_eq!(app.snapshot().iter().filter(|l| !l.starts_with("client")).count(), 0, "a refused request wrote something");
+    }
+
+    async fn unknown_fields_and_wrong_types_are_400s(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+
+        let unknown = app.post_as(&admin, "/v1/publishers", &json!({"name": "X", "owner": "me"})).await;
+        let wrong_type = app.post_as(&admin, "/v1/licensees", &json!({"name": "X", "territories": "GB"})).await;
+        let missing = app.post_as(&admin, "/v1/licensees", &json!({"name": "X"})).await;
+
+        assert!(expect_problem(unknown, 400).await["detail"].as_str().unwrap().contains("unknown field `owner`"));
+        expect_problem(wrong_type, 400).await;
+        assert!(expect_problem(missing, 400).await["detail"].as_str().unwrap().contains("missing field `territories`"));
+    }
+
+    async fn lists_page_through_every_item_once_in_creation_order(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        let mut created = Vec::new();
+        for n in 0..5 {
+            created.push(app.create_licensee(&admin, &format!("Aggregator {n}"), &["IE"]).await);
+        }
+
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/v1/licensees?limit=2&cursor={c}"),
+                None => "/v1/licensees?limit=2".to_owned(),
+            };
+            let page: serde_json::Value = app.get_as(&admin, &path).await.json().await.unwrap();
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 2);
+            seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+
+        assert_eq!(seen, created);
+    }
+
+    async fn bad_page_parameters_are_4xx_problems(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        let publishers_cursor = {
+            app.create_publisher(&admin, "One").await;
+            app.create_publisher(&admin, "Two").await;
+            let page: serde_json::Value = app.get_as(&admin, "/v1/publishers?limit=1").await.json().await.unwrap();
+            page["next_cursor"].as_str().unwrap().to_owned()
+        };
+        let cases = [
+            ("limit=0", 422), ("limit=-1", 422), ("limit=101", 422), ("limit=1e9", 400), ("limit=abc", 400),
+            ("cursor=garbage!", 422), ("cursor=Zm9vOmJhcg", 422),
+        ];
+
+        for (query, status) in cases {
+            let response = app.get_as(&admin, &format!("/v1/licensees?{query}")).await;
+            expect_problem(response, status).await;
+        }
+        let foreign = app.get_as(&admin, &format!("/v1/licensees?cursor={publishers_cursor}")).await;
+        assert_eq!(expect_problem(foreign, 422).await["errors"][0]["field"], "cursor");
+    }
+
+    async fn a_licensee_is_patched_field_by_field(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        let id = app.create_licensee(&admin, "Morning Brief", &["GB"]).await;
+
+        let renamed = app.send_json(Method::PATCH, &admin, &format!("/v1/licensees/{id}"), &json!({"name": "Morning Brief Daily", "territories": ["IE", "GB", "IE"]})).await;
+
+        assert_eq!(renamed.status(), 200);
+        let body: serde_json::Value = renamed.json().await.unwrap();
+        assert_eq!(body["name"], "Morning Brief Daily");
+        assert_eq!(body["territories"], json!(["GB", "IE"]));
+        assert_eq!(body["status"], "active");
+    }
+
+    async fn an_unknown_or_malformed_id_is_a_4xx_problem(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+
+        let unknown = app.get_as(&admin, "/v1/publishers/019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40").await;
+        let malformed = app.get_as(&admin, "/v1/publishers/not-a-uuid").await;
+        let overlong = app.get_as(&admin, &format!("/v1/licensees/{}", "9".repeat(5000))).await;
+        let patch_unknown = app.send_json(Method::PATCH, &admin, "/v1/licensees/019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40", &json!({"status": "active"})).await;
+
+        assert_eq!(expect_problem(unknown, 404).await["detail"], "no such publisher");
+        expect_problem(malformed, 400).await;
+        expect_problem(overlong, 400).await;
+        expect_problem(patch_unknown, 404).await;
+    }
+
+    async fn clients_need_the_organisation_their_role_implies(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let admin = app.admin_token().await;
+        let publisher = app.create_publisher(&admin, "Valley Courier").await;
+        let licensee = app.create_licensee(&admin, "Morning Brief", &["GB"]).await;
+        let cases = [
+            (json!({"name": "a", "role": "admin", "organisation_id": publisher}), "must be absent for admin clients"),
+            (json!({"name": "p", "role": "publisher"}), "is required for publisher and licensee clients"),
+            (json!({"name": "p", "role": "publisher", "organisation_id": licensee}), "no publisher has this id"),
+            (json!({"name": "l", "role": "licensee", "organisation_id": publisher}), "no licensee has this id"),
+        ];
+
+        for (body, message) in cases {
+            let problem = expect_problem(app.post_as(&admin, "/v1/clients", &body).await, 422).await;
+            assert_eq!(problem["errors"][0], json!({"field": "organisation_id", "message": message}), "{body}");
+        }
+        let ok = app.post_as(&admin, "/v1/clients", &json!({"name": "desk", "role": "publisher", "organisation_id": publisher})).await;
+        assert_eq!(ok.status(), 201);
+        let body: serde_json::Value = ok.json().await.unwrap();
+        assert_eq!(body["organisation_id"], publisher.as_str());
+        assert_eq!(body["client_secret"].as_str().unwrap().len(), 43);
+        let listed: serde_json::Value = app.get_as(&admin, "/v1/clients").await.json().await.unwrap();
+        assert!(listed["items"].as_array().unwrap().iter().all(|c| c.get("client_secret").is_none()), "a listing shows a secret");
+    }
+}
