@@ -25,6 +25,8 @@ use crate::http::{self, ops, problem};
         (name = "auth", description = "Tokens (OAuth 2.0 client credentials), signing keys, and who you are."),
         (name = "organisations", description = "Publishers and licensees. Admin only."),
         (name = "clients", description = "API clients and their secrets. Admin only."),
+        (name = "articles", description = "A publisher's articles: versions, lifecycle, embargo. Publishers and admins."),
+        (name = "media", description = "A publisher's photos with credit lines and rights. Publishers and admins."),
         (name = "ops", description = "Health, readiness, metrics and this document. No authentication."),
     ),
     components(
@@ -35,6 +37,8 @@ use crate::http::{self, ops, problem};
             problem::responses::Forbidden,
             problem::responses::NotFound,
             problem::responses::Conflict,
+            problem::responses::PreconditionFailed,
+            problem::responses::PreconditionRequired,
             problem::responses::PayloadTooLarge,
             problem::responses::UnsupportedMediaType,
             problem::responses::Validation,

@@ -48,3 +48,11 @@ id_type!(
     /// An API client; also its OAuth `client_id`.
     ClientId
 );
+id_type!(
+    /// An article.
+    ArticleId
+);
+id_type!(
+    /// A photo (media asset).
+    MediaId
+);

@@ -1,8 +1,10 @@
 //! Value types and rules of the business, free of HTTP and SQL.
 
+pub mod content;
+pub mod html;
 pub mod ids;
 pub mod organisation;
 pub mod text;
 
-pub use ids::{ClientId, LicenseeId, PublisherId};
+pub use ids::{ArticleId, ClientId, LicenseeId, MediaId, PublisherId};
 pub use organisation::{LicenseeStatus, Role, Slug, Territories, Territory};

@@ -1,9 +1,11 @@
 //! The HTTP layer: application state, route registration, and what answers
 //! a path or method that no handler takes.
 
+pub mod articles;
 pub mod auth;
 pub mod clients;
 pub mod licensees;
+pub mod media;
 pub mod ops;
 pub mod problem;
 pub mod publishers;
@@ -72,7 +74,20 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(clients::list_clients)
         .service(clients::get_client)
         .service(clients::revoke_client)
-        .service(clients::rotate_client_secret);
+        .service(clients::rotate_client_secret)
+        .service(media::create_media)
+        .service(media::list_media)
+        .service(media::get_media)
+        .service(media::replace_media)
+        .service(articles::create_article)
+        .service(articles::list_articles)
+        .service(articles::get_article)
+        .service(articles::replace_article)
+        .service(articles::publish_article)
+        .service(articles::withhold_article)
+        .service(articles::kill_article)
+        .service(articles::list_article_versions)
+        .service(articles::get_article_version);
 }
 
 /// Paths and the methods they answer, taken from the OpenAPI document, so a

@@ -50,6 +50,9 @@ problem_types! {
     METHOD_NOT_ALLOWED = ("method-not-allowed", "Method not allowed", METHOD_NOT_ALLOWED);
     NOT_ACCEPTABLE = ("not-acceptable", "Not acceptable", NOT_ACCEPTABLE);
     CONFLICT = ("conflict", "Conflict", CONFLICT);
+    GONE = ("gone", "Gone", GONE);
+    PRECONDITION_FAILED = ("precondition-failed", "Precondition failed", PRECONDITION_FAILED);
+    PRECONDITION_REQUIRED = ("precondition-required", "Precondition required", PRECONDITION_REQUIRED);
     PAYLOAD_TOO_LARGE = ("payload-too-large", "Request body too large", PAYLOAD_TOO_LARGE);
     UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", "Unsupported media type", UNSUPPORTED_MEDIA_TYPE);
     VALIDATION = ("validation", "Invalid request fields", UNPROCESSABLE_ENTITY);
@@ -110,6 +113,9 @@ pub struct Problem {
     /// Seconds to wait before retrying, on 429 and 503.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// On a 409 for a repeated `external_ref`: the article that has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 /// One invalid field.
@@ -160,6 +166,20 @@ pub enum ApiError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// An article with this `external_ref` exists with other content.
+    #[error(
+        "an article with this external_ref already exists with different content; update it with PUT"
+    )]
+    Duplicate {
+        /// The existing article.
+        existing_id: uuid::Uuid,
+    },
+    /// `If-Match` names a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// `If-Match` is required and missing.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// The body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -214,7 +234,9 @@ impl ApiError {
             ApiError::Suspended(_) => types::SUSPENDED,
             ApiError::NotFound(_) => types::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => types::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => types::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Duplicate { .. } => types::CONFLICT,
+            ApiError::PreconditionFailed(_) => types::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => types::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => types::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => types::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => types::VALIDATION,
@@ -320,6 +342,10 @@ impl ResponseError for ApiError {
                 ApiError::Unavailable(_) | ApiError::ShuttingDown => Some(1),
                 _ => None,
             },
+            existing_id: match self {
+                ApiError::Duplicate { existing_id } => Some(*existing_id),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(problem_type.status);
         match self {
@@ -339,6 +365,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) | ApiError::ShuttingDown => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::Duplicate { existing_id } => {
+                response.insert_header((header::LOCATION, format!("/v1/articles/{existing_id}")));
             }
             _ => {}
         }
@@ -452,6 +481,8 @@ pub mod responses {
         Forbidden = "The caller's role may not do this, or its organisation is suspended";
         NotFound = "Nothing here that the caller may see";
         Conflict = "Conflicts with the current state";
+        PreconditionFailed = "`If-Match` does not name the current version";
+        PreconditionRequired = "`If-Match` is required";
         PayloadTooLarge = "The body is larger than the limit";
         UnsupportedMediaType = "The body is not of a media type this operation reads";
         Validation = "Fields failed validation; `errors` names each";

@@ -136,6 +136,7 @@ fn normalise(
         request_id: context.id.clone(),
         errors: Vec::new(),
         retry_after: None,
+        existing_id: None,
     };
     let mut builder = HttpResponse::build(status);
     for (name, value) in response.headers() {

@@ -1,8 +1,10 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, the pool,
 //! migrations, and one module per aggregate. Dialect differences stay here.
 
+pub mod articles;
 pub mod clients;
 pub mod error;
+pub mod media;
 pub mod migrate;
 pub mod organisations;
 pub mod page;
@@ -192,6 +194,29 @@ pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .min_idle(Some(0))
         .connection_timeout(settings.connection_timeout)
         .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+/// Runs `work` in one transaction: committed when it returns `Ok`, rolled
+/// back when it returns `Err` (whatever the error type).
+pub fn in_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<StorageError>,
+{
+    enum Failure<E> {
+        Work(E),
+        Database(diesel::result::Error),
+    }
+    impl<E> From<diesel::result::Error> for Failure<E> {
+        fn from(error: diesel::result::Error) -> Self {
+            Failure::Database(error)
+        }
+    }
+    conn.transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
+        .map_err(|failure| match failure {
+            Failure::Work(error) => error,
+            Failure::Database(error) => E::from(StorageError::from(error)),
+        })
 }
 
 /// Now, truncated to microseconds: PostgreSQL keeps no more, so both

@@ -39,4 +39,97 @@ diesel::table! {
 
 diesel::joinable!(api_clients -> publishers (publisher_id));
 diesel::joinable!(api_clients -> licensees (licensee_id));
-diesel::allow_tables_to_appear_in_same_query!(publishers, licensees, api_clients);
+
+diesel::table! {
+    media (id) {
+        id -> Text,
+        publisher_id -> Text,
+        caption -> Text,
+        credit_line -> Text,
+        creator -> Nullable<Text>,
+        copyright_holder -> Text,
+        copyright_notice -> Nullable<Text>,
+        licensor -> Nullable<Text>,
+        renditions -> Text,
+        syndication -> Text,
+        rights_licensees -> Nullable<Text>,
+        territories_allowed -> Nullable<Text>,
+        territories_denied -> Nullable<Text>,
+        rights_expires_at -> Nullable<Timestamp>,
+        usage_terms -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> Text,
+        publisher_id -> Text,
+        external_ref -> Text,
+        version -> Integer,
+        status -> Text,
+        headline -> Text,
+        standfirst -> Nullable<Text>,
+        body_html -> Text,
+        body_text -> Text,
+        word_count -> Integer,
+        section -> Text,
+        tags -> Text,
+        language -> Text,
+        bylines -> Text,
+        located -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        embargo_until -> Nullable<Timestamp>,
+        agency_credits -> Text,
+        media -> Text,
+        related -> Text,
+        content_hash -> Text,
+        status_reason -> Nullable<Text>,
+        first_published_at -> Nullable<Timestamp>,
+        killed_at -> Nullable<Timestamp>,
+        version_created_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_versions (article_id, version) {
+        article_id -> Text,
+        version -> Integer,
+        change_kind -> Text,
+        change_note -> Nullable<Text>,
+        status -> Text,
+        snapshot -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    content_events (seq) {
+        seq -> BigInt,
+        article_id -> Text,
+        publisher_id -> Text,
+        version -> Integer,
+        kind -> Text,
+        status -> Text,
+        section -> Text,
+        visible_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(media -> publishers (publisher_id));
+diesel::joinable!(articles -> publishers (publisher_id));
+diesel::joinable!(article_versions -> articles (article_id));
+diesel::joinable!(content_events -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    publishers,
+    licensees,
+    api_clients,
+    media,
+    articles,
+    article_versions,
+    content_events,
+);

@@ -268,6 +268,10 @@ impl TestApp {
             "SELECT 'publisher ' || id || ' ' || name || ' ' || slug || ' ' || CAST(updated_at AS TEXT) AS line FROM publishers",
             "SELECT 'licensee ' || id || ' ' || name || ' ' || status || ' ' || territories || ' ' || CAST(updated_at AS TEXT) AS line FROM licensees",
             "SELECT 'client ' || id || ' ' || name || ' ' || secret_hash || ' ' || COALESCE(CAST(revoked_at AS TEXT), '-') AS line FROM api_clients",
+            "SELECT 'media ' || id || ' ' || caption || ' ' || syndication || ' ' || CAST(updated_at AS TEXT) AS line FROM media",
+            "SELECT 'article ' || id || ' ' || CAST(version AS TEXT) || ' ' || status || ' ' || content_hash AS line FROM articles",
+            "SELECT 'version ' || article_id || ' ' || CAST(version AS TEXT) AS line FROM article_versions",
+            "SELECT 'event ' || CAST(seq AS TEXT) || ' ' || article_id || ' ' || kind AS line FROM content_events",
         ];
         let mut lines: Vec<String> = queries
             .iter()

@@ -11,6 +11,7 @@ mod harness;
 
 mod auth;
 mod binary;
+mod content;
 mod migrations;
 mod openapi;
 mod ops;

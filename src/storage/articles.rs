@@ -1,0 +1,286 @@
+//! Articles, their versions, and the content-event log the change feed
+//! reads.
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::page::{Page, PageRequest};
+use super::schema::{article_versions, articles, content_events};
+use super::{DbConnection, StorageError};
+
+/// A stored article (its current version).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    pub id: String,
+    pub publisher_id: String,
+    pub external_ref: String,
+    pub version: i32,
+    pub status: String,
+    pub headline: String,
+    pub standfirst: Option<String>,
+    pub body_html: String,
+    pub body_text: String,
+    pub word_count: i32,
+    pub section: String,
+    pub tags: String,
+    pub language: String,
+    pub bylines: String,
+    pub located: Option<String>,
+    pub canonical_url: Option<String>,
+    pub embargo_until: Option<NaiveDateTime>,
+    pub agency_credits: String,
+    pub media: String,
+    pub related: String,
+    pub content_hash: String,
+    pub status_reason: Option<String>,
+    pub first_published_at: Option<NaiveDateTime>,
+    pub killed_at: Option<NaiveDateTime>,
+    pub version_created_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One version of an article.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = article_versions)]
+pub struct VersionRow {
+    pub article_id: String,
+    pub version: i32,
+    pub change_kind: String,
+    pub change_note: Option<String>,
+    pub status: String,
+    pub snapshot: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A content event to append.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = content_events)]
+pub struct NewEventRow {
+    pub article_id: String,
+    pub publisher_id: String,
+    pub version: i32,
+    pub kind: String,
+    pub status: String,
+    pub section: String,
+    pub visible_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// A stored content event.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = content_events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub article_id: String,
+    pub publisher_id: String,
+    pub version: i32,
+    pub kind: String,
+    pub status: String,
+    pub section: String,
+    pub visible_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// Filters of the publisher's article list.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this section.
+    pub section: Option<String>,
+    /// Only articles changed at or after this instant.
+    pub updated_since: Option<NaiveDateTime>,
+}
+
+/// Scope of article list cursors.
+pub const ARTICLES: &str = "articles";
+
+/// Key of the transaction-level advisory lock that orders event commits on
+/// PostgreSQL, so sequence numbers become visible in commit order and a
+/// reader that has seen `seq` n never later finds a smaller one appear.
+const EVENT_LOCK_KEY: i64 = 0x5359_4e44_4556_4e54; // "SYNDEVNT"
+
+/// Inserts a new article.
+pub fn insert(conn: &mut DbConnection, row: &ArticleRow) -> Result<(), StorageError> {
+    diesel::insert_into(articles::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One article; with a publisher, only if it is that publisher's.
+pub fn find(
+    conn: &mut DbConnection,
+    publisher_id: Option<&str>,
+    id: &str,
+) -> Result<ArticleRow, StorageError> {
+    let mut query = articles::table
+        .find(id)
+        .select(ArticleRow::as_select())
+        .into_boxed();
+    if let Some(publisher_id) = publisher_id {
+        query = query.filter(articles::publisher_id.eq(publisher_id.to_owned()));
+    }
+    Ok(query.first(conn)?)
+}
+
+/// The publisher's article with this external reference, if any.
+pub fn find_by_external_ref(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+    external_ref: &str,
+) -> Result<Option<ArticleRow>, StorageError> {
+    Ok(articles::table
+        .filter(articles::publisher_id.eq(publisher_id))
+        .filter(articles::external_ref.eq(external_ref))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The articles among `ids` that belong to the publisher.
+pub fn owned_ids(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(articles::table
+        .filter(articles::publisher_id.eq(publisher_id))
+        .filter(articles::id.eq_any(ids))
+        .select(articles::id)
+        .load(conn)?)
+}
+
+/// A page of articles, optionally of one publisher, filtered.
+pub fn list(
+    conn: &mut DbConnection,
+    publisher_id: Option<&str>,
+    filter: &ArticleFilter,
+    page: &PageRequest,
+) -> Result<Page<ArticleRow>, StorageError> {
+    let mut query = articles::table
+        .select(ArticleRow::as_select())
+        .order(articles::id.asc())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    if let Some(publisher_id) = publisher_id {
+        query = query.filter(articles::publisher_id.eq(publisher_id.to_owned()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(articles::status.eq(status.clone()));
+    }
+    if let Some(section) = &filter.section {
+        query = query.filter(articles::section.eq(section.clone()));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(articles::updated_at.ge(since));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(articles::id.gt(after.clone()));
+    }
+    let rows = query.load(conn)?;
+    Ok(Page::from_rows(rows, page, ARTICLES, |r| r.id.clone()))
+}
+
+/// Writes `row` as the next version if the stored version is still
+/// `expected`; `Ok(false)` when someone else changed it first.
+pub fn replace_if_version(
+    conn: &mut DbConnection,
+    row: &ArticleRow,
+    expected: i32,
+) -> Result<bool, StorageError> {
+    let updated = diesel::update(
+        articles::table
+            .find(&row.id)
+            .filter(articles::version.eq(expected)),
+    )
+    .set((
+        articles::version.eq(row.version),
+        articles::status.eq(&row.status),
+        articles::headline.eq(&row.headline),
+        articles::standfirst.eq(&row.standfirst),
+        articles::body_html.eq(&row.body_html),
+        articles::body_text.eq(&row.body_text),
+        articles::word_count.eq(row.word_count),
+        articles::section.eq(&row.section),
+        articles::tags.eq(&row.tags),
+        articles::language.eq(&row.language),
+        articles::bylines.eq(&row.bylines),
+        articles::located.eq(&row.located),
+        articles::canonical_url.eq(&row.canonical_url),
+        articles::embargo_until.eq(&row.embargo_until),
+        articles::agency_credits.eq(&row.agency_credits),
+        articles::media.eq(&row.media),
+        articles::related.eq(&row.related),
+        articles::content_hash.eq(&row.content_hash),
+        articles::status_reason.eq(&row.status_reason),
+        articles::first_published_at.eq(&row.first_published_at),
+        articles::killed_at.eq(&row.killed_at),
+        articles::version_created_at.eq(&row.version_created_at),
+        articles::updated_at.eq(&row.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records a version.
+pub fn insert_version(conn: &mut DbConnection, row: &VersionRow) -> Result<(), StorageError> {
+    diesel::insert_into(article_versions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Versions after `after_version`, oldest first, at most `limit`.
+pub fn list_versions(
+    conn: &mut DbConnection,
+    article_id: &str,
+    after_version: i32,
+    limit: i64,
+) -> Result<Vec<VersionRow>, StorageError> {
+    Ok(article_versions::table
+        .filter(article_versions::article_id.eq(article_id))
+        .filter(article_versions::version.gt(after_version))
+        .order(article_versions::version.asc())
+        .limit(limit)
+        .select(VersionRow::as_select())
+        .load(conn)?)
+}
+
+/// One version.
+pub fn find_version(
+    conn: &mut DbConnection,
+    article_id: &str,
+    version: i32,
+) -> Result<VersionRow, StorageError> {
+    Ok(article_versions::table
+        .find((article_id, version))
+        .select(VersionRow::as_select())
+        .first(conn)?)
+}
+
+/// Appends an event. Call inside the transaction that makes the change.
+pub fn append_event(conn: &mut DbConnection, event: &NewEventRow) -> Result<(), StorageError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY})"))?;
+    }
+    diesel::insert_into(content_events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every event of an article, in sequence order.
+pub fn events_of(conn: &mut DbConnection, article_id: &str) -> Result<Vec<EventRow>, StorageError> {
+    Ok(content_events::table
+        .filter(content_events::article_id.eq(article_id))
+        .order(content_events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
