@@ -80,6 +80,25 @@ string_enum!(
     }
 );
 
+impl Redistribution {
+    /// The strictest of several credits' terms (`allowed` when there are none).
+    pub fn most_restrictive(terms: impl IntoIterator<Item = Redistribution>) -> Redistribution {
+        terms
+            .into_iter()
+            .fold(Redistribution::Allowed, |strictest, term| {
+                match (strictest, term) {
+                    (Redistribution::Prohibited, _) | (_, Redistribution::Prohibited) => {
+                        Redistribution::Prohibited
+                    }
+                    (Redistribution::PreviewOnly, _) | (_, Redistribution::PreviewOnly) => {
+                        Redistribution::PreviewOnly
+                    }
+                    _ => Redistribution::Allowed,
+                }
+            })
+    }
+}
+
 string_enum!(
     /// How a photo is used in an article.
     MediaRole {

@@ -56,3 +56,7 @@ id_type!(
     /// A photo (media asset).
     MediaId
 );
+id_type!(
+    /// A licence.
+    LicenceId
+);

@@ -1,10 +1,11 @@
 //! Value types and rules of the business, free of HTTP and SQL.
 
+pub mod access;
 pub mod content;
 pub mod html;
 pub mod ids;
 pub mod organisation;
 pub mod text;
 
-pub use ids::{ArticleId, ClientId, LicenseeId, MediaId, PublisherId};
+pub use ids::{ArticleId, ClientId, LicenceId, LicenseeId, MediaId, PublisherId};
 pub use organisation::{LicenseeStatus, Role, Slug, Territories, Territory};

@@ -16,7 +16,7 @@ use super::{AppState, PageQuery, db, utc};
 use crate::auth::Caller;
 use crate::domain::content::{
     AgencyCredit, ArticleStatus, Byline, ChangeKind, EventKind, MediaRef, MediaRole,
-    valid_language, valid_web_url,
+    Redistribution, valid_language, valid_web_url,
 };
 use crate::domain::html::{plain_text, sanitise, word_count};
 use crate::domain::text::single_line;
@@ -646,6 +646,10 @@ fn apply(row: &mut ArticleRow, content: &ValidContent) -> Result<(), ApiError> {
     row.media = to_json(&content.media)?;
     row.related = to_json(&content.related)?;
     row.content_hash = content.hash();
+    row.redistribution =
+        Redistribution::most_restrictive(content.agency_credits.iter().map(|c| c.redistribution))
+            .as_str()
+            .to_owned();
     Ok(())
 }
 
@@ -676,9 +680,9 @@ fn record(
             created_at: row.version_created_at,
         },
     )?;
-    let visible_at = match event {
-        EventKind::Withheld | EventKind::Killed | EventKind::Created => row.version_created_at,
-        _ => visible_from(row, row.version_created_at),
+    let not_before = match event {
+        EventKind::Withheld | EventKind::Killed | EventKind::Created => None,
+        _ => row.embargo_until,
     };
     articles::append_event(
         conn,
@@ -689,8 +693,7 @@ fn record(
             kind: event.as_str().to_owned(),
             status: row.status.clone(),
             section: row.section.clone(),
-            visible_at,
-            created_at: row.version_created_at,
+            not_before,
         },
     )?;
     Ok(())
@@ -774,6 +777,7 @@ fn create(
         related: String::new(),
         content_hash: String::new(),
         status_reason: None,
+        redistribution: String::new(),
         first_published_at: None,
         killed_at: None,
         version_created_at: at,

@@ -4,6 +4,8 @@
 pub mod articles;
 pub mod auth;
 pub mod clients;
+pub mod content;
+pub mod licences;
 pub mod licensees;
 pub mod media;
 pub mod ops;
@@ -75,6 +77,13 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(clients::get_client)
         .service(clients::revoke_client)
         .service(clients::rotate_client_secret)
+        .service(licences::create_licence)
+        .service(licences::list_licences)
+        .service(licences::get_licence)
+        .service(licences::update_licence)
+        .service(content::get_content)
+        .service(content::list_content)
+        .service(content::get_feed)
         .service(media::create_media)
         .service(media::list_media)
         .service(media::get_media)

@@ -116,6 +116,12 @@ pub struct Problem {
     /// On a 409 for a repeated `external_ref`: the article that has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<uuid::Uuid>,
+    /// On a 410 for a killed article: when it was killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// On a 410 for a killed article: the kill notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One invalid field.
@@ -173,6 +179,14 @@ pub enum ApiError {
     Duplicate {
         /// The existing article.
         existing_id: uuid::Uuid,
+    },
+    /// A killed article the caller could see: the kill notice.
+    #[error("the article was killed; remove it from publication")]
+    Killed {
+        /// When.
+        killed_at: chrono::DateTime<chrono::Utc>,
+        /// The notice.
+        reason: Option<String>,
     },
     /// `If-Match` names a version that is no longer current.
     #[error("{0}")]
@@ -236,6 +250,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => types::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::Duplicate { .. } => types::CONFLICT,
             ApiError::PreconditionFailed(_) => types::PRECONDITION_FAILED,
+            ApiError::Killed { .. } => types::GONE,
             ApiError::PreconditionRequired(_) => types::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => types::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => types::UNSUPPORTED_MEDIA_TYPE,
@@ -344,6 +359,14 @@ impl ResponseError for ApiError {
             },
             existing_id: match self {
                 ApiError::Duplicate { existing_id } => Some(*existing_id),
+                _ => None,
+            },
+            killed_at: match self {
+                ApiError::Killed { killed_at, .. } => Some(*killed_at),
+                _ => None,
+            },
+            reason: match self {
+                ApiError::Killed { reason, .. } => reason.clone(),
                 _ => None,
             },
         };
@@ -482,6 +505,7 @@ pub mod responses {
         NotFound = "Nothing here that the caller may see";
         Conflict = "Conflicts with the current state";
         PreconditionFailed = "`If-Match` does not name the current version";
+        Gone = "The article was killed; `killed_at` and `reason` give the kill notice";
         PreconditionRequired = "`If-Match` is required";
         PayloadTooLarge = "The body is larger than the limit";
         UnsupportedMediaType = "The body is not of a media type this operation reads";

@@ -137,6 +137,8 @@ fn normalise(
         errors: Vec::new(),
         retry_after: None,
         existing_id: None,
+        killed_at: None,
+        reason: None,
     };
     let mut builder = HttpResponse::build(status);
     for (name, value) in response.headers() {

@@ -35,6 +35,7 @@ pub struct ArticleRow {
     pub related: String,
     pub content_hash: String,
     pub status_reason: Option<String>,
+    pub redistribution: String,
     pub first_published_at: Option<NaiveDateTime>,
     pub killed_at: Option<NaiveDateTime>,
     pub version_created_at: NaiveDateTime,
@@ -55,9 +56,8 @@ pub struct VersionRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A content event to append.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = content_events)]
+/// A content event to append; its time is taken when it is appended.
+#[derive(Debug, Clone)]
 pub struct NewEventRow {
     pub article_id: String,
     pub publisher_id: String,
@@ -65,8 +65,8 @@ pub struct NewEventRow {
     pub kind: String,
     pub status: String,
     pub section: String,
-    pub visible_at: NaiveDateTime,
-    pub created_at: NaiveDateTime,
+    /// Licensees may not see it before this instant (an embargo).
+    pub not_before: Option<NaiveDateTime>,
 }
 
 /// A stored content event.
@@ -220,6 +220,7 @@ pub fn replace_if_version(
         articles::related.eq(&row.related),
         articles::content_hash.eq(&row.content_hash),
         articles::status_reason.eq(&row.status_reason),
+        articles::redistribution.eq(&row.redistribution),
         articles::first_published_at.eq(&row.first_published_at),
         articles::killed_at.eq(&row.killed_at),
         articles::version_created_at.eq(&row.version_created_at),
@@ -265,13 +266,33 @@ pub fn find_version(
         .first(conn)?)
 }
 
-/// Appends an event. Call inside the transaction that makes the change.
+/// Appends an event. Call inside the transaction that makes the change,
+/// after its first write (so that on SQLite the write lock is held). The
+/// event's time is taken under the lock and never runs backwards, so the
+/// order (`visible_at`, `seq`) of immediate events is their commit order.
 pub fn append_event(conn: &mut DbConnection, event: &NewEventRow) -> Result<(), StorageError> {
     if let DbConnection::Postgresql(pg) = conn {
         pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY})"))?;
     }
+    let last: Option<NaiveDateTime> = content_events::table
+        .order(content_events::seq.desc())
+        .select(content_events::created_at)
+        .first(conn)
+        .optional()?;
+    let clock = event_clock(conn)?;
+    let at = last.map_or(clock, |last| last.max(clock));
+    let visible_at = event.not_before.map_or(at, |not_before| not_before.max(at));
     diesel::insert_into(content_events::table)
-        .values(event)
+        .values((
+            content_events::article_id.eq(&event.article_id),
+            content_events::publisher_id.eq(&event.publisher_id),
+            content_events::version.eq(event.version),
+            content_events::kind.eq(&event.kind),
+            content_events::status.eq(&event.status),
+            content_events::section.eq(&event.section),
+            content_events::visible_at.eq(visible_at),
+            content_events::created_at.eq(at),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -283,4 +304,200 @@ pub fn events_of(conn: &mut DbConnection, article_id: &str) -> Result<Vec<EventR
         .order(content_events::seq.asc())
         .select(EventRow::as_select())
         .load(conn)?)
+}
+
+/// What a licensee's content search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Words that must all occur in headline, standfirst or body.
+    pub words: Vec<String>,
+    /// Only these publishers (the licensee's licensed ones).
+    pub publishers: Vec<String>,
+    /// Only this publisher.
+    pub publisher_id: Option<String>,
+    /// Only this section.
+    pub section: Option<String>,
+    /// Only this language.
+    pub language: Option<String>,
+    /// First published at or after.
+    pub published_since: Option<NaiveDateTime>,
+    /// First published before.
+    pub published_until: Option<NaiveDateTime>,
+}
+
+/// Published, past-embargo, syndicable articles of the given publishers,
+/// in id order after `after`, at most `limit`. The caller applies the access
+/// decision to each row (sections, licence validity).
+pub fn search(
+    conn: &mut DbConnection,
+    filter: &SearchFilter,
+    now: NaiveDateTime,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ArticleRow>, StorageError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    if filter.publishers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = articles::table
+        .select(ArticleRow::as_select())
+        .filter(articles::publisher_id.eq_any(filter.publishers.clone()))
+        .filter(articles::status.eq("published"))
+        .filter(articles::redistribution.ne("prohibited"))
+        .filter(
+            articles::embargo_until
+                .is_null()
+                .or(articles::embargo_until.le(now)),
+        )
+        .order(articles::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(articles::id.gt(after.to_owned()));
+    }
+    if let Some(publisher) = &filter.publisher_id {
+        query = query.filter(articles::publisher_id.eq(publisher.clone()));
+    }
+    if let Some(section) = &filter.section {
+        query = query.filter(articles::section.eq(section.clone()));
+    }
+    if let Some(language) = &filter.language {
+        query = query.filter(articles::language.eq(language.clone()));
+    }
+    if let Some(since) = filter.published_since {
+        query = query.filter(articles::first_published_at.ge(since));
+    }
+    if let Some(until) = filter.published_until {
+        query = query.filter(articles::first_published_at.lt(until));
+    }
+    if !filter.words.is_empty() {
+        // Each word is quoted (FTS5) or passed as plain text (PostgreSQL), so
+        // no query syntax from the caller ever reaches the engine.
+        let matches = match conn {
+            DbConnection::Sqlite(_) => {
+                let phrase = filter
+                    .words
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "")))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                sql::<Bool>(
+                    "articles.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ",
+                )
+                .bind::<Text, _>(phrase)
+                .sql(")")
+            }
+            DbConnection::Postgresql(_) => {
+                sql::<Bool>("articles.search @@ plainto_tsquery('simple', ")
+                    .bind::<Text, _>(filter.words.join(" "))
+                    .sql(")")
+            }
+        };
+        query = query.filter(matches);
+    }
+    Ok(query.load(conn)?)
+}
+
+/// A content event with what the feed needs to know of its article.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct FeedRow {
+    pub event: EventRow,
+    pub redistribution: String,
+    pub first_published_at: Option<NaiveDateTime>,
+    pub killed_at: Option<NaiveDateTime>,
+}
+
+/// Events of the given publishers visible by `now`, after the position
+/// (`visible_at`, `seq`), in that order, at most `limit`.
+pub fn feed(
+    conn: &mut DbConnection,
+    publishers: &[String],
+    after: Option<(NaiveDateTime, i64)>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<FeedRow>, StorageError> {
+    if publishers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = content_events::table
+        .inner_join(articles::table)
+        .select((
+            EventRow::as_select(),
+            articles::redistribution,
+            articles::first_published_at,
+            articles::killed_at,
+        ))
+        .filter(content_events::publisher_id.eq_any(publishers.to_vec()))
+        .filter(content_events::visible_at.le(now))
+        .filter(content_events::kind.ne("created"))
+        .order((content_events::visible_at.asc(), content_events::seq.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, seq)) = after {
+        query = query.filter(
+            content_events::visible_at
+                .gt(at)
+                .or(content_events::visible_at
+                    .eq(at)
+                    .and(content_events::seq.gt(seq))),
+        );
+    }
+    let rows: Vec<(
+        EventRow,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(event, redistribution, first_published_at, killed_at)| FeedRow {
+                event,
+                redistribution,
+                first_published_at,
+                killed_at,
+            },
+        )
+        .collect())
+}
+
+/// Runs a feed read so that no event can later commit with a position
+/// before the read's `now`: writers append under a lock (PostgreSQL: an
+/// advisory lock, which the read takes shared; SQLite: the write lock, which
+/// the read takes with `BEGIN IMMEDIATE`) and take their event time while
+/// holding it. `now` is the database's clock on PostgreSQL.
+pub fn consistent_read<T>(
+    conn: &mut DbConnection,
+    read: impl FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    super::in_transaction(conn, |conn| {
+        if let DbConnection::Postgresql(pg) = conn {
+            pg.batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock_shared({EVENT_LOCK_KEY})"
+            ))?;
+        }
+        let now = event_clock(conn)?;
+        read(conn, now)
+    })
+}
+
+/// The clock events are stamped with: PostgreSQL's (shared by every node),
+/// or this process's on SQLite (one node).
+fn event_clock(conn: &mut DbConnection) -> Result<NaiveDateTime, StorageError> {
+    #[derive(QueryableByName)]
+    struct Clock {
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        now: NaiveDateTime,
+    }
+    match conn {
+        DbConnection::Postgresql(_) => {
+            let clock: Clock = diesel::sql_query(
+                "SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now",
+            )
+            .get_result(conn)?;
+            Ok(clock.now)
+        }
+        DbConnection::Sqlite(_) => Ok(super::now()),
+    }
 }

@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod clients;
 pub mod error;
+pub mod licences;
 pub mod media;
 pub mod migrate;
 pub mod organisations;
@@ -198,11 +199,18 @@ pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
 
 /// Runs `work` in one transaction: committed when it returns `Ok`, rolled
 /// back when it returns `Err` (whatever the error type).
+///
+/// On SQLite the transaction begins `IMMEDIATE`, taking the write lock (and
+/// waiting for it under the busy timeout) before its first read: a deferred
+/// transaction in WAL mode that reads and then writes fails at once with
+/// "database is locked" when another writer committed in between.
 pub fn in_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<StorageError>,
 {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
     enum Failure<E> {
         Work(E),
         Database(diesel::result::Error),
@@ -212,11 +220,33 @@ where
             Failure::Database(error)
         }
     }
-    conn.transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
-        .map_err(|failure| match failure {
-            Failure::Work(error) => error,
-            Failure::Database(error) => E::from(StorageError::from(error)),
-        })
+    let database = |error: diesel::result::Error| E::from(StorageError::from(error));
+    match conn {
+        DbConnection::Postgresql(_) => conn
+            .transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
+            .map_err(|failure| match failure {
+                Failure::Work(error) => error,
+                Failure::Database(error) => database(error),
+            }),
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+                .map_err(database)?;
+            let result = work(conn);
+            let DbConnection::Sqlite(sqlite) = conn else {
+                return result;
+            };
+            match result {
+                Ok(value) => {
+                    AnsiTransactionManager::commit_transaction(sqlite).map_err(database)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    AnsiTransactionManager::rollback_transaction(sqlite).map_err(database)?;
+                    Err(error)
+                }
+            }
+        }
+    }
 }
 
 /// Now, truncated to microseconds: PostgreSQL keeps no more, so both

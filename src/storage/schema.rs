@@ -86,6 +86,7 @@ diesel::table! {
         related -> Text,
         content_hash -> Text,
         status_reason -> Nullable<Text>,
+        redistribution -> Text,
         first_published_at -> Nullable<Timestamp>,
         killed_at -> Nullable<Timestamp>,
         version_created_at -> Timestamp,
@@ -120,6 +121,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    licences (id) {
+        id -> Text,
+        licensee_id -> Text,
+        publisher_id -> Text,
+        sections -> Nullable<Text>,
+        tier -> Text,
+        include_media -> Bool,
+        valid_from -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+        quota_units -> Nullable<BigInt>,
+        quota_period -> Nullable<Text>,
+        rate_limit_per_minute -> Nullable<Integer>,
+        price_amount_minor -> Nullable<BigInt>,
+        price_currency -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(licences -> licensees (licensee_id));
+diesel::joinable!(licences -> publishers (publisher_id));
 diesel::joinable!(media -> publishers (publisher_id));
 diesel::joinable!(articles -> publishers (publisher_id));
 diesel::joinable!(article_versions -> articles (article_id));
@@ -132,4 +155,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_versions,
     content_events,
+    licences,
 );

@@ -68,9 +68,9 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let admin_url = std::env::var("TEST_DATABASE_URL").expect(
+                let admin_url = without_tls(&std::env::var("TEST_DATABASE_URL").expect(
                     "TEST_DATABASE_URL must name a PostgreSQL server for the PostgreSQL half",
-                );
+                ));
                 let name = format!("syndicate_test_{}", uuid::Uuid::now_v7().simple());
                 let mut admin = PgConnection::establish(&admin_url).unwrap();
                 admin
@@ -113,6 +113,17 @@ impl Drop for TestDatabase {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
+}
+
+/// The URL with `sslmode=disable` unless it names a mode. TLS to a local
+/// test server buys nothing, and libpq's OpenSSL clean-up at process exit
+/// crashes while other threads of the test binary are still connecting.
+fn without_tls(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    if !parsed.query_pairs().any(|(key, _)| key == "sslmode") {
+        parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    parsed.to_string()
 }
 
 /// A running application and a client for it.

@@ -12,6 +12,7 @@ mod harness;
 mod auth;
 mod binary;
 mod content;
+mod delivery;
 mod migrations;
 mod openapi;
 mod ops;

@@ -1,0 +1,982 @@
+//! What a licensee's ingest uses: `GET /v1/content/{id}` (the licensed
+//! article, as JSON or IPTC ninjs), `GET /v1/content` (search what it may
+//! see now) and `GET /v1/feed` (every change it should hear of, in order).
+//! Every answer comes from the one access decision in `domain::access`.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::problem::{ApiError, responses};
+use super::{AppState, db, utc};
+use crate::auth::Caller;
+use crate::domain::access::{
+    self, ArticleFacts, Denial, Grant, LicenceFacts, LicenseeFacts, PhotoFacts, Tier,
+    WithheldReason,
+};
+use crate::domain::content::{
+    AgencyCredit, ArticleStatus, Byline, EventKind, MediaRef, Redistribution, Rendition,
+    Syndication,
+};
+use crate::domain::{
+    ArticleId, LicenseeId, LicenseeStatus, MediaId, PublisherId, Role, Territories,
+};
+use crate::storage::articles::{self, ArticleRow, FeedRow, SearchFilter};
+use crate::storage::media::MediaRow;
+use crate::storage::page::PageRequest;
+use crate::storage::{DbConnection, StorageError, licences, media, now, organisations};
+
+/// Longest a delivered article may be cached, in seconds.
+const MAX_CACHE_SECONDS: i64 = 300;
+/// Longest a feed request may wait for an event, in seconds.
+const MAX_WAIT_SECONDS: u64 = 30;
+/// How often a waiting feed request looks again.
+const FEED_POLL: Duration = Duration::from_millis(250);
+
+/// The licensee and its licences, as the access decision sees them.
+pub struct Entitlement {
+    /// The licensee.
+    pub licensee: LicenseeFacts,
+    /// All its licences, in force or not.
+    pub licences: Vec<LicenceFacts>,
+}
+
+impl Entitlement {
+    /// Loads a licensee's facts and licences.
+    pub fn load(conn: &mut DbConnection, licensee_id: LicenseeId) -> Result<Self, ApiError> {
+        let id = licensee_id.to_string();
+        let row = organisations::find_licensee(conn, &id)?;
+        let licences = licences::of_licensee(conn, &id)?
+            .into_iter()
+            .filter_map(|l| {
+                Some(LicenceFacts {
+                    publisher_id: l.publisher_id.parse().ok()?,
+                    sections: l.sections.and_then(|s| serde_json::from_str(&s).ok()),
+                    tier: l.tier.parse().ok()?,
+                    include_media: l.include_media,
+                    valid_from: l.valid_from,
+                    valid_until: l.valid_until,
+                    id: l.id,
+                })
+            })
+            .collect();
+        Ok(Self {
+            licensee: LicenseeFacts {
+                id: licensee_id,
+                status: row.status.parse().unwrap_or(LicenseeStatus::Suspended),
+                territories: Territories::from_stored(&row.territories)
+                    .as_slice()
+                    .to_vec(),
+            },
+            licences,
+        })
+    }
+
+    /// Publishers covered by a licence in force at `at`.
+    fn publishers(&self, at: NaiveDateTime) -> Vec<String> {
+        let mut publishers: Vec<String> = self
+            .licences
+            .iter()
+            .filter(|l| l.in_force(at))
+            .map(|l| l.publisher_id.to_string())
+            .collect();
+        publishers.sort();
+        publishers.dedup();
+        publishers
+    }
+}
+
+/// The decision's view of an article row.
+pub fn article_facts(row: &ArticleRow) -> ArticleFacts {
+    ArticleFacts {
+        publisher_id: row.publisher_id.parse().unwrap_or(PublisherId(Uuid::nil())),
+        status: row.status.parse().unwrap_or(ArticleStatus::Draft),
+        section: row.section.clone(),
+        embargo_until: row.embargo_until,
+        redistribution: row
+            .redistribution
+            .parse()
+            .unwrap_or(Redistribution::Prohibited),
+        first_published_at: row.first_published_at,
+        killed_at: row.killed_at,
+    }
+}
+
+/// The decision's view of a photo row.
+pub fn photo_facts(row: &MediaRow) -> PhotoFacts {
+    let territories = |stored: &Option<String>| {
+        stored
+            .as_deref()
+            .map(|s| Territories::from_stored(s).as_slice().to_vec())
+    };
+    PhotoFacts {
+        id: row.id.parse().unwrap_or(MediaId(Uuid::nil())),
+        syndication: row.syndication.parse().unwrap_or(Syndication::Prohibited),
+        licensees: row
+            .rights_licensees
+            .as_deref()
+            .map(|s| s.split(',').filter_map(|id| id.parse().ok()).collect()),
+        territories_allowed: territories(&row.territories_allowed),
+        territories_denied: territories(&row.territories_denied).unwrap_or_default(),
+        expires_at: row.rights_expires_at,
+    }
+}
+
+/// A delivered photo, always with its credit line, copyright and terms.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveredPhoto {
+    /// Photo id.
+    pub id: Uuid,
+    /// `main` or `inline`.
+    pub role: crate::domain::content::MediaRole,
+    /// What it shows.
+    pub caption: String,
+    /// The credit to print with it.
+    pub credit_line: String,
+    /// The photographer.
+    pub creator: Option<String>,
+    /// Who holds the copyright.
+    pub copyright_holder: String,
+    /// The copyright notice.
+    pub copyright_notice: Option<String>,
+    /// The agency that licenses it.
+    pub licensor: Option<String>,
+    /// Terms that come with it ("Editorial use only").
+    pub usage_terms: Option<String>,
+    /// The files.
+    pub renditions: Vec<Rendition>,
+}
+
+/// A photo left out, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WithheldPhoto {
+    /// Why it was left out.
+    pub reason: WithheldReason,
+}
+
+/// A licensed article as delivered.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContentResponse {
+    /// Article id.
+    pub id: Uuid,
+    /// Its publisher.
+    pub publisher_id: Uuid,
+    /// The licence it is delivered under.
+    pub licence_id: Uuid,
+    /// `full` (with body) or `preview` (without).
+    pub tier: Tier,
+    /// The version delivered.
+    pub version: i32,
+    /// The headline.
+    pub headline: String,
+    /// The summary.
+    pub standfirst: Option<String>,
+    /// The sanitised body (full tier only).
+    pub body_html: Option<String>,
+    /// The body as plain text (full tier only).
+    pub body_text: Option<String>,
+    /// Words in the body.
+    pub word_count: i32,
+    /// Who wrote it.
+    pub bylines: Vec<Byline>,
+    /// The dateline place.
+    pub located: Option<String>,
+    /// The section.
+    pub section: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// BCP 47 language tag.
+    pub language: String,
+    /// When this version was made.
+    pub version_created_at: DateTime<Utc>,
+    /// When it first became public.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// The story's page on the publisher's site.
+    pub canonical_url: Option<String>,
+    /// Agency credits with their credit lines (always delivered).
+    pub agency_credits: Vec<AgencyCredit>,
+    /// Photos this licensee may have, in order.
+    pub media: Vec<DeliveredPhoto>,
+    /// Photos left out, one entry each, with why.
+    pub media_withheld: Vec<WithheldPhoto>,
+}
+
+fn delivered(row: &ArticleRow, grant: &Grant, photos: &[MediaRow]) -> ContentResponse {
+    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
+    let media = refs
+        .iter()
+        .filter(|r| grant.delivered.contains(&MediaId(r.media_id)))
+        .filter_map(|r| {
+            let photo = photos
+                .iter()
+                .find(|p| p.id == r.media_id.hyphenated().to_string())?;
+            Some(DeliveredPhoto {
+                id: r.media_id,
+                role: r.role,
+                caption: photo.caption.clone(),
+                credit_line: photo.credit_line.clone(),
+                creator: photo.creator.clone(),
+                copyright_holder: photo.copyright_holder.clone(),
+                copyright_notice: photo.copyright_notice.clone(),
+                licensor: photo.licensor.clone(),
+                usage_terms: photo.usage_terms.clone(),
+                renditions: serde_json::from_str(&photo.renditions).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let full = grant.tier == Tier::Full;
+    ContentResponse {
+        id: row.id.parse().unwrap_or_default(),
+        publisher_id: row.publisher_id.parse().unwrap_or_default(),
+        licence_id: grant.licence_id.parse().unwrap_or_default(),
+        tier: grant.tier,
+        version: row.version,
+        headline: row.headline.clone(),
+        standfirst: row.standfirst.clone(),
+        body_html: full.then(|| row.body_html.clone()),
+        body_text: full.then(|| row.body_text.clone()),
+        word_count: row.word_count,
+        bylines: serde_json::from_str(&row.bylines).unwrap_or_default(),
+        located: row.located.clone(),
+        section: row.section.clone(),
+        tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+        language: row.language.clone(),
+        version_created_at: utc(row.version_created_at),
+        first_published_at: row.first_published_at.map(utc),
+        canonical_url: row.canonical_url.clone(),
+        agency_credits: serde_json::from_str(&row.agency_credits).unwrap_or_default(),
+        media,
+        media_withheld: grant
+            .withheld
+            .iter()
+            .map(|(_, reason)| WithheldPhoto { reason: *reason })
+            .collect(),
+    }
+}
+
+/// The delivery as an IPTC ninjs 2.2 document.
+pub fn ninjs(content: &ContentResponse, publisher_name: &str) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut doc = json!({
+        "uri": format!("urn:syndicate:article:{}", content.id),
+        "type": "text",
+        "representationtype": if content.tier == Tier::Full { "full" } else { "partial" },
+        "standard": {"name": "ninjs", "version": "2.2", "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json#"},
+        "version": content.version.to_string(),
+        "versioncreated": content.version_created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "pubstatus": "usable",
+        "language": content.language,
+        "headlines": [{"role": "main", "value": content.headline}],
+        "copyrightholder": publisher_name,
+        "subjects": std::iter::once(json!({"name": content.section, "rel": "section"}))
+            .chain(content.tags.iter().map(|t| json!({"name": t, "rel": "tag"})))
+            .collect::<Vec<_>>(),
+        "infosources": content.agency_credits.iter().map(|c| json!({
+            "name": c.agency, "role": c.role.as_str(), "literal": c.credit_line,
+        })).collect::<Vec<_>>(),
+        "rightsinfo": {"encodedrights": json!({"licence": content.licence_id, "tier": content.tier.as_str()}).to_string()},
+        "associations": content.media.iter().enumerate().map(|(i, photo)| {
+            let mut association = json!({
+                "name": if photo.role == crate::domain::content::MediaRole::Main { "main".to_owned() } else { format!("inline-{i}") },
+                "uri": format!("urn:syndicate:media:{}", photo.id),
+                "type": "picture",
+                "descriptions": [
+                    {"role": "caption", "value": photo.caption},
+                    {"role": "creditline", "value": photo.credit_line},
+                ],
+                "copyrightholder": photo.copyright_holder,
+                "renditions": photo.renditions.iter().map(|r| json!({
+                    "name": format!("{}x{}", r.width, r.height), "href": r.href,
+                    "contenttype": r.mime_type, "width": r.width, "height": r.height,
+                })).collect::<Vec<_>>(),
+            });
+            for (key, value) in [("by", &photo.creator), ("copyrightnotice", &photo.copyright_notice), ("usageterms", &photo.usage_terms)] {
+                if let Some(value) = value {
+                    association[key] = Value::String(value.clone());
+                }
+            }
+            if let Some(licensor) = &photo.licensor {
+                association["infosources"] = json!([{"name": licensor, "role": "licensor"}]);
+            }
+            association
+        }).collect::<Vec<_>>(),
+    });
+    if let Some(first) = content.first_published_at {
+        doc["firstcreated"] =
+            Value::String(first.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    if let Some(standfirst) = &content.standfirst {
+        doc["descriptions"] = json!([{"role": "summary", "value": standfirst}]);
+    }
+    if let (Some(html), Some(text)) = (&content.body_html, &content.body_text) {
+        doc["bodies"] = json!([
+            {"role": "main", "contenttype": "text/html", "value": html, "wordcount": content.word_count},
+            {"role": "plain", "contenttype": "text/plain", "value": text, "wordcount": content.word_count},
+        ]);
+    }
+    let by: Vec<String> = content
+        .bylines
+        .iter()
+        .map(|b| {
+            [
+                Some(b.name.as_str()),
+                b.role.as_deref(),
+                b.location.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+        })
+        .collect();
+    if !by.is_empty() {
+        doc["by"] = Value::String(by.join("; "));
+    }
+    if let Some(located) = &content.located {
+        doc["located"] = Value::String(located.clone());
+    }
+    if let Some(url) = &content.canonical_url {
+        doc["altids"] = json!([{"role": "canonical_url", "value": url}]);
+    }
+    if !content.media_withheld.is_empty() {
+        let reasons: Vec<&str> = content
+            .media_withheld
+            .iter()
+            .map(|w| match w.reason {
+                WithheldReason::LicenceExcludesMedia => "licence_excludes_media",
+                WithheldReason::SyndicationProhibited => "syndication_prohibited",
+                WithheldReason::LicenseeNotAllowed => "licensee_not_allowed",
+                WithheldReason::Territory => "territory",
+                WithheldReason::Expired => "expired",
+            })
+            .collect();
+        doc["ednote"] = Value::String(format!(
+            "{} photo(s) withheld: {}",
+            reasons.len(),
+            reasons.join(", ")
+        ));
+    }
+    doc
+}
+
+/// Output format of a delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// This service's JSON.
+    #[default]
+    Json,
+    /// An IPTC ninjs 2.2 document.
+    Ninjs,
+}
+
+/// Options of a delivery.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ContentQuery {
+    /// `json` (default) or `ninjs` (IPTC ninjs 2.2).
+    pub format: Option<Format>,
+}
+
+/// What one delivery decided, for the response and its headers.
+pub struct Delivery {
+    /// The body.
+    pub content: ContentResponse,
+    /// The publisher's name (ninjs `copyrightholder`).
+    pub publisher_name: String,
+    /// When the decision could next change by itself.
+    pub next_change: Option<NaiveDateTime>,
+}
+
+/// Decides and assembles one delivery.
+pub fn deliver(
+    conn: &mut DbConnection,
+    licensee: LicenseeId,
+    id: &str,
+    at: NaiveDateTime,
+) -> Result<Delivery, ApiError> {
+    let hidden = || ApiError::NotFound("no such article".to_owned());
+    let entitlement = Entitlement::load(conn, licensee)?;
+    let row = match articles::find(conn, None, id) {
+        Err(StorageError::NotFound) => return Err(hidden()),
+        other => other?,
+    };
+    let facts = article_facts(&row);
+    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
+    let ids: Vec<String> = refs
+        .iter()
+        .map(|r| r.media_id.hyphenated().to_string())
+        .collect();
+    let photos = media::find_many(conn, &ids)?;
+    let ordered: Vec<PhotoFacts> = ids
+        .iter()
+        .filter_map(|id| photos.iter().find(|p| &p.id == id).map(photo_facts))
+        .collect();
+    match access::decide(
+        &entitlement.licensee,
+        &entitlement.licences,
+        &facts,
+        &ordered,
+        at,
+    ) {
+        Ok(grant) => {
+            let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
+            let covering: Vec<LicenceFacts> = entitlement
+                .licences
+                .iter()
+                .filter(|l| l.covers(facts.publisher_id, &facts.section))
+                .cloned()
+                .collect();
+            Ok(Delivery {
+                content: delivered(&row, &grant, &photos),
+                publisher_name,
+                next_change: access::next_change(&covering, &facts, &ordered, at),
+            })
+        }
+        Err(Denial::Killed) => Err(ApiError::Killed {
+            killed_at: row.killed_at.map_or_else(Utc::now, utc),
+            reason: row.status_reason,
+        }),
+        Err(_) => Err(hidden()),
+    }
+}
+
+/// `ETag` of a delivery: changes with the version, tier and photos.
+fn delivery_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!(
+        "\"{}\"",
+        digest
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// Fetches one licensed article: the full text or a preview as the licence
+/// and agency terms allow, with the photos this licensee may have (credit
+/// lines, copyright and usage terms always included) and the photos left
+/// out with why. Unlicensed, draft, withheld, embargoed or unknown articles
+/// are 404, alike; an article killed after this licensee could see it is
+/// 410 with the kill notice.
+///
+/// Licensees only. This is the metered delivery.
+#[utoipa::path(
+    tag = "content",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(("id" = Uuid, Path, description = "Article id"), ContentQuery),
+    responses(
+        (status = 200, description = "The licensed article (JSON or IPTC ninjs 2.2 with format=ninjs)", body = ContentResponse,
+            headers(
+                ("ETag" = String, description = "Changes with the version, tier and delivered photos"),
+                ("Cache-Control" = String, description = "`private, max-age=N`, never beyond the next rights change"),
+            )),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 410, response = responses::Gone),
+        (status = 503, response = responses::Unavailable),
+    ),
+)]
+#[get("/v1/content/{id}")]
+pub async fn get_content(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<ContentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Licensee)?;
+    let licensee = caller
+        .licensee_id()
+        .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
+    let id = ArticleId(id.into_inner()).to_string();
+    let at = now();
+    let delivery = db(&state, move |conn| deliver(conn, licensee, &id, at)).await?;
+    let body = match query.format.unwrap_or_default() {
+        Format::Json => serde_json::to_vec(&delivery.content),
+        Format::Ninjs => serde_json::to_vec(&ninjs(&delivery.content, &delivery.publisher_name)),
+    }
+    .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
+        (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, delivery_etag(&body)))
+        .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// An article in a content list (metadata, no body).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContentSummary {
+    /// Article id.
+    pub id: Uuid,
+    /// Its publisher.
+    pub publisher_id: Uuid,
+    /// The tier it would be delivered in.
+    pub tier: Tier,
+    /// Current version.
+    pub version: i32,
+    /// The headline.
+    pub headline: String,
+    /// The summary.
+    pub standfirst: Option<String>,
+    /// Who wrote it.
+    pub bylines: Vec<Byline>,
+    /// Agency credits with their credit lines.
+    pub agency_credits: Vec<AgencyCredit>,
+    /// The section.
+    pub section: String,
+    /// BCP 47 language tag.
+    pub language: String,
+    /// When it first became public.
+    pub first_published_at: Option<DateTime<Utc>>,
+    /// When the current version was made.
+    pub version_created_at: DateTime<Utc>,
+}
+
+crate::page_response!(
+    /// A page of licensed articles.
+    ContentPage,
+    ContentSummary
+);
+
+/// Filters of the content list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContentListQuery {
+    /// Words that must all appear in the headline, standfirst or body (at most 10 words, 200 characters).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// Only this publisher's articles.
+    pub publisher_id: Option<Uuid>,
+    /// Only this section.
+    #[param(max_length = 100)]
+    pub section: Option<String>,
+    /// Only this language (BCP 47).
+    #[param(max_length = 35)]
+    pub language: Option<String>,
+    /// First published at or after this instant.
+    pub published_since: Option<DateTime<Utc>>,
+    /// First published before this instant.
+    pub published_until: Option<DateTime<Utc>>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+}
+
+/// Splits a search into words, so no query syntax reaches the engine.
+fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
+    if q.chars().count() > 200 || q.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "q",
+            "must be at most 200 characters of text",
+        ));
+    }
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if words.len() > 10 {
+        return Err(ApiError::invalid("q", "at most 10 words"));
+    }
+    Ok(words)
+}
+
+/// Lists and searches what the licensee may receive now: published,
+/// past-embargo articles its licences cover, newest versions, metadata only.
+///
+/// Licensees only. Not metered.
+#[utoipa::path(
+    tag = "content",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(ContentListQuery),
+    responses(
+        (status = 200, description = "A page of licensed articles", body = ContentPage),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 422, response = responses::Validation),
+        (status = 503, response = responses::Unavailable),
+    ),
+)]
+#[get("/v1/content")]
+pub async fn list_content(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ContentListQuery>,
+) -> Result<web::Json<ContentPage>, ApiError> {
+    caller.require(Role::Licensee)?;
+    let licensee = caller
+        .licensee_id()
+        .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
+    let query = query.into_inner();
+    let scope = format!("content-{licensee}");
+    let page = super::PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .parse(&scope)?;
+    let words = match &query.q {
+        Some(q) => search_words(q)?,
+        None => Vec::new(),
+    };
+    let at = now();
+    let result = db(&state, move |conn| {
+        let entitlement = Entitlement::load(conn, licensee)?;
+        let filter = SearchFilter {
+            words,
+            publishers: entitlement.publishers(at),
+            publisher_id: query.publisher_id.map(|p| p.hyphenated().to_string()),
+            section: query.section.clone(),
+            language: query.language.clone(),
+            published_since: query.published_since.map(|t| t.naive_utc()),
+            published_until: query.published_until.map(|t| t.naive_utc()),
+        };
+        list_page(conn, &entitlement, &filter, &page, &scope, at)
+    })
+    .await?;
+    Ok(web::Json(result))
+}
+
+/// Fills a page from bounded chunks, deciding each article.
+fn list_page(
+    conn: &mut DbConnection,
+    entitlement: &Entitlement,
+    filter: &SearchFilter,
+    page: &PageRequest,
+    scope: &str,
+    at: NaiveDateTime,
+) -> Result<ContentPage, ApiError> {
+    let limit = usize::try_from(page.limit).unwrap_or(1);
+    let chunk = (page.limit * 4).min(400);
+    let mut after = page.after.clone();
+    let mut items = Vec::new();
+    for _ in 0..8 {
+        let rows = articles::search(conn, filter, at, after.as_deref(), chunk)?;
+        let exhausted = rows.len() < usize::try_from(chunk).unwrap_or(usize::MAX);
+        for row in rows {
+            after = Some(row.id.clone());
+            if let Ok(grant) = access::decide(
+                &entitlement.licensee,
+                &entitlement.licences,
+                &article_facts(&row),
+                &[],
+                at,
+            ) {
+                items.push(summary(&row, grant.tier));
+                if items.len() == limit {
+                    let next = crate::storage::page::Page::from_rows(
+                        vec![row.id.clone(), String::new()],
+                        &PageRequest {
+                            after: None,
+                            limit: 1,
+                        },
+                        scope,
+                        Clone::clone,
+                    )
+                    .next_cursor;
+                    return Ok(ContentPage {
+                        items,
+                        next_cursor: next,
+                    });
+                }
+            }
+        }
+        if exhausted {
+            return Ok(ContentPage {
+                items,
+                next_cursor: None,
+            });
+        }
+    }
+    // Scanned enough for one request; the client continues from here.
+    let next = after.and_then(|id| {
+        crate::storage::page::Page::from_rows(
+            vec![id, String::new()],
+            &PageRequest {
+                after: None,
+                limit: 1,
+            },
+            scope,
+            Clone::clone,
+        )
+        .next_cursor
+    });
+    Ok(ContentPage {
+        items,
+        next_cursor: next,
+    })
+}
+
+fn summary(row: &ArticleRow, tier: Tier) -> ContentSummary {
+    ContentSummary {
+        id: row.id.parse().unwrap_or_default(),
+        publisher_id: row.publisher_id.parse().unwrap_or_default(),
+        tier,
+        version: row.version,
+        headline: row.headline.clone(),
+        standfirst: row.standfirst.clone(),
+        bylines: serde_json::from_str(&row.bylines).unwrap_or_default(),
+        agency_credits: serde_json::from_str(&row.agency_credits).unwrap_or_default(),
+        section: row.section.clone(),
+        language: row.language.clone(),
+        first_published_at: row.first_published_at.map(utc),
+        version_created_at: utc(row.version_created_at),
+    }
+}
+
+/// One change a licensee should hear of.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeedEvent {
+    /// Resume after this event by passing it as `cursor`.
+    pub cursor: String,
+    /// `published`, `updated`, `corrected`, `withheld` or `killed`.
+    #[schema(value_type = String, example = "published")]
+    pub kind: EventKind,
+    /// The article.
+    pub article_id: Uuid,
+    /// Its version after the change.
+    pub version: i32,
+    /// When the change became visible to licensees.
+    pub at: DateTime<Utc>,
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeedPage {
+    /// Events in order.
+    pub events: Vec<FeedEvent>,
+    /// Pass as `cursor` next time (always present; cursors do not expire).
+    pub next_cursor: String,
+}
+
+/// Options of the feed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// `next_cursor` (or an event's `cursor`) from before; absent starts
+    /// from the beginning.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    /// Events per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Seconds to wait for an event when there is none yet, 0 to 30.
+    #[param(minimum = 0, maximum = 30)]
+    pub wait: Option<u64>,
+}
+
+fn encode_feed_cursor(licensee: LicenseeId, position: Option<(NaiveDateTime, i64)>) -> String {
+    let (micros, seq) = position.map_or((0, 0), |(at, seq)| (at.and_utc().timestamp_micros(), seq));
+    URL_SAFE_NO_PAD.encode(format!("feed:{licensee}:{micros}:{seq}"))
+}
+
+fn decode_feed_cursor(
+    licensee: LicenseeId,
+    cursor: &str,
+) -> Result<Option<(NaiveDateTime, i64)>, ApiError> {
+    let invalid = || {
+        ApiError::invalid(
+            "cursor",
+            "cursor is not valid; use next_cursor from a previous page",
+        )
+    };
+    if cursor.len() > 200 {
+        return Err(invalid());
+    }
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
+    let parts: Vec<&str> = text.split(':').collect();
+    let [tag, owner, micros, seq] = parts.as_slice() else {
+        return Err(invalid());
+    };
+    if *tag != "feed" || *owner != licensee.to_string() {
+        return Err(invalid());
+    }
+    let micros: i64 = micros.parse().map_err(|_| invalid())?;
+    let seq: i64 = seq.parse().map_err(|_| invalid())?;
+    if micros == 0 && seq == 0 {
+        return Ok(None);
+    }
+    let at = DateTime::from_timestamp_micros(micros)
+        .ok_or_else(invalid)?
+        .naive_utc();
+    Ok(Some((at, seq)))
+}
+
+/// Whether the licensee should hear of this event.
+fn should_hear(entitlement: &Entitlement, row: &FeedRow, now: NaiveDateTime) -> bool {
+    let event = &row.event;
+    let Ok(publisher) = event.publisher_id.parse::<PublisherId>() else {
+        return false;
+    };
+    if row.redistribution == Redistribution::Prohibited.as_str() {
+        return false;
+    }
+    let Ok(kind) = event.kind.parse::<EventKind>() else {
+        return false;
+    };
+    match kind {
+        EventKind::Created => false,
+        EventKind::Published | EventKind::Updated | EventKind::Corrected => {
+            event.status == ArticleStatus::Published.as_str()
+                && entitlement
+                    .licences
+                    .iter()
+                    .any(|l| l.in_force(now) && l.covers(publisher, &event.section))
+        }
+        EventKind::Withheld => entitlement
+            .licences
+            .iter()
+            .any(|l| l.in_force(now) && l.covers(publisher, &event.section)),
+        EventKind::Killed => {
+            let facts = ArticleFacts {
+                publisher_id: publisher,
+                status: ArticleStatus::Killed,
+                section: event.section.clone(),
+                embargo_until: None,
+                redistribution: Redistribution::Allowed,
+                first_published_at: row.first_published_at,
+                killed_at: row.killed_at,
+            };
+            access::was_visible(&entitlement.licences, &facts)
+        }
+    }
+}
+
+/// Reads one page of the feed after `position`.
+fn feed_page(
+    conn: &mut DbConnection,
+    licensee: LicenseeId,
+    position: Option<(NaiveDateTime, i64)>,
+    limit: usize,
+) -> Result<FeedPage, ApiError> {
+    let entitlement = Entitlement::load(conn, licensee)?;
+    let publishers: Vec<String> = {
+        let mut all: Vec<String> = entitlement
+            .licences
+            .iter()
+            .map(|l| l.publisher_id.to_string())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let chunk = i64::try_from(limit * 4).unwrap_or(400).min(400);
+    let read = articles::consistent_read(conn, |conn, now| {
+        let mut cursor = position;
+        let mut events = Vec::new();
+        for _ in 0..8 {
+            let rows = articles::feed(conn, &publishers, cursor, now, chunk)?;
+            let exhausted = rows.len() < usize::try_from(chunk).unwrap_or(usize::MAX);
+            for row in rows {
+                cursor = Some((row.event.visible_at, row.event.seq));
+                if should_hear(&entitlement, &row, now) {
+                    events.push(FeedEvent {
+                        cursor: encode_feed_cursor(licensee, cursor),
+                        kind: row.event.kind.parse().unwrap_or(EventKind::Updated),
+                        article_id: row.event.article_id.parse().unwrap_or_default(),
+                        version: row.event.version,
+                        at: utc(row.event.visible_at),
+                    });
+                    if events.len() == limit {
+                        return Ok((events, cursor));
+                    }
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        Ok((events, cursor))
+    })?;
+    let (events, cursor) = read;
+    Ok(FeedPage {
+        events,
+        next_cursor: encode_feed_cursor(licensee, cursor),
+    })
+}
+
+/// The change feed: every `published`, `updated`, `corrected`, `withheld`
+/// and `killed` event of content the licensee's licences cover, in one
+/// order, resumable from an opaque cursor that never expires and never
+/// skips an event (an embargoed story appears when its embargo lifts, after
+/// any cursor taken before; a kill reaches every licensee that could see
+/// the story). With `wait`, an empty page waits up to that many seconds for
+/// the next event.
+///
+/// Licensees only. Not metered.
+#[utoipa::path(
+    tag = "content",
+    security(("bearer" = []), ("oauth2" = [])),
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "Events and the cursor to continue from", body = FeedPage),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 422, response = responses::Validation),
+        (status = 503, response = responses::Unavailable),
+    ),
+)]
+#[get("/v1/feed")]
+pub async fn get_feed(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<FeedQuery>,
+) -> Result<web::Json<FeedPage>, ApiError> {
+    caller.require(Role::Licensee)?;
+    let licensee = caller
+        .licensee_id()
+        .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let wait = query.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECONDS {
+        return Err(ApiError::invalid(
+            "wait",
+            format!("at most {MAX_WAIT_SECONDS} seconds"),
+        ));
+    }
+    let position = match &query.cursor {
+        Some(cursor) => decode_feed_cursor(licensee, cursor)?,
+        None => None,
+    };
+    let limit = usize::try_from(limit).unwrap_or(50);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    loop {
+        let page = db(&state, move |conn| {
+            feed_page(conn, licensee, position, limit)
+        })
+        .await?;
+        if !page.events.is_empty() || tokio::time::Instant::now() + FEED_POLL > deadline {
+            return Ok(web::Json(page));
+        }
+        tokio::time::sleep(FEED_POLL).await;
+    }
+}

@@ -1,0 +1,557 @@
+//! Licences, licensed delivery (JSON and ninjs), search and the change feed.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use syndicate::domain::Role;
+
+use crate::harness::{TestApp, expect_problem, spawn_app};
+
+/// A world written for these tests: a publisher's desk, a licensee in GB
+/// and IE with a full licence with media, and an unlicensed licensee.
+struct World {
+    app: TestApp,
+    admin: String,
+    desk: String,
+    publisher: String,
+    licensee: String,
+    reader: String,
+    stranger: String,
+    licence: String,
+}
+
+fn in_secs(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("{status}: {body}"))
+}
+
+async fn world(backend: crate::harness::Backend, licence: Value) -> World {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let publisher = app.create_publisher(&admin, "Harbour Gazette").await;
+    let desk = app
+        .token_for(&app.create_client(Role::Publisher, Some(&publisher)))
+        .await;
+    let licensee = app
+        .create_licensee(&admin, "Morning Brief", &["GB", "IE"])
+        .await;
+    let reader = app
+        .token_for(&app.create_client(Role::Licensee, Some(&licensee)))
+        .await;
+    let other = app.create_licensee(&admin, "Evening Digest", &["FR"]).await;
+    let stranger = app
+        .token_for(&app.create_client(Role::Licensee, Some(&other)))
+        .await;
+    let mut body = json!({
+        "licensee_id": licensee, "publisher_id": publisher, "tier": "full", "include_media": true,
+        "valid_from": "2026-01-01T00:00:00Z",
+    });
+    for (key, value) in licence.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    let created = app.post_as(&admin, "/v1/licences", &body).await;
+    assert_eq!(created.status(), 201);
+    let licence = json_of(created).await["id"].as_str().unwrap().to_owned();
+    World {
+        app,
+        admin,
+        desk,
+        publisher,
+        licensee,
+        reader,
+        stranger,
+        licence,
+    }
+}
+
+impl World {
+    async fn photo(&self, rights: Value) -> String {
+        let body = json!({
+            "caption": "Fishing boats return to Portmere harbour at dawn.",
+            "credit_line": "Photograph: Lena Varga/Northwire",
+            "creator": "Lena Varga",
+            "copyright_holder": "Northwire",
+            "licensor": "Northwire",
+            "renditions": [{"href": "https://images.example.org/portmere.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}],
+            "rights": rights,
+        });
+        let response = self.app.post_as(&self.desk, "/v1/media", &body).await;
+        assert_eq!(response.status(), 201);
+        json_of(response).await["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn article(&self, external_ref: &str, changes: Value) -> Value {
+        let mut body = json!({
+            "external_ref": external_ref,
+            "headline": "Flood barrier holds as storm surge hits the estuary",
+            "standfirst": "Engineers say the new tidal gates spared three thousand homes.",
+            "body_html": "<p>The tidal gates closed at dawn as the surge arrived.</p>",
+            "section": "environment",
+            "language": "en-GB",
+            "bylines": [{"name": "Amara Okafor", "role": "Environment correspondent", "location": "in Portmere"}],
+            "located": "PORTMERE",
+            "canonical_url": "https://harbourgazette.example.org/environment/flood-barrier",
+            "agency_credits": [{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}],
+            "status": "published",
+        });
+        for (key, value) in changes.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let response = self.app.post_as(&self.desk, "/v1/articles", &body).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        json_of(
+            self.app
+                .get_as(
+                    &self.desk,
+                    &format!(
+                        "/v1/articles/{}",
+                        body_id(&self.app, &self.desk, external_ref).await
+                    ),
+                )
+                .await,
+        )
+        .await
+    }
+
+    async fn fetch(&self, token: &str, id: &str) -> reqwest::Response {
+        self.app.get_as(token, &format!("/v1/content/{id}")).await
+    }
+}
+
+async fn body_id(app: &TestApp, desk: &str, external_ref: &str) -> String {
+    let page = json_of(app.get_as(desk, "/v1/articles?limit=100").await).await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["external_ref"] == external_ref)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// ninjs 2.2 refers to the GeoJSON schema for `places[].geojson`, which
+/// this service never emits; with no network, that one reference resolves
+/// to a schema that accepts anything, and nothing else may be fetched.
+struct OnlyGeoJson;
+
+impl jsonschema::Retrieve for OnlyGeoJson {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri
+            .as_str()
+            .starts_with("https://geojson.org/schema/GeoJSON.json")
+        {
+            Ok(json!({}))
+        } else {
+            Err(format!("refusing to fetch {uri}").into())
+        }
+    }
+}
+
+fn ninjs_validator() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(include_str!("../fixtures/ninjs-schema_2.2.json")).unwrap();
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .with_retriever(OnlyGeoJson)
+        .build(&schema)
+        .unwrap()
+}
+
+fn assert_valid_ninjs(document: &Value) {
+    let validator = ninjs_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not valid ninjs 2.2: {errors:?}\n{document:#}"
+    );
+}
+
+/// Reads the whole feed from a cursor, in pages of `limit`.
+async fn drain_feed(
+    w: &World,
+    token: &str,
+    mut cursor: Option<String>,
+    limit: u32,
+) -> (Vec<Value>, String) {
+    let mut events = Vec::new();
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/feed?limit={limit}&cursor={c}"),
+            None => format!("/v1/feed?limit={limit}"),
+        };
+        let page = json_of(w.app.get_as(token, &path).await).await;
+        let batch = page["events"].as_array().unwrap().clone();
+        cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        if batch.is_empty() {
+            return (events, cursor.unwrap());
+        }
+        events.extend(batch);
+    }
+}
+
+crate::backend_tests! {
+    async fn a_licensed_article_is_delivered_in_full_with_credits_and_photo_rights(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let photo = w.photo(json!({"syndication": "allowed", "territories_denied": ["US"], "usage_terms": "Editorial use only"})).await;
+        let article = w.article("hg-1", json!({"media": [{"media_id": photo, "role": "main"}]})).await;
+
+        let response = w.fetch(&w.reader, article["id"].as_str().unwrap()).await;
+
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["etag"].to_str().unwrap().starts_with('"'));
+        assert!(response.headers()["cache-control"].to_str().unwrap().starts_with("private, max-age="));
+        let body = json_of(response).await;
+        assert_eq!(body["tier"], "full");
+        assert_eq!(body["licence_id"], w.licence.as_str());
+        assert_eq!(body["body_html"], "<p>The tidal gates closed at dawn as the surge arrived.</p>");
+        assert_eq!(body["agency_credits"][0]["credit_line"], "Northwire contributed to this report");
+        assert_eq!(body["bylines"][0]["location"], "in Portmere");
+        assert_eq!(body["media"][0]["credit_line"], "Photograph: Lena Varga/Northwire");
+        assert_eq!(body["media"][0]["usage_terms"], "Editorial use only");
+        assert_eq!(body["media_withheld"], json!([]));
+    }
+
+    async fn a_preview_licence_or_a_preview_only_credit_delivers_no_body(backend: Backend) {
+        let w = world(backend, json!({"tier": "preview"})).await;
+        let article = w.article("hg-2", json!({})).await;
+
+        let body = json_of(w.fetch(&w.reader, article["id"].as_str().unwrap()).await).await;
+
+        assert_eq!(body["tier"], "preview");
+        assert!(body["body_html"].is_null() && body["body_text"].is_null(), "{body}");
+        assert_eq!(body["headline"], article["headline"]);
+        assert_eq!(body["agency_credits"][0]["credit_line"], "Northwire contributed to this report");
+        assert_eq!(body["canonical_url"], article["canonical_url"]);
+
+        let full = world(backend, json!({})).await;
+        let capped = full.article("hg-3", json!({"agency_credits": [
+            {"agency": "Northwire", "role": "source", "credit_line": "Northwire", "redistribution": "preview_only"}
+        ]})).await;
+        let prohibited = full.article("hg-4", json!({"agency_credits": [
+            {"agency": "Eastwire", "role": "source", "credit_line": "Eastwire", "redistribution": "prohibited"}
+        ]})).await;
+        let body = json_of(full.fetch(&full.reader, capped["id"].as_str().unwrap()).await).await;
+        assert_eq!(body["tier"], "preview");
+        expect_problem(full.fetch(&full.reader, prohibited["id"].as_str().unwrap()).await, 404).await;
+    }
+
+    async fn photos_withheld_by_territory_and_by_expiry_are_reported(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let denied = w.photo(json!({"syndication": "allowed", "territories_denied": ["IE"]})).await;
+        let expiring = w.photo(json!({"syndication": "allowed", "expires_at": in_secs(2)})).await;
+        let article = w.article("hg-5", json!({"media": [{"media_id": denied, "role": "main"}, {"media_id": expiring, "role": "inline"}]})).await;
+        let id = article["id"].as_str().unwrap();
+
+        let before = json_of(w.fetch(&w.reader, id).await).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let after = json_of(w.fetch(&w.reader, id).await).await;
+
+        assert_eq!(before["media"].as_array().unwrap().len(), 1);
+        assert_eq!(before["media"][0]["id"], expiring.as_str());
+        assert_eq!(before["media_withheld"], json!([{"reason": "territory"}]));
+        assert!(after["media"].as_array().unwrap().is_empty());
+        assert_eq!(after["media_withheld"], json!([{"reason": "territory"}, {"reason": "expired"}]));
+    }
+
+    async fn the_cache_lifetime_never_outlives_the_next_rights_change(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let expiring = w.photo(json!({"syndication": "allowed", "expires_at": in_secs(40)})).await;
+        let article = w.article("hg-6", json!({"media": [{"media_id": expiring, "role": "main"}]})).await;
+
+        let response = w.fetch(&w.reader, article["id"].as_str().unwrap()).await;
+
+        let cache = response.headers()["cache-control"].to_str().unwrap().to_owned();
+        let max_age: i64 = cache.trim_start_matches("private, max-age=").parse().unwrap();
+        assert!((38..=40).contains(&max_age), "{cache}");
+    }
+
+    async fn what_a_licensee_may_not_see_is_a_404_with_no_hint(backend: Backend) {
+        let w = world(backend, json!({"sections": ["world"]})).await;
+        let outside = w.article("hg-7", json!({})).await;
+        let mut draft = w.article("hg-8", json!({"status": "draft", "section": "world"})).await;
+        draft = json_of(w.app.get_as(&w.desk, &format!("/v1/articles/{}", draft["id"].as_str().unwrap())).await).await;
+        let world_story = w.article("hg-9", json!({"section": "world"})).await;
+        let unknown = "019ac0a6-1111-7222-8333-444455556666";
+
+        let mut details = Vec::new();
+        for (token, id) in [
+            (&w.reader, outside["id"].as_str().unwrap()),
+            (&w.reader, draft["id"].as_str().unwrap()),
+            (&w.stranger, world_story["id"].as_str().unwrap()),
+            (&w.reader, unknown),
+        ] {
+            let problem = expect_problem(w.fetch(token, id).await, 404).await;
+            details.push((problem["title"].clone(), problem["detail"].clone()));
+        }
+
+        assert!(details.windows(2).all(|p| p[0] == p[1]), "responses differ: {details:?}");
+        assert_eq!(w.fetch(&w.reader, world_story["id"].as_str().unwrap()).await.status(), 200);
+        expect_problem(w.fetch(&w.desk, world_story["id"].as_str().unwrap()).await, 403).await;
+    }
+
+    async fn an_embargoed_story_appears_at_its_instant_in_fetch_list_and_feed(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let (_, cursor) = drain_feed(&w, &w.reader, None, 10).await;
+        let embargoed = w.article("hg-10", json!({"embargo_until": in_secs(2)})).await;
+        let id = embargoed["id"].as_str().unwrap();
+
+        let early = w.fetch(&w.reader, id).await;
+        let early_list = json_of(w.app.get_as(&w.reader, "/v1/content").await).await;
+        let (early_events, later_cursor) = drain_feed(&w, &w.reader, Some(cursor.clone()), 10).await;
+        tokio::time::sleep(Duration::from_millis(2300)).await;
+        let late = w.fetch(&w.reader, id).await;
+        let late_list = json_of(w.app.get_as(&w.reader, "/v1/content").await).await;
+        let (late_events, _) = drain_feed(&w, &w.reader, Some(later_cursor), 10).await;
+
+        expect_problem(early, 404).await;
+        assert!(early_list["items"].as_array().unwrap().is_empty());
+        assert!(early_events.is_empty(), "{early_events:?}");
+        assert_eq!(late.status(), 200);
+        assert_eq!(late_list["items"][0]["id"], id);
+        assert_eq!(late_events.len(), 1);
+        assert_eq!((late_events[0]["kind"].as_str(), late_events[0]["article_id"].as_str()), (Some("published"), Some(id)));
+    }
+
+    async fn a_kill_is_a_410_with_the_notice_and_a_killed_event(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let article = w.article("hg-11", json!({})).await;
+        let id = article["id"].as_str().unwrap();
+        assert_eq!(w.fetch(&w.reader, id).await.status(), 200);
+
+        let kill = w.app.post_as(&w.desk, &format!("/v1/articles/{id}/kill"), &json!({"reason": "Legal: the story must be removed."})).await;
+
+        assert_eq!(kill.status(), 200);
+        let problem = expect_problem(w.fetch(&w.reader, id).await, 410).await;
+        assert_eq!(problem["reason"], "Legal: the story must be removed.");
+        assert!(problem["killed_at"].is_string());
+        expect_problem(w.fetch(&w.stranger, id).await, 404).await;
+        let (events, _) = drain_feed(&w, &w.reader, None, 10).await;
+        let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["published", "killed"]);
+        let (stranger_events, _) = drain_feed(&w, &w.stranger, None, 10).await;
+        assert!(stranger_events.is_empty());
+    }
+
+    async fn a_correction_is_a_corrected_event_and_the_new_version_is_delivered(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let article = w.article("hg-12", json!({})).await;
+        let id = article["id"].as_str().unwrap();
+        let mut content = json!({});
+        for field in ["headline", "standfirst", "body_html", "section", "tags", "language", "bylines", "located", "canonical_url", "agency_credits", "media", "related"] {
+            content[field] = article[field].clone();
+        }
+        content["body_html"] = json!("<p>The tidal gates closed at 04:10, not at dawn.</p>");
+
+        let corrected = w.app.client.put(w.app.url(&format!("/v1/articles/{id}"))).bearer_auth(&w.desk).header("If-Match", "\"v1\"")
+            .json(&json!({"content": content, "change": {"kind": "correction", "note": "The gates closed at 04:10."}})).send().await.unwrap();
+
+        assert_eq!(corrected.status(), 200);
+        let delivered = json_of(w.fetch(&w.reader, id).await).await;
+        assert_eq!(delivered["version"], 2);
+        assert_eq!(delivered["body_html"], "<p>The tidal gates closed at 04:10, not at dawn.</p>");
+        let (events, _) = drain_feed(&w, &w.reader, None, 10).await;
+        let kinds: Vec<(&str, i64)> = events.iter().map(|e| (e["kind"].as_str().unwrap(), e["version"].as_i64().unwrap())).collect();
+        assert_eq!(kinds, [("published", 1), ("corrected", 2)]);
+    }
+
+    async fn a_feed_consumer_paging_during_concurrent_publishing_gets_each_event_once_in_order(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let publishing = async {
+            let mut handles = Vec::new();
+            for batch in 0..5 {
+                let requests = (0..10).map(|n| w.article(Box::leak(format!("burst-{batch}-{n}").into_boxed_str()), json!({})));
+                handles.push(futures_util::future::join_all(requests));
+            }
+            for handle in handles {
+                handle.await;
+            }
+        };
+        let consuming = async {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while seen.len() < 50 && tokio::time::Instant::now() < deadline {
+                let path = match &cursor {
+                    Some(c) => format!("/v1/feed?limit=3&cursor={c}"),
+                    None => "/v1/feed?limit=3".to_owned(),
+                };
+                let page = json_of(w.app.get_as(&w.reader, &path).await).await;
+                seen.extend(page["events"].as_array().unwrap().iter().cloned());
+                cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            (seen, cursor)
+        };
+
+        let ((), (seen, cursor)) = tokio::join!(publishing, consuming);
+
+        let (rest, _) = drain_feed(&w, &w.reader, cursor, 3).await;
+        let all: Vec<Value> = seen.into_iter().chain(rest).collect();
+        let ids: std::collections::HashSet<&str> = all.iter().map(|e| e["article_id"].as_str().unwrap()).collect();
+        assert_eq!(all.len(), 50, "each event exactly once");
+        assert_eq!(ids.len(), 50);
+        let (full, _) = drain_feed(&w, &w.reader, None, 100).await;
+        let order = |events: &[Value]| events.iter().map(|e| e["cursor"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(order(&all), order(&full), "paged order differs from the feed's order");
+    }
+
+    async fn delivered_articles_validate_as_ninjs_2_2(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let photo = w.photo(json!({"syndication": "allowed", "usage_terms": "Editorial use only"})).await;
+        let withheld = w.photo(json!({"syndication": "prohibited"})).await;
+        let article = w.article("hg-13", json!({"tags": ["flooding"], "media": [{"media_id": photo, "role": "main"}, {"media_id": withheld, "role": "inline"}]})).await;
+        let id = article["id"].as_str().unwrap();
+
+        let full = json_of(w.app.get_as(&w.reader, &format!("/v1/content/{id}?format=ninjs")).await).await;
+        w.app.send_json(Method::PATCH, &w.admin, &format!("/v1/licences/{}", w.licence), &json!({"tier": "preview"})).await;
+        let preview = json_of(w.app.get_as(&w.reader, &format!("/v1/content/{id}?format=ninjs")).await).await;
+
+        assert_valid_ninjs(&full);
+        assert_valid_ninjs(&preview);
+        assert_eq!(full["representationtype"], "full");
+        assert_eq!(full["bodies"][0]["contenttype"], "text/html");
+        assert_eq!(full["infosources"][0]["literal"], "Northwire contributed to this report");
+        assert_eq!(full["associations"][0]["usageterms"], "Editorial use only");
+        assert_eq!(full["associations"][0]["descriptions"][1], json!({"role": "creditline", "value": "Photograph: Lena Varga/Northwire"}));
+        assert_eq!(full["ednote"], "1 photo(s) withheld: syndication_prohibited");
+        assert_eq!(preview["representationtype"], "partial");
+        assert!(preview.get("bodies").is_none());
+        expect_problem(w.app.get_as(&w.reader, &format!("/v1/content/{id}?format=xml")).await, 400).await;
+    }
+
+    async fn search_finds_the_same_words_on_both_backends_and_ignores_query_syntax(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        w.article("hg-14", json!({"headline": "Harbour crane collapses in gale", "body_html": "<p>Dockers were evacuated.</p>"})).await;
+        w.article("hg-15", json!({"headline": "Council approves seawall budget", "body_html": "<p>The harbour levy rises.</p>", "language": "cy"})).await;
+        let withheld = w.article("hg-16", json!({"headline": "Harbour story withdrawn"})).await;
+        w.app.post_as(&w.desk, &format!("/v1/articles/{}/withhold", withheld["id"].as_str().unwrap()), &json!({"reason": "checking"})).await;
+        let w = &w;
+        let find = |q: &str| {
+            let path = format!("/v1/content?q={}", urlencode(q));
+            async move { json_of(w.app.get_as(&w.reader, &path).await).await }
+        };
+
+        let harbour = find("harbour").await;
+        let both = find("HARBOUR crane").await;
+        let body_word = find("evacuated").await;
+        let welsh = json_of(w.app.get_as(&w.reader, "/v1/content?language=cy").await).await;
+
+        let headlines = |page: &Value| page["items"].as_array().unwrap().iter().map(|i| i["headline"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(headlines(&harbour), ["Harbour crane collapses in gale", "Council approves seawall budget"]);
+        assert_eq!(headlines(&both), ["Harbour crane collapses in gale"]);
+        assert_eq!(headlines(&body_word), ["Harbour crane collapses in gale"]);
+        assert_eq!(headlines(&welsh), ["Council approves seawall budget"]);
+        for hostile in ["'; DROP TABLE articles; --", "%_%", "\"unbalanced", "harbour* OR NEAR(a b)", "a:b ^c -d"] {
+            let response = w.app.get_as(&w.reader, &format!("/v1/content?q={}", urlencode(hostile))).await;
+            assert_eq!(response.status(), 200, "{hostile}");
+        }
+        expect_problem(w.app.get_as(&w.reader, &format!("/v1/content?q={}", "x".repeat(201))).await, 422).await;
+        let stranger = json_of(w.app.get_as(&w.stranger, "/v1/content").await).await;
+        assert!(stranger["items"].as_array().unwrap().is_empty());
+    }
+
+    async fn feed_cursors_are_refused_when_garbage_or_another_licensees(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        w.article("hg-17", json!({})).await;
+        let (_, mine) = drain_feed(&w, &w.reader, None, 10).await;
+
+        let foreign = w.app.get_as(&w.stranger, &format!("/v1/feed?cursor={mine}")).await;
+        let garbage = w.app.get_as(&w.reader, "/v1/feed?cursor=bm90LWEtY3Vyc29y").await;
+        let too_long_wait = w.app.get_as(&w.reader, "/v1/feed?wait=31").await;
+
+        assert_eq!(expect_problem(foreign, 422).await["errors"][0]["field"], "cursor");
+        expect_problem(garbage, 422).await;
+        expect_problem(too_long_wait, 422).await;
+    }
+
+    async fn a_waiting_feed_request_returns_as_soon_as_an_event_arrives(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let (_, cursor) = drain_feed(&w, &w.reader, None, 10).await;
+        let started = std::time::Instant::now();
+
+        let (page, _) = tokio::join!(
+            async { json_of(w.app.get_as(&w.reader, &format!("/v1/feed?wait=10&cursor={cursor}")).await).await },
+            async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                w.article("hg-18", json!({})).await
+            },
+        );
+
+        assert_eq!(page["events"].as_array().unwrap().len(), 1);
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    async fn licences_are_admin_managed_and_each_party_sees_its_own(backend: Backend) {
+        let w = world(backend, json!({"quota": {"units": 100, "period": "day"}, "price_per_unit": {"amount_minor": 25, "currency": "GBP"}})).await;
+        let path = format!("/v1/licences/{}", w.licence);
+
+        let as_reader = json_of(w.app.get_as(&w.reader, "/v1/licences").await).await;
+        let as_stranger = json_of(w.app.get_as(&w.stranger, "/v1/licences").await).await;
+        let as_desk = json_of(w.app.get_as(&w.desk, "/v1/licences").await).await;
+        let stranger_one = w.app.get_as(&w.stranger, &path).await;
+        let mass_assignment = w.app.send_json(Method::PATCH, &w.reader, &path, &json!({"quota": {"units": 1000000, "period": "day"}})).await;
+        let bad = [
+            json!({"valid_until": "2025-01-01T00:00:00Z"}),
+            json!({"price_per_unit": {"amount_minor": -1, "currency": "GBP"}}),
+            json!({"price_per_unit": {"amount_minor": 1, "currency": "pounds"}}),
+            json!({"quota": {"units": 0, "period": "day"}}),
+            json!({"sections": []}),
+        ];
+
+        assert_eq!(as_reader["items"][0]["id"], w.licence.as_str());
+        assert_eq!(as_reader["items"][0]["quota"], json!({"units": 100, "period": "day"}));
+        assert!(as_stranger["items"].as_array().unwrap().is_empty());
+        assert_eq!(as_desk["items"].as_array().unwrap().len(), 1);
+        expect_problem(stranger_one, 404).await;
+        expect_problem(mass_assignment, 403).await;
+        for body in bad {
+            expect_problem(w.app.send_json(Method::PATCH, &w.admin, &path, &body).await, 422).await;
+        }
+        let unchanged = json_of(w.app.get_as(&w.admin, &path).await).await;
+        assert_eq!(unchanged["quota"]["units"], 100);
+        assert_eq!(w.licensee.len(), 36);
+        assert_eq!(w.publisher.len(), 36);
+    }
+
+    async fn ending_a_licence_early_takes_effect_on_the_next_request(backend: Backend) {
+        let w = world(backend, json!({})).await;
+        let article = w.article("hg-19", json!({})).await;
+        let id = article["id"].as_str().unwrap();
+        assert_eq!(w.fetch(&w.reader, id).await.status(), 200);
+
+        let ended = w.app.send_json(Method::PATCH, &w.admin, &format!("/v1/licences/{}", w.licence), &json!({"valid_until": in_secs(0)})).await;
+
+        assert_eq!(ended.status(), 200);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        expect_problem(w.fetch(&w.reader, id).await, 404).await;
+    }
+}
+
+/// Percent-encodes a query value.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
