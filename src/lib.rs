@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod metering;
 pub mod openapi;
 pub mod startup;
 pub mod storage;

@@ -14,6 +14,8 @@ use crate::auth::throttle::TokenThrottle;
 use crate::auth::{KeyStore, TokenService};
 use crate::config::{KeyLocation, Settings};
 use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
+use crate::metering::writer::WriterThread;
+use crate::metering::{RateLimits, UsageWriter};
 use crate::openapi;
 use crate::storage::{self, Pool, StorageError};
 
@@ -51,6 +53,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: Pool,
+    writer: WriterThread,
     draining: web::Data<Draining>,
     drain_delay: std::time::Duration,
 }
@@ -85,6 +88,12 @@ impl Application {
             settings.auth.attempts_per_client,
         );
 
+        let (usage, writer) =
+            UsageWriter::start(pool.clone()).map_err(|source| StartupError::Bind {
+                address: "usage writer thread".to_owned(),
+                source,
+            })?;
+
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
@@ -110,6 +119,8 @@ impl Application {
             openapi: openapi::spec_json().into(),
             tokens,
             throttle,
+            usage,
+            rate_limits: RateLimits::default(),
         });
         let body_limit = settings.body_limit;
         let draining = web::Data::new(Draining::default());
@@ -163,6 +174,7 @@ impl Application {
             port,
             server: server.run(),
             pool,
+            writer,
             draining,
             drain_delay: settings.drain_delay,
         })
@@ -193,8 +205,12 @@ impl Application {
     }
 
     /// Serves until stopped through a handle.
+    /// Every in-flight request has finished when the server future ends;
+    /// the usage writer then commits whatever is queued before it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        let writer = self.writer;
+        let _ = web::block(move || writer.stop()).await;
         drop(self.pool);
         result
     }

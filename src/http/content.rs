@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, ResponseError, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -29,9 +29,14 @@ use crate::domain::content::{
 use crate::domain::{
     ArticleId, LicenseeId, LicenseeStatus, MediaId, PublisherId, Role, Territories,
 };
+use crate::metering::Period;
+use crate::metering::headers::{self, QuotaState};
+use crate::metering::ratelimit::RateState;
+use crate::metering::writer::WriteError;
 use crate::storage::articles::{self, ArticleRow, FeedRow, SearchFilter};
 use crate::storage::media::MediaRow;
 use crate::storage::page::PageRequest;
+use crate::storage::usage::{self, Recorded};
 use crate::storage::{DbConnection, StorageError, licences, media, now, organisations};
 
 /// Longest a delivered article may be cached, in seconds.
@@ -47,6 +52,8 @@ pub struct Entitlement {
     pub licensee: LicenseeFacts,
     /// All its licences, in force or not.
     pub licences: Vec<LicenceFacts>,
+    /// The same licences as stored (quota, rate, price).
+    pub rows: Vec<crate::storage::licences::LicenceRow>,
 }
 
 impl Entitlement {
@@ -54,17 +61,21 @@ impl Entitlement {
     pub fn load(conn: &mut DbConnection, licensee_id: LicenseeId) -> Result<Self, ApiError> {
         let id = licensee_id.to_string();
         let row = organisations::find_licensee(conn, &id)?;
-        let licences = licences::of_licensee(conn, &id)?
-            .into_iter()
+        let rows = licences::of_licensee(conn, &id)?;
+        let licences = rows
+            .iter()
             .filter_map(|l| {
                 Some(LicenceFacts {
                     publisher_id: l.publisher_id.parse().ok()?,
-                    sections: l.sections.and_then(|s| serde_json::from_str(&s).ok()),
+                    sections: l
+                        .sections
+                        .as_deref()
+                        .and_then(|s| serde_json::from_str(s).ok()),
                     tier: l.tier.parse().ok()?,
                     include_media: l.include_media,
                     valid_from: l.valid_from,
                     valid_until: l.valid_until,
-                    id: l.id,
+                    id: l.id.clone(),
                 })
             })
             .collect();
@@ -77,6 +88,7 @@ impl Entitlement {
                     .to_vec(),
             },
             licences,
+            rows,
         })
     }
 
@@ -395,6 +407,8 @@ pub struct Delivery {
     pub publisher_name: String,
     /// When the decision could next change by itself.
     pub next_change: Option<NaiveDateTime>,
+    /// The licence it is delivered under.
+    pub licence: crate::storage::licences::LicenceRow,
 }
 
 /// Decides and assembles one delivery.
@@ -436,10 +450,17 @@ pub fn deliver(
                 .filter(|l| l.covers(facts.publisher_id, &facts.section))
                 .cloned()
                 .collect();
+            let licence = entitlement
+                .rows
+                .iter()
+                .find(|l| l.id == grant.licence_id)
+                .cloned()
+                .ok_or_else(|| ApiError::Internal("the granting licence vanished".into()))?;
             Ok(Delivery {
                 content: delivered(&row, &grant, &photos),
                 publisher_name,
                 next_change: access::next_change(&covering, &facts, &ordered, at),
+                licence,
             })
         }
         Err(Denial::Killed) => Err(ApiError::Killed {
@@ -476,16 +497,19 @@ fn delivery_etag(body: &[u8]) -> String {
     security(("bearer" = []), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Article id"), ContentQuery),
     responses(
-        (status = 200, description = "The licensed article (JSON or IPTC ninjs 2.2 with format=ninjs)", body = ContentResponse,
+        (status = 200, description = "The licensed article (JSON or IPTC ninjs 2.2 with format=ninjs); its usage event is durable before this response is sent", body = ContentResponse,
             headers(
                 ("ETag" = String, description = "Changes with the version, tier and delivered photos"),
                 ("Cache-Control" = String, description = "`private, max-age=N`, never beyond the next rights change"),
+                ("RateLimit-Policy" = String, description = "The licence's rate and quota policies (IETF structured fields), when it has any"),
+                ("RateLimit" = String, description = "Requests and billable units left, and seconds until each resets"),
             )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 410, response = responses::Gone),
+        (status = 429, response = responses::TooManyRequestsMetered),
         (status = 503, response = responses::Unavailable),
     ),
 )]
@@ -501,21 +525,121 @@ pub async fn get_content(
         .licensee_id()
         .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
     let id = ArticleId(id.into_inner()).to_string();
+    let format = query.format.unwrap_or_default();
     let at = now();
     let delivery = db(&state, move |conn| deliver(conn, licensee, &id, at)).await?;
-    let body = match query.format.unwrap_or_default() {
-        Format::Json => serde_json::to_vec(&delivery.content),
-        Format::Ninjs => serde_json::to_vec(&ninjs(&delivery.content, &delivery.publisher_name)),
+    let licence = &delivery.licence;
+
+    // The rate limit, then the quota; a refused request writes nothing.
+    let rate = match licence
+        .rate_limit_per_minute
+        .and_then(|r| u32::try_from(r).ok())
+    {
+        Some(per_minute) => match state.rate_limits.check(&licence.id, per_minute) {
+            Ok(rate) => Some((rate, per_minute)),
+            Err((rate, retry_after)) => {
+                let error = ApiError::RateLimited {
+                    detail: format!("this licence allows {per_minute} requests a minute"),
+                    retry_after,
+                };
+                return Ok(with_rate_headers(
+                    error.error_response(),
+                    Some((rate, per_minute)),
+                    None,
+                ));
+            }
+        },
+        None => None,
+    };
+    let period = Period::from_stored(licence.quota_period.as_deref());
+    let record = usage::Delivery {
+        id: Uuid::now_v7().to_string(),
+        licensee_id: licensee.to_string(),
+        licence_id: licence.id.clone(),
+        publisher_id: delivery.content.publisher_id.hyphenated().to_string(),
+        article_id: delivery.content.id.hyphenated().to_string(),
+        article_version: delivery.content.version,
+        tier: delivery.content.tier.as_str().to_owned(),
+        format: match format {
+            Format::Json => "json",
+            Format::Ninjs => "ninjs",
+        }
+        .to_owned(),
+        at,
+        period_start: period.start(at),
+        request_id: super::request_id::current().id,
+        quota: licence.quota_units,
+        unit_price: licence.price_amount_minor,
+        currency: licence.price_currency.clone(),
+    };
+    let quota_state = |used: i64| {
+        licence.quota_units.map(|limit| QuotaState {
+            limit,
+            remaining: limit - used,
+            reset: period.seconds_left(at),
+            window: period.window_seconds(at),
+        })
+    };
+    match state.usage.record(record).await {
+        Ok(Recorded::Delivered { used, .. }) => {
+            let body = match format {
+                Format::Json => serde_json::to_vec(&delivery.content),
+                Format::Ninjs => {
+                    serde_json::to_vec(&ninjs(&delivery.content, &delivery.publisher_name))
+                }
+            }
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
+                (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
+            });
+            let response = HttpResponse::Ok()
+                .insert_header((header::ETAG, delivery_etag(&body)))
+                .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
+                .content_type("application/json")
+                .body(body);
+            Ok(with_rate_headers(response, rate, quota_state(used)))
+        }
+        Ok(Recorded::OverQuota { used }) => {
+            let error = ApiError::QuotaExceeded {
+                detail: format!(
+                    "this licence's quota of {} billable deliveries a {} is used up; articles already delivered this {} can still be fetched",
+                    licence.quota_units.unwrap_or(0),
+                    period.as_str(),
+                    period.as_str()
+                ),
+                retry_after: period.seconds_left(at),
+            };
+            Ok(with_rate_headers(
+                error.error_response(),
+                rate,
+                quota_state(used),
+            ))
+        }
+        Err(WriteError::Stopped) => Err(ApiError::ShuttingDown),
+        Err(WriteError::Failed(cause)) => Err(ApiError::Unavailable(cause.into())),
     }
-    .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
-        (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
-    });
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, delivery_etag(&body)))
-        .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
-        .content_type("application/json")
-        .body(body))
+}
+
+/// Adds the `RateLimit-Policy` and `RateLimit` fields to a response.
+fn with_rate_headers(
+    mut response: HttpResponse,
+    rate: Option<(RateState, u32)>,
+    quota: Option<QuotaState>,
+) -> HttpResponse {
+    if let Some((policy, state)) = headers::fields(rate, quota)
+        && let (Ok(policy), Ok(state)) = (
+            header::HeaderValue::from_str(&policy),
+            header::HeaderValue::from_str(&state),
+        )
+    {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("ratelimit-policy"), policy);
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("ratelimit"), state);
+    }
+    response
 }
 
 /// An article in a content list (metadata, no body).

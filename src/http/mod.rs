@@ -12,6 +12,7 @@ pub mod ops;
 pub mod problem;
 pub mod publishers;
 pub mod request_id;
+pub mod usage;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
@@ -36,6 +37,10 @@ pub struct AppState {
     pub tokens: crate::auth::TokenService,
     /// Limits token requests.
     pub throttle: crate::auth::throttle::TokenThrottle,
+    /// Records deliveries (group commit).
+    pub usage: crate::metering::UsageWriter,
+    /// Per-licence request rates.
+    pub rate_limits: crate::metering::RateLimits,
 }
 
 /// Set once shutdown begins; responses then close their connections.
@@ -84,6 +89,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(content::get_content)
         .service(content::list_content)
         .service(content::get_feed)
+        .service(usage::get_quota)
+        .service(usage::get_usage)
         .service(media::create_media)
         .service(media::list_media)
         .service(media::get_media)

@@ -57,6 +57,7 @@ problem_types! {
     UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", "Unsupported media type", UNSUPPORTED_MEDIA_TYPE);
     VALIDATION = ("validation", "Invalid request fields", UNPROCESSABLE_ENTITY);
     RATE_LIMITED = ("rate-limited", "Too many requests", TOO_MANY_REQUESTS);
+    QUOTA_EXCEEDED = ("quota-exceeded", "Quota exceeded", TOO_MANY_REQUESTS);
     HEADERS_TOO_LARGE = ("headers-too-large", "Request headers too large", REQUEST_HEADER_FIELDS_TOO_LARGE);
     INTERNAL = ("internal", "Internal server error", INTERNAL_SERVER_ERROR);
     UNAVAILABLE = ("unavailable", "Service unavailable", SERVICE_UNAVAILABLE);
@@ -74,7 +75,7 @@ impl ProblemType {
         types::ALL
             .iter()
             .copied()
-            .find(|t| t.status == status && t.slug != "suspended")
+            .find(|t| t.status == status && t.slug != "suspended" && t.slug != "quota-exceeded")
             .unwrap_or(if status.is_server_error() {
                 types::INTERNAL
             } else {
@@ -211,6 +212,14 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// The licence's billable quota for the period is used up.
+    #[error("{detail}")]
+    QuotaExceeded {
+        /// Why.
+        detail: String,
+        /// Seconds until the period ends.
+        retry_after: u64,
+    },
     /// The database cannot be reached.
     #[error("the database is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -256,6 +265,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => types::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => types::VALIDATION,
             ApiError::RateLimited { .. } => types::RATE_LIMITED,
+            ApiError::QuotaExceeded { .. } => types::QUOTA_EXCEEDED,
             ApiError::Unavailable(_) | ApiError::ShuttingDown => types::UNAVAILABLE,
             ApiError::Internal(_) => types::INTERNAL,
             ApiError::OAuth { status, .. } => ProblemType::for_status(*status),
@@ -353,7 +363,8 @@ impl ResponseError for ApiError {
                 _ => Vec::new(),
             },
             retry_after: match self {
-                ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+                ApiError::RateLimited { retry_after, .. }
+                | ApiError::QuotaExceeded { retry_after, .. } => Some(*retry_after),
                 ApiError::Unavailable(_) | ApiError::ShuttingDown => Some(1),
                 _ => None,
             },
@@ -383,7 +394,8 @@ impl ResponseError for ApiError {
                     .join(", ");
                 response.insert_header((header::ALLOW, allow));
             }
-            ApiError::RateLimited { retry_after, .. } => {
+            ApiError::RateLimited { retry_after, .. }
+            | ApiError::QuotaExceeded { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::Unavailable(_) | ApiError::ShuttingDown => {
@@ -529,6 +541,19 @@ pub mod responses {
         headers(("Retry-After" = u64, description = "Seconds before a retry may succeed"))
     )]
     pub struct TooManyRequests(pub Problem);
+
+    /// Over a licence's rate limit or billable quota.
+    #[derive(utoipa::ToResponse)]
+    #[response(
+        description = "Over the licence's rate limit (`type` /problems/rate-limited) or billable quota (`type` /problems/quota-exceeded)",
+        content_type = "application/problem+json",
+        headers(
+            ("Retry-After" = u64, description = "Seconds before a retry may succeed (for a quota: until the period ends)"),
+            ("RateLimit-Policy" = String, description = "The licence's policies, e.g. `\"requests\";q=600;w=60, \"billable\";q=500;w=86400;qu=\"billable-units\"`"),
+            ("RateLimit" = String, description = "Where the caller stands, e.g. `\"requests\";r=0;t=2, \"billable\";r=0;t=3600`"),
+        )
+    )]
+    pub struct TooManyRequestsMetered(pub Problem);
 
     /// The database is unreachable.
     #[derive(utoipa::ToResponse)]

@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod organisations;
 pub mod page;
 pub mod schema;
+pub mod usage;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -141,6 +141,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_events (id) {
+        id -> Text,
+        licensee_id -> Text,
+        licence_id -> Text,
+        publisher_id -> Text,
+        article_id -> Text,
+        article_version -> Integer,
+        tier -> Text,
+        format -> Text,
+        at -> Timestamp,
+        day -> Text,
+        period_start -> Timestamp,
+        request_id -> Text,
+        billable -> Bool,
+        unit_price -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    billed_deliveries (licence_id, article_id, period_start) {
+        licence_id -> Text,
+        article_id -> Text,
+        period_start -> Timestamp,
+    }
+}
+
+diesel::table! {
+    quota_usage (licence_id, period_start) {
+        licence_id -> Text,
+        period_start -> Timestamp,
+        used -> BigInt,
+    }
+}
+
 diesel::joinable!(licences -> licensees (licensee_id));
 diesel::joinable!(licences -> publishers (publisher_id));
 diesel::joinable!(media -> publishers (publisher_id));
@@ -156,4 +192,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_versions,
     content_events,
     licences,
+    usage_events,
+    billed_deliveries,
+    quota_usage,
 );

@@ -224,6 +224,56 @@ mod http1 {
         (status, response)
     }
 
+    /// Any request on a new connection; returns the status and the body.
+    pub fn call(
+        port: u16,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Result<(u16, String), String> {
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut head =
+            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in extra {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        if !body.is_empty() {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body.as_bytes()))
+            .map_err(|e| format!("write: {e}"))?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| format!("read: {e}"))?;
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no status in {response:?}"))?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        Ok((status, body))
+    }
+
     pub fn blocking_get(port: u16, path: &str) -> String {
         let (status, body) = blocking_request(&format!("http://127.0.0.1:{port}{path}")).unwrap();
         assert_eq!(status, 200, "{body}");
@@ -396,5 +446,254 @@ fn the_admin_commands_bootstrap_an_empty_install_that_then_serves_tokens() {
     assert!(
         dir.path().join("syndicate.keys").is_dir(),
         "the signing key is not kept beside the database"
+    );
+}
+
+/// A served install with a licence and articles, for load tests.
+struct Install {
+    dir: tempfile::TempDir,
+    reader: (String, String),
+    articles: Vec<String>,
+}
+
+fn install() -> Install {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_cli = |args: &[&str]| -> serde_json::Value {
+        let output = syndicate(dir.path())
+            .arg("admin")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let admin = admin_cli(&["create-client", "--name", "ops", "--role", "admin"]);
+    let publisher = admin_cli(&["create-publisher", "--name", "Harbour Gazette"]);
+    let licensee = admin_cli(&[
+        "create-licensee",
+        "--name",
+        "Morning Brief",
+        "--territories",
+        "GB",
+    ]);
+    let desk = admin_cli(&[
+        "create-client",
+        "--name",
+        "desk",
+        "--role",
+        "publisher",
+        "--organisation",
+        publisher["id"].as_str().unwrap(),
+    ]);
+    let reader = admin_cli(&[
+        "create-client",
+        "--name",
+        "ingest",
+        "--role",
+        "licensee",
+        "--organisation",
+        licensee["id"].as_str().unwrap(),
+    ]);
+    let server = Server::start(dir.path(), &["--workers", "2"]);
+    let admin_token = token(server.port, &admin);
+    let desk_token = token(server.port, &desk);
+    let licence = serde_json::json!({
+        "licensee_id": licensee["id"], "publisher_id": publisher["id"], "tier": "full",
+        "include_media": false, "valid_from": "2026-01-01T00:00:00Z",
+    });
+    let (status, body) = http1::call(
+        server.port,
+        "POST",
+        "/v1/licences",
+        Some(&admin_token),
+        &[],
+        Some(&licence.to_string()),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let articles = (0..20)
+        .map(|i| {
+            let article = serde_json::json!({
+                "external_ref": format!("load-{i}"), "headline": format!("Tide report {i}"),
+                "body_html": "<p>The tide turned at noon.</p>", "section": "news", "language": "en",
+                "bylines": [], "status": "published",
+            });
+            let (status, body) = http1::call(
+                server.port,
+                "POST",
+                "/v1/articles",
+                Some(&desk_token),
+                &[],
+                Some(&article.to_string()),
+            )
+            .unwrap();
+            assert_eq!(status, 201, "{body}");
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    drop(server);
+    let reader = (
+        reader["client_id"].as_str().unwrap().to_owned(),
+        reader["client_secret"].as_str().unwrap().to_owned(),
+    );
+    Install {
+        dir,
+        reader,
+        articles,
+    }
+}
+
+fn token(port: u16, client: &serde_json::Value) -> String {
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap()
+    );
+    let (status, response) = http1::post_form(port, "/v1/auth/token", &form);
+    assert_eq!(status, 200, "{response}");
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str::<serde_json::Value>(body).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Fetches articles from several threads until the server goes away;
+/// returns the request ids that got a 200.
+fn metered_load(
+    port: u16,
+    token: &str,
+    articles: &[String],
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Vec<String>>> {
+    (0..8)
+        .map(|t| {
+            let (token, articles, stop) = (token.to_owned(), articles.to_vec(), stop.clone());
+            std::thread::spawn(move || {
+                let mut delivered = Vec::new();
+                for n in 0.. {
+                    if stop.load(Ordering::SeqCst) && n % 1000 == 999 {
+                        break;
+                    }
+                    let id = format!("load-{t}-{n}");
+                    let path = format!("/v1/content/{}", articles[n % articles.len()]);
+                    match http1::call(
+                        port,
+                        "GET",
+                        &path,
+                        Some(&token),
+                        &[("X-Request-Id", &id)],
+                        None,
+                    ) {
+                        Ok((200, _)) => delivered.push(id),
+                        Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                        Err(_) => break,
+                    }
+                }
+                delivered
+            })
+        })
+        .collect()
+}
+
+/// Request ids in the ledger of the install's SQLite file.
+fn ledger_request_ids(dir: &std::path::Path) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    use r2d2::ManageConnection;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        request_id: String,
+    }
+    let url = syndicate::storage::DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.join("syndicate.db").display()
+    ))
+    .unwrap();
+    let mut conn = syndicate::storage::ConnectionManager::new(url)
+        .connect()
+        .unwrap();
+    diesel::sql_query("SELECT request_id FROM usage_events")
+        .load::<Row>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.request_id)
+        .collect()
+}
+
+#[test]
+fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
+    let install = install();
+    let mut server = Server::start(install.dir.path(), &["--workers", "2"]);
+    let reader = token(
+        server.port,
+        &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = metered_load(server.port, &reader, &install.articles, &stop);
+    std::thread::sleep(Duration::from_millis(1500));
+
+    server.signal("KILL");
+    server.wait(Duration::from_secs(10));
+
+    let delivered: Vec<String> = load.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let ledger = ledger_request_ids(install.dir.path());
+    let missing: Vec<&String> = delivered.iter().filter(|id| !ledger.contains(id)).collect();
+    assert!(
+        delivered.len() > 50,
+        "too little load to mean anything: {}",
+        delivered.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} delivered responses have no usage event: {missing:?}",
+        missing.len()
+    );
+    assert!(
+        ledger.len() <= delivered.len() + 8,
+        "more events ({}) than deliveries ({}) plus in-flight requests",
+        ledger.len(),
+        delivered.len()
+    );
+    let restarted = Server::start(install.dir.path(), &[]);
+    assert!(http1::blocking_get(restarted.port, "/readyz").contains("ready"));
+}
+
+#[test]
+fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
+    let install = install();
+    let mut server = Server::start(install.dir.path(), &["--workers", "2"]);
+    let reader = token(
+        server.port,
+        &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = metered_load(server.port, &reader, &install.articles, &stop);
+    std::thread::sleep(Duration::from_millis(1000));
+
+    server.signal("TERM");
+    let status = server.wait(Duration::from_secs(20));
+
+    let delivered: Vec<String> = load.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut ledger = ledger_request_ids(install.dir.path());
+    let mut expected = delivered.clone();
+    ledger.sort();
+    expected.sort();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        delivered.len() > 50,
+        "too little load to mean anything: {}",
+        delivered.len()
+    );
+    assert_eq!(
+        ledger, expected,
+        "the ledger and the delivered responses differ"
     );
 }

@@ -13,6 +13,7 @@ mod auth;
 mod binary;
 mod content;
 mod delivery;
+mod metering;
 mod migrations;
 mod openapi;
 mod ops;

@@ -1,0 +1,273 @@
+//! The usage ledger: recording deliveries in batches with the billing rule
+//! and the quota enforced in the same transaction, and reading it back.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{billed_deliveries, quota_usage, usage_events};
+use super::{DbConnection, StorageError};
+
+/// One delivery to record.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub licensee_id: String,
+    pub licence_id: String,
+    pub publisher_id: String,
+    pub article_id: String,
+    pub article_version: i32,
+    pub tier: String,
+    pub format: String,
+    pub at: NaiveDateTime,
+    pub period_start: NaiveDateTime,
+    pub request_id: String,
+    /// Billable units allowed in the period, if the licence has a quota.
+    pub quota: Option<i64>,
+    pub unit_price: Option<i64>,
+    pub currency: Option<String>,
+}
+
+/// What recording a delivery came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Recorded; billable or a re-delivery, with the units used in the period.
+    Delivered {
+        /// Whether this delivery is billed.
+        billable: bool,
+        /// Billable units used in the period, this one included.
+        used: i64,
+    },
+    /// Refused: the quota is used up and this would be a new billable unit.
+    /// Nothing was written.
+    OverQuota {
+        /// Units used in the period.
+        used: i64,
+    },
+}
+
+/// Records a batch in one transaction, in order. Each delivery is billable
+/// only if the (licence, article, period) key is new; a new key needs a
+/// quota unit, taken with a conditional update so it is exact under any
+/// concurrency (and across nodes on PostgreSQL, where the row is locked).
+pub fn record_batch(
+    conn: &mut DbConnection,
+    batch: &[Delivery],
+) -> Result<Vec<Recorded>, StorageError> {
+    super::in_transaction(conn, |conn| {
+        batch
+            .iter()
+            .map(|delivery| record_one(conn, delivery))
+            .collect()
+    })
+}
+
+fn record_one(conn: &mut DbConnection, d: &Delivery) -> Result<Recorded, StorageError> {
+    let new_key = insert_ignoring_conflict(conn, d)?;
+    let mut used = 0;
+    if new_key && let Some(quota) = d.quota {
+        ensure_counter(conn, &d.licence_id, d.period_start)?;
+        let taken = diesel::update(
+            quota_usage::table
+                .find((&d.licence_id, d.period_start))
+                .filter(quota_usage::used.lt(quota)),
+        )
+        .set(quota_usage::used.eq(quota_usage::used + 1))
+        .execute(conn)?;
+        used = counter(conn, &d.licence_id, d.period_start)?;
+        if taken == 0 {
+            // Give the key back: this delivery is refused and writes nothing.
+            diesel::delete(billed_deliveries::table.find((
+                &d.licence_id,
+                &d.article_id,
+                d.period_start,
+            )))
+            .execute(conn)?;
+            return Ok(Recorded::OverQuota { used });
+        }
+    } else if d.quota.is_some() {
+        used = counter(conn, &d.licence_id, d.period_start)?;
+    }
+    diesel::insert_into(usage_events::table)
+        .values((
+            usage_events::id.eq(&d.id),
+            usage_events::licensee_id.eq(&d.licensee_id),
+            usage_events::licence_id.eq(&d.licence_id),
+            usage_events::publisher_id.eq(&d.publisher_id),
+            usage_events::article_id.eq(&d.article_id),
+            usage_events::article_version.eq(d.article_version),
+            usage_events::tier.eq(&d.tier),
+            usage_events::format.eq(&d.format),
+            usage_events::at.eq(d.at),
+            usage_events::day.eq(d.at.format("%Y-%m-%d").to_string()),
+            usage_events::period_start.eq(d.period_start),
+            usage_events::request_id.eq(&d.request_id),
+            usage_events::billable.eq(new_key),
+            usage_events::unit_price.eq(d.unit_price),
+            usage_events::currency.eq(&d.currency),
+        ))
+        .execute(conn)?;
+    Ok(Recorded::Delivered {
+        billable: new_key,
+        used,
+    })
+}
+
+/// Inserts the billing key; `true` if it was new.
+fn insert_ignoring_conflict(conn: &mut DbConnection, d: &Delivery) -> Result<bool, StorageError> {
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(billed_deliveries::table)
+            .values((
+                billed_deliveries::licence_id.eq(&d.licence_id),
+                billed_deliveries::article_id.eq(&d.article_id),
+                billed_deliveries::period_start.eq(d.period_start),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(billed_deliveries::table)
+            .values((
+                billed_deliveries::licence_id.eq(&d.licence_id),
+                billed_deliveries::article_id.eq(&d.article_id),
+                billed_deliveries::period_start.eq(d.period_start),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+fn ensure_counter(
+    conn: &mut DbConnection,
+    licence_id: &str,
+    period_start: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let values = (
+        quota_usage::licence_id.eq(licence_id),
+        quota_usage::period_start.eq(period_start),
+        quota_usage::used.eq(0_i64),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(quota_usage::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(quota_usage::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// Billable units used by a licence in the period starting at `period_start`.
+pub fn counter(
+    conn: &mut DbConnection,
+    licence_id: &str,
+    period_start: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    Ok(quota_usage::table
+        .find((licence_id, period_start))
+        .select(quota_usage::used)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// How a usage report groups rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Day,
+    Article,
+    Publisher,
+    Licensee,
+    Licence,
+}
+
+/// Which events a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct ReportScope {
+    pub licensee_id: Option<String>,
+    pub publisher_id: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// One aggregated row.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ReportRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub key: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub currency: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub deliveries: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub billable_units: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub amount_minor: i64,
+}
+
+/// Aggregates the ledger in SQL, grouped and sorted by key, then currency.
+pub fn report(
+    conn: &mut DbConnection,
+    scope: &ReportScope,
+    group_by: GroupBy,
+) -> Result<Vec<ReportRow>, StorageError> {
+    use diesel::sql_types::{Nullable, Text, Timestamp};
+    let key = match group_by {
+        GroupBy::Day => "day",
+        GroupBy::Article => "article_id",
+        GroupBy::Publisher => "publisher_id",
+        GroupBy::Licensee => "licensee_id",
+        GroupBy::Licence => "licence_id",
+    };
+    // Placeholders are numbered in order of first appearance, as both
+    // backends accept; absent filters compare NULL and match everything.
+    let sql = format!(
+        "SELECT {key} AS key, currency, \
+                CAST(COUNT(*) AS BIGINT) AS deliveries, \
+                CAST(SUM(CASE WHEN billable THEN 1 ELSE 0 END) AS BIGINT) AS billable_units, \
+                CAST(SUM(CASE WHEN billable THEN COALESCE(unit_price, 0) ELSE 0 END) AS BIGINT) AS amount_minor \
+         FROM usage_events \
+         WHERE ($1 IS NULL OR licensee_id = $1) AND ($2 IS NULL OR publisher_id = $2) \
+           AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
+         GROUP BY {key}, currency ORDER BY {key}, currency"
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Nullable<Text>, _>(scope.licensee_id.clone())
+        .bind::<Nullable<Text>, _>(scope.publisher_id.clone())
+        .bind::<Nullable<Timestamp>, _>(scope.from)
+        .bind::<Nullable<Timestamp>, _>(scope.to)
+        .load(conn)?)
+}
+
+/// Every usage event of a licence, for checks and audits.
+pub fn count_events(conn: &mut DbConnection, licence_id: &str) -> Result<(i64, i64), StorageError> {
+    let total: i64 = usage_events::table
+        .filter(usage_events::licence_id.eq(licence_id))
+        .count()
+        .get_result(conn)?;
+    let billable: i64 = usage_events::table
+        .filter(usage_events::licence_id.eq(licence_id))
+        .filter(usage_events::billable.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok((total, billable))
+}
+
+/// Billable deliveries of a licence between `start` (inclusive) and `end`.
+pub fn billable_between(
+    conn: &mut DbConnection,
+    licensee_id: &str,
+    licence_id: &str,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    Ok(usage_events::table
+        .filter(usage_events::licensee_id.eq(licensee_id))
+        .filter(usage_events::at.ge(start))
+        .filter(usage_events::at.lt(end))
+        .filter(usage_events::licence_id.eq(licence_id))
+        .filter(usage_events::billable.eq(true))
+        .count()
+        .get_result(conn)?)
+}
