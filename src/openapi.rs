@@ -33,7 +33,14 @@ use crate::http::{self, ops, problem};
         (name = "ops", description = "Health, readiness, metrics and this document. No authentication."),
     ),
     components(
-        schemas(problem::Problem, problem::FieldError, ops::HealthResponse),
+        schemas(
+            problem::Problem,
+            problem::FieldError,
+            problem::OAuthErrorBody,
+            ops::HealthResponse,
+            http::content::Format,
+            http::usage::ReportFormat,
+        ),
         responses(
             problem::responses::BadRequest,
             problem::responses::Unauthorized,

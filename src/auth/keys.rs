@@ -115,7 +115,8 @@ impl KeyStore {
         mut public: BTreeMap<String, VerifyingKey>,
     ) -> Option<Self> {
         let (signing_kid, signing_key) = private.iter().next_back()?;
-        let encoding = EncodingKey::from_ed_der(signing_key.to_pkcs8_der().ok()?.as_bytes());
+        let encoding =
+            EncodingKey::from_ed_der(pkcs8_v1(signing_key).to_pkcs8_der().ok()?.as_bytes());
         for (kid, key) in &private {
             public.insert(kid.clone(), key.verifying_key());
         }
@@ -196,9 +197,19 @@ fn read_public(path: &Path) -> Result<VerifyingKey, KeyError> {
     })
 }
 
+/// The key as PKCS#8 v1 (private key only), the form OpenSSL, PyJWT and
+/// every other tool reads; v2 with the public key embedded is refused by
+/// OpenSSL 3.0.
+fn pkcs8_v1(key: &SigningKey) -> ed25519_dalek::pkcs8::KeypairBytes {
+    ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+}
+
 fn write_private(dir: &Path, kid: &str, key: &SigningKey) -> Result<(), KeyError> {
     let path = dir.join(format!("{kid}.pem"));
-    let pem = key
+    let pem = pkcs8_v1(key)
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map_err(|e| KeyError::Invalid {
             path: path.clone(),
@@ -264,6 +275,26 @@ mod tests {
         assert!(store.decoding_key(&format!("0-{old_kid}")).is_some());
         assert!(store.decoding_key("retired").is_some());
         assert_eq!(store.jwks()["keys"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn keys_are_written_as_pkcs8_v1_and_openssl_keys_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::load_or_generate(dir.path()).unwrap();
+        let written =
+            std::fs::read_to_string(dir.path().join(format!("{}.pem", store.signing_kid())))
+                .unwrap();
+        // v1 PKCS#8 of an Ed25519 key is 48 bytes: base64 begins "MC4CAQAw".
+        assert!(written.contains("MC4CAQAw"), "{written}");
+        // From `openssl genpkey -algorithm ed25519`.
+        let openssl = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEICMPmfPs661afD8jMDMk7Gxti8ZBA5/2mCpEb5v3i6pj\n-----END PRIVATE KEY-----\n";
+        std::fs::write(dir.path().join("zz-operator.pem"), openssl).unwrap();
+        assert_eq!(
+            KeyStore::load_or_generate(dir.path())
+                .unwrap()
+                .signing_kid(),
+            "zz-operator"
+        );
     }
 
     #[test]

@@ -53,3 +53,28 @@ fn every_operation_documents_its_responses_and_has_an_id() {
         }
     }
 }
+
+#[test]
+fn every_reference_in_the_spec_resolves() {
+    let spec: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut dangling = Vec::new();
+    let mut stack = vec![&spec];
+    while let Some(node) = stack.pop() {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(reference) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = reference.trim_start_matches('#');
+                    if spec.pointer(pointer).is_none() {
+                        dangling.push(reference.to_owned());
+                    }
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    dangling.sort();
+    dangling.dedup();
+    assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+}
