@@ -131,6 +131,10 @@ pub struct ServeArgs {
     /// Do not apply migrations at start-up (run `syndicate migrate` instead).
     #[arg(long, env = "SYNDICATE_NO_MIGRATE")]
     pub no_migrate: bool,
+    /// Seed a small demo world on an empty database (idempotent) and print
+    /// credentials to try it with. Never on unless asked for.
+    #[arg(long, env = "SYNDICATE_DEMO")]
+    pub demo: bool,
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -223,6 +227,8 @@ pub struct Settings {
     pub migrate_on_start: bool,
     /// Tokens and keys.
     pub auth: AuthSettings,
+    /// Seed the demo world at start-up.
+    pub demo: bool,
 }
 
 impl Settings {
@@ -246,6 +252,7 @@ impl Settings {
                 attempts_per_client: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
             },
             database_url,
+            demo: false,
         }
     }
 }
@@ -282,6 +289,7 @@ impl TryFrom<ServeArgs> for Settings {
             drain_delay: Duration::from_millis(args.drain_delay_ms),
             workers: args.workers,
             migrate_on_start: !args.no_migrate,
+            demo: args.demo,
         })
     }
 }

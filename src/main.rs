@@ -56,6 +56,13 @@ fn serve(args: syndicate::config::ServeArgs) -> Result<(), AnyError> {
             backend,
             "serving"
         );
+        if let Some(demo) = app.demo_credentials() {
+            let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+            let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+            println!("{}", demo.message(&format!("http://{host}:{}", app.port())));
+        } else if settings.demo {
+            println!("syndicate demo: the demo world already exists; its secrets were shown when it was created.");
+        }
         app.run_until_signalled().await?;
         tracing::info!("stopped");
         Ok(())

@@ -43,6 +43,9 @@ pub enum StartupError {
     /// The token signing keys could not be loaded or made.
     #[error("could not load token signing keys")]
     Keys(#[source] crate::auth::keys::KeyError),
+    /// The demo world could not be seeded.
+    #[error("could not seed the demo world: {0}")]
+    Demo(String),
     /// The metrics registry could not be built.
     #[error("could not set up metrics: {0}")]
     Metrics(String),
@@ -56,6 +59,7 @@ pub struct Application {
     writer: WriterThread,
     draining: web::Data<Draining>,
     drain_delay: std::time::Duration,
+    demo: Option<crate::demo::DemoCredentials>,
 }
 
 impl Application {
@@ -76,6 +80,22 @@ impl Application {
                 tracing::info!(migration = %name, "migration applied");
             }
         }
+
+        let demo = if settings.demo {
+            let demo_pool = pool.clone();
+            web::block(move || {
+                let mut conn = demo_pool.get().map_err(StorageError::from)?;
+                crate::demo::seed(&mut conn)
+            })
+            .await
+            .map_err(|e| StartupError::Demo(e.to_string()))?
+            .map_err(|e| {
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                StartupError::Demo(cause.map_or_else(|| e.to_string(), |c| format!("{e}: {c}")))
+            })?
+        } else {
+            None
+        };
 
         let keys = match &settings.auth.keys {
             KeyLocation::Directory(dir) => KeyStore::load_or_generate(dir),
@@ -177,12 +197,18 @@ impl Application {
             writer,
             draining,
             drain_delay: settings.drain_delay,
+            demo,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Credentials of a demo world seeded at this start (none if it existed).
+    pub fn demo_credentials(&self) -> Option<&crate::demo::DemoCredentials> {
+        self.demo.as_ref()
     }
 
     /// A handle that stops the server.

@@ -707,12 +707,15 @@ fn article_response(mut builder: actix_web::HttpResponseBuilder, row: &ArticleRo
 }
 
 /// What a create request came to.
-enum Created {
+pub enum Created {
+    /// A new article.
     New(ArticleRow),
+    /// The same content was already stored under this `external_ref`.
     Existing(ArticleRow),
 }
 
-fn create(
+/// Creates an article for the caller (shared by the API and demo mode).
+pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     request: &CreateArticleRequest,
@@ -1124,13 +1127,17 @@ pub async fn replace_article(
 
 /// A lifecycle transition.
 #[derive(Debug, Clone, Copy)]
-enum Transition {
+pub enum Transition {
+    /// Draft or withheld → published.
     Publish,
+    /// Published → withheld.
     Withhold,
+    /// Anything but killed → killed.
     Kill,
 }
 
-fn transition(
+/// Applies a transition as a new version (shared by the API and demo mode).
+pub fn transition(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,

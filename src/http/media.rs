@@ -387,6 +387,18 @@ pub fn reader_scope(caller: &Caller) -> Option<String> {
     caller.publisher_id().map(|p| p.to_string())
 }
 
+/// Creates a photo for the caller (shared by the API and demo mode).
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    request: &MediaRequest,
+) -> Result<MediaRow, ApiError> {
+    let publisher_id = acting_publisher(conn, caller, request.publisher_id)?;
+    let id = MediaId::generate().to_string();
+    let row = validate(conn, request, &id, &publisher_id, now())?;
+    Ok(media::insert(conn, &row)?)
+}
+
 /// Uploads a photo's metadata, credit line and rights.
 ///
 /// Publishers (their own) and admins (naming `publisher_id`). Not metered.
@@ -413,13 +425,7 @@ pub async fn create_media(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let request = body.into_inner();
-    let created = db(&state, move |conn| {
-        let publisher_id = acting_publisher(conn, &caller, request.publisher_id)?;
-        let id = MediaId::generate().to_string();
-        let row = validate(conn, &request, &id, &publisher_id, now())?;
-        Ok(media::insert(conn, &row)?)
-    })
-    .await?;
+    let created = db(&state, move |conn| create(conn, &caller, &request)).await?;
     Ok(HttpResponse::Created().json(MediaResponse::from(created)))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod auth;
+pub mod chart;
 pub mod clients;
 pub mod content;
 pub mod licences;

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -129,6 +130,8 @@ pub enum ReportFormat {
     Json,
     /// CSV with a header row (also chosen by `Accept: text/csv`).
     Csv,
+    /// An SVG bar chart (also chosen by `Accept: image/svg+xml`).
+    Svg,
 }
 
 /// What a report covers.
@@ -142,7 +145,7 @@ pub struct UsageQuery {
     pub to: Option<DateTime<Utc>>,
     /// `day` (default), `article`, `publisher`, `licensee` or `licence`.
     pub group_by: Option<Grouping>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` or `svg`.
     pub format: Option<ReportFormat>,
     /// Admins: only this licensee's deliveries.
     pub licensee_id: Option<Uuid>,
@@ -198,6 +201,8 @@ pub struct UsageReport {
     pub rows: Vec<UsageRow>,
     /// Sums over all rows.
     pub totals: UsageTotals,
+    /// The same report drawn as an SVG chart.
+    pub chart: String,
 }
 
 fn totals(rows: &[ReportRow]) -> UsageTotals {
@@ -244,6 +249,7 @@ fn csv_field(value: &str) -> String {
         (status = 200, description = "The report", content(
             (UsageReport = "application/json"),
             (String = "text/csv", example = "key,currency,deliveries,billable_units,amount_minor\n2026-11-28,GBP,12,9,225\n"),
+            (String = "image/svg+xml"),
         )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
@@ -308,14 +314,29 @@ pub async fn get_usage(
         Ok(usage::report(conn, &scope, group_by)?)
     })
     .await?;
-    let wants_csv = query.format == Some(ReportFormat::Csv)
-        || (query.format.is_none()
-            && req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/csv")));
-    if wants_csv {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = query.format.unwrap_or(if accept.contains("text/csv") {
+        ReportFormat::Csv
+    } else if accept.contains("image/svg+xml") {
+        ReportFormat::Svg
+    } else {
+        ReportFormat::Json
+    });
+    let grouping_name = serde_json::to_value(grouping)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if format == ReportFormat::Svg {
+        let title = format!("Deliveries and billable units by {grouping_name}");
+        return Ok(HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .body(super::chart::render(&title, &grouping_name, &rows)));
+    }
+    if format == ReportFormat::Csv {
         let mut csv = String::from("key,currency,deliveries,billable_units,amount_minor\n");
         for row in &rows {
             csv.push_str(&format!(
@@ -331,7 +352,26 @@ pub async fn get_usage(
             .content_type("text/csv; charset=utf-8")
             .body(csv));
     }
+    let chart = {
+        let mut query_string = form_urlencoded::Serializer::new(String::new());
+        if let Some(from) = query.from {
+            query_string.append_pair("from", &from.to_rfc3339());
+        }
+        query_string.append_pair("to", &to.to_rfc3339());
+        query_string.append_pair("group_by", &grouping_name);
+        for (name, id) in [
+            ("licensee_id", query.licensee_id),
+            ("publisher_id", query.publisher_id),
+        ] {
+            if let Some(id) = id {
+                query_string.append_pair(name, &id.to_string());
+            }
+        }
+        query_string.append_pair("format", "svg");
+        format!("/v1/usage?{}", query_string.finish())
+    };
     let report = UsageReport {
+        chart,
         from: query.from,
         to,
         group_by: grouping,

@@ -222,30 +222,34 @@ where
         }
     }
     let database = |error: diesel::result::Error| E::from(StorageError::from(error));
-    match conn {
-        DbConnection::Postgresql(_) => conn
-            .transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
+    let nested = |conn: &mut DbConnection, work: F| {
+        conn.transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
             .map_err(|failure| match failure {
                 Failure::Work(error) => error,
                 Failure::Database(error) => database(error),
-            }),
-        DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
-                .map_err(database)?;
-            let result = work(conn);
-            let DbConnection::Sqlite(sqlite) = conn else {
-                return result;
-            };
-            match result {
-                Ok(value) => {
-                    AnsiTransactionManager::commit_transaction(sqlite).map_err(database)?;
-                    Ok(value)
-                }
-                Err(error) => {
-                    AnsiTransactionManager::rollback_transaction(sqlite).map_err(database)?;
-                    Err(error)
-                }
-            }
+            })
+    };
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return nested(conn, work);
+    };
+    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        // Inside a transaction already: a savepoint, as diesel nests them.
+        Err(diesel::result::Error::AlreadyInTransaction) => return nested(conn, work),
+        Err(error) => return Err(database(error)),
+    }
+    let result = work(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite).map_err(database)?;
+            Ok(value)
+        }
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite).map_err(database)?;
+            Err(error)
         }
     }
 }

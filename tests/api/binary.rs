@@ -697,3 +697,123 @@ fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
         "the ledger and the delivered responses differ"
     );
 }
+
+/// Starts `serve --demo` and returns the server and what it printed.
+fn demo_server(dir: &std::path::Path) -> (Server, String) {
+    let mut child = syndicate(dir)
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before listening")
+            .unwrap();
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "serving" {
+            break event["port"].as_u64().unwrap() as u16;
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0
+            || line.contains("usage?group_by")
+            || line.contains("already exists")
+        {
+            printed.push_str(&line);
+            break;
+        }
+        printed.push_str(&line);
+    }
+    (Server { child, port }, printed)
+}
+
+#[test]
+fn demo_mode_seeds_once_and_its_printed_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (server, printed) = demo_server(dir.path());
+
+    let field = |role: &str, name: &str| -> String {
+        let line = printed
+            .lines()
+            .find(|l| l.trim_start().starts_with(role))
+            .unwrap();
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let licensee = serde_json::json!({"client_id": field("licensee", "client_id"), "client_secret": field("licensee", "client_secret")});
+    let token = token(server.port, &licensee);
+    let article = printed
+        .split("/v1/content/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, body) = http1::call(
+        server.port,
+        "GET",
+        &format!("/v1/content/{article}"),
+        Some(&token),
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let delivered: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        delivered["agency_credits"][0]["credit_line"],
+        "Northwire contributed to this report"
+    );
+    let (_, listed) = http1::call(
+        server.port,
+        "GET",
+        "/v1/content?limit=100",
+        Some(&token),
+        &[],
+        None,
+    )
+    .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        10,
+        "twelve stories less one embargoed and one killed"
+    );
+    let (status, svg) = http1::call(
+        server.port,
+        "GET",
+        "/v1/usage?format=svg",
+        Some(&token),
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(svg.contains("<svg") && svg.contains("billable units"));
+    drop(server);
+
+    let (_again, printed_again) = demo_server(dir.path());
+
+    assert!(printed_again.contains("already exists"), "{printed_again}");
+    assert!(!printed_again.contains("client_secret="));
+}

@@ -150,10 +150,11 @@ crate::backend_tests! {
         let admin = app.admin_token().await;
         let desk = desk(&app, &admin, "Harbour Gazette").await;
         let media = upload_photo(&app, &desk).await;
-        let first = json_of(app.post_as(&desk.token, "/v1/articles", &story("hg-2", &media)).await).await;
+        let body = story("hg-2", &media);
+        let first = json_of(app.post_as(&desk.token, "/v1/articles", &body).await).await;
         let before = app.snapshot();
 
-        let again = app.post_as(&desk.token, "/v1/articles", &story("hg-2", &media)).await;
+        let again = app.post_as(&desk.token, "/v1/articles", &body).await;
 
         assert_eq!(again.status(), 200);
         let again = json_of(again).await;

