@@ -1,6 +1,7 @@
-//! Rebuilds when migrations change (they are embedded) and turns the
+//! Rebuilds when migrations change (they are embedded), turns the
 //! PostgreSQL half of the integration tests on when `TEST_DATABASE_URL`
-//! names a PostgreSQL database at build time.
+//! names a PostgreSQL database at build time, and the browser test on when
+//! Chromium and the test's npm packages are installed.
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
@@ -11,5 +12,13 @@ fn main() {
         .unwrap_or(false);
     if configured {
         println!("cargo:rustc-cfg=postgres_tests");
+    }
+    println!("cargo:rustc-check-cfg=cfg(browser_tests)");
+    println!("cargo:rerun-if-changed=tests/browser/node_modules/playwright-core/package.json");
+    println!("cargo:rerun-if-changed=/usr/bin/chromium");
+    let browser = std::path::Path::new("/usr/bin/chromium").exists()
+        && std::path::Path::new("tests/browser/node_modules/playwright-core/package.json").exists();
+    if browser {
+        println!("cargo:rustc-cfg=browser_tests");
     }
 }

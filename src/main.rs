@@ -1,5 +1,6 @@
 //! The `syndicate` command: serve, migrate, print the spec.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -59,9 +60,14 @@ fn serve(args: syndicate::config::ServeArgs) -> Result<(), AnyError> {
         if let Some(demo) = app.demo_credentials() {
             let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
             let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
-            println!("{}", demo.message(&format!("http://{host}:{}", app.port())));
+            // A closed stdout must not stop the server.
+            let message = demo.message(&format!("http://{host}:{}", app.port()));
+            let _ = writeln!(std::io::stdout(), "{message}");
         } else if settings.demo {
-            println!("syndicate demo: the demo world already exists; its secrets were shown when it was created.");
+            let _ = writeln!(
+                std::io::stdout(),
+                "syndicate demo: the demo world already exists; its secrets were shown when it was created."
+            );
         }
         app.run_until_signalled().await?;
         tracing::info!("stopped");

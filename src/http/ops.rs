@@ -21,6 +21,8 @@ pub struct HealthResponse {
 }
 
 /// Liveness: the process is up and serving HTTP. Never touches the database.
+///
+/// Anyone may call it. Not metered.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "The process is up", body = HealthResponse)),
@@ -35,6 +37,8 @@ pub async fn get_healthz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Readiness: the database answers a query and the node is not shutting
 /// down. A load balancer should stop sending traffic while this is 503.
+///
+/// Anyone may call it. Not metered.
 #[utoipa::path(
     tag = "ops",
     responses(
@@ -61,6 +65,9 @@ pub async fn get_readyz(
 
 /// Prometheus metrics in the text exposition format: request counts and
 /// latency histograms by route pattern, method and status.
+///
+/// Anyone who can reach the port may call it (keep it off the public
+/// network). Not metered.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4")),
@@ -79,6 +86,8 @@ pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, Api
 }
 
 /// This OpenAPI 3.1 document.
+///
+/// Anyone may call it. Not metered.
 #[utoipa::path(
     tag = "ops",
     responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json")),

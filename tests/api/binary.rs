@@ -726,7 +726,12 @@ fn demo_server(dir: &std::path::Path) -> (Server, String) {
             break event["port"].as_u64().unwrap() as u16;
         }
     };
-    std::thread::spawn(move || lines.for_each(drop));
+    std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .filter(|l| l.contains("ERROR") || l.contains("panic"))
+            .for_each(|l| eprintln!("server: {l}"))
+    });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = String::new();
     loop {

@@ -11,6 +11,7 @@ mod harness;
 
 mod auth;
 mod binary;
+mod browser;
 mod content;
 mod delivery;
 mod metering;
