@@ -219,6 +219,26 @@ pub struct ReasonRequest {
 
 /// An article as stored: its current version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ac0a6-1111-7222-8333-444455556666",
+    "publisher_id": "019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40",
+    "external_ref": "hg-2026-11-28-flood-barrier",
+    "version": 1, "etag": "\"v1\"", "status": "published",
+    "headline": "Flood barrier holds as storm surge hits the estuary",
+    "standfirst": "Engineers say the new gates spared three thousand homes.",
+    "body_html": "<p>The tidal gates closed at 04:10 as the surge arrived.</p>",
+    "body_text": "The tidal gates closed at 04:10 as the surge arrived.",
+    "word_count": 10, "section": "environment", "tags": ["flooding"], "language": "en-GB",
+    "bylines": [{"name": "Amara Okafor", "role": "Environment correspondent", "location": "in Portmere"}],
+    "located": "PORTMERE",
+    "canonical_url": "https://harbourgazette.example.org/environment/flood-barrier-holds",
+    "embargo_until": null,
+    "agency_credits": [{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}],
+    "media": [{"media_id": "019ac0a5-3333-7444-8555-666677778888", "role": "main"}],
+    "related": [], "status_reason": null,
+    "first_published_at": "2026-11-28T06:00:00Z", "killed_at": null,
+    "version_created_at": "2026-11-28T06:00:00Z", "created_at": "2026-11-28T06:00:00Z", "updated_at": "2026-11-28T06:00:00Z"
+}))]
 pub struct ArticleResponse {
     /// Article id.
     pub id: Uuid,
@@ -844,7 +864,7 @@ pub fn create(
 pub async fn create_article(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreateArticleRequest>,
+    body: super::JsonBody<CreateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let request = body.into_inner();
@@ -955,25 +975,46 @@ pub async fn get_article(
     Ok(article_response(HttpResponse::Ok(), &row))
 }
 
-/// The version named by `If-Match`, when one is sent.
-fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+/// What `If-Match` asks for, when it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: any current version.
+    Any,
+    /// `"vN"`: exactly version N.
+    Version(i32),
+}
+
+impl Precondition {
+    /// Whether the current version satisfies it.
+    fn holds(self, current: i32) -> bool {
+        match self {
+            Precondition::Any => true,
+            Precondition::Version(expected) => expected == current,
+        }
+    }
+}
+
+/// Reads `If-Match`: `*` or one of our ETags (`"v3"`); anything else is 400.
+fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("If-Match is not readable".to_owned()))?
-        .trim();
+    let malformed = || {
+        ApiError::BadRequest(
+            "If-Match must be \"*\" or an ETag of this API such as \"v3\"".to_owned(),
+        )
+    };
+    let value = value.to_str().map_err(|_| malformed())?.trim();
+    if value == "*" {
+        return Ok(Some(Precondition::Any));
+    }
     value
         .strip_prefix("\"v")
         .and_then(|v| v.strip_suffix('"'))
+        .filter(|v| (1..=9).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<i32>().ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::PreconditionFailed(format!(
-                "If-Match {value} names no version of this article"
-            ))
-        })
+        .map(|v| Some(Precondition::Version(v)))
+        .ok_or_else(malformed)
 }
 
 /// Moves an article to its next version under `expected`, recording it.
@@ -1015,7 +1056,7 @@ fn next_version(current: &ArticleRow, at: NaiveDateTime) -> ArticleRow {
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Article id"),
-        ("If-Match" = String, Header, description = "The ETag of the version being replaced, e.g. \"v3\"", pattern = "^\"v[0-9]{1,9}\"$"),
+        ("If-Match" = String, Header, description = "The ETag of the version being replaced, e.g. \"v3\"", pattern = "^(\"v[0-9]{1,9}\"|\\*)$"),
     ),
     request_body = ReplaceArticleRequest,
     responses(
@@ -1040,7 +1081,7 @@ pub async fn replace_article(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<ReplaceArticleRequest>,
+    body: super::JsonBody<ReplaceArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let expected = if_match(&req)?.ok_or_else(|| {
@@ -1057,9 +1098,9 @@ pub async fn replace_article(
                 "the article was killed; it cannot change".to_owned(),
             ));
         }
-        if current.version != expected {
+        if !expected.holds(current.version) {
             return Err(ApiError::PreconditionFailed(format!(
-                "If-Match names version {expected}; the current version is {}",
+                "If-Match names another version; the current version is {}",
                 current.version
             )));
         }
@@ -1141,16 +1182,16 @@ pub fn transition(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
-    expected: Option<i32>,
+    expected: Option<Precondition>,
     transition: Transition,
     reason: Option<String>,
 ) -> Result<ArticleRow, ApiError> {
     let current = load(conn, caller, id)?;
     if let Some(expected) = expected
-        && expected != current.version
+        && !expected.holds(current.version)
     {
         return Err(ApiError::PreconditionFailed(format!(
-            "If-Match names version {expected}; the current version is {}",
+            "If-Match names another version; the current version is {}",
             current.version
         )));
     }
@@ -1211,7 +1252,7 @@ fn reason(body: &ReasonRequest) -> Result<String, ApiError> {
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Article id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the current version, e.g. \"v3\"", pattern = "^\"v[0-9]{1,9}\"$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the current version, e.g. \"v3\"", pattern = "^(\"v[0-9]{1,9}\"|\\*)$"),
     ),
     responses(
         (status = 200, description = "Published", body = ArticleResponse),
@@ -1250,7 +1291,7 @@ pub async fn publish_article(
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Article id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the current version", pattern = "^\"v[0-9]{1,9}\"$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the current version", pattern = "^(\"v[0-9]{1,9}\"|\\*)$"),
     ),
     request_body = ReasonRequest,
     responses(
@@ -1273,7 +1314,7 @@ pub async fn withhold_article(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<ReasonRequest>,
+    body: super::JsonBody<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let expected = if_match(&req)?;
@@ -1303,7 +1344,7 @@ pub async fn withhold_article(
     security(("bearer" = []), ("oauth2" = [])),
     params(
         ("id" = Uuid, Path, description = "Article id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the current version", pattern = "^\"v[0-9]{1,9}\"$"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the current version", pattern = "^(\"v[0-9]{1,9}\"|\\*)$"),
     ),
     request_body = ReasonRequest,
     responses(
@@ -1326,7 +1367,7 @@ pub async fn kill_article(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<ReasonRequest>,
+    body: super::JsonBody<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let expected = if_match(&req)?;

@@ -203,7 +203,7 @@ pub fn create(
 pub async fn create_client(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreateClientRequest>,
+    body: super::JsonBody<CreateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();

@@ -176,6 +176,36 @@ pub struct WithheldPhoto {
 
 /// A licensed article as delivered.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ac0a6-1111-7222-8333-444455556666",
+    "publisher_id": "019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40",
+    "licence_id": "019ac0a7-2222-7333-8444-555566667777",
+    "tier": "full",
+    "version": 2,
+    "headline": "Tidal barrier holds as storm surge reaches Portmere",
+    "standfirst": "Engineers say the new gates kept the water out of three thousand homes.",
+    "body_html": "<p>The tidal gates closed at ten past four in the morning, forty minutes before the surge peaked.</p>",
+    "body_text": "The tidal gates closed at ten past four in the morning, forty minutes before the surge peaked.",
+    "word_count": 18,
+    "bylines": [{"name": "Amara Okafor", "role": "Reporter", "location": "in Portmere"}],
+    "located": "PORTMERE",
+    "section": "environment",
+    "tags": ["flooding"],
+    "language": "en-GB",
+    "version_created_at": "2026-11-28T07:12:00Z",
+    "first_published_at": "2026-11-28T06:00:00Z",
+    "canonical_url": "https://news.example.org/environment/hg-demo-01",
+    "agency_credits": [{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}],
+    "media": [{
+        "id": "019ac0a5-3333-7444-8555-666677778888", "role": "main",
+        "caption": "The tidal gates at Portmere, closed against the surge at dawn.",
+        "credit_line": "Photograph: Lena Varga/Northwire", "creator": "Lena Varga",
+        "copyright_holder": "Northwire", "copyright_notice": null, "licensor": "Northwire",
+        "usage_terms": "Editorial use only",
+        "renditions": [{"href": "https://images.example.org/demo/gates-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}]
+    }],
+    "media_withheld": [{"reason": "territory"}]
+}))]
 pub struct ContentResponse {
     /// Article id.
     pub id: Uuid,
@@ -884,6 +914,13 @@ pub struct FeedEvent {
 
 /// A page of the feed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "events": [
+        {"cursor": "ZmVlZDo...MTc", "kind": "published", "article_id": "019ac0a6-1111-7222-8333-444455556666", "version": 1, "at": "2026-11-28T06:00:00Z"},
+        {"cursor": "ZmVlZDo...MjE", "kind": "corrected", "article_id": "019ac0a6-1111-7222-8333-444455556666", "version": 2, "at": "2026-11-28T07:12:00Z"}
+    ],
+    "next_cursor": "ZmVlZDo...MjE"
+}))]
 pub struct FeedPage {
     /// Events in order.
     pub events: Vec<FeedEvent>,

@@ -360,7 +360,7 @@ fn create(conn: &mut DbConnection, request: &CreateLicenceRequest) -> Result<Lic
 pub async fn create_licence(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreateLicenceRequest>,
+    body: super::JsonBody<CreateLicenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();
@@ -520,7 +520,7 @@ pub async fn update_licence(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateLicenceRequest>,
+    body: super::JsonBody<UpdateLicenceRequest>,
 ) -> Result<web::Json<LicenceResponse>, ApiError> {
     caller.require(Role::Admin)?;
     let id = LicenceId(id.into_inner()).to_string();

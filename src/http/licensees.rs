@@ -150,7 +150,7 @@ pub fn create(
 pub async fn create_licensee(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreateLicenseeRequest>,
+    body: super::JsonBody<CreateLicenseeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();
@@ -247,7 +247,7 @@ pub async fn update_licensee(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateLicenseeRequest>,
+    body: super::JsonBody<UpdateLicenseeRequest>,
 ) -> Result<web::Json<LicenseeResponse>, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();

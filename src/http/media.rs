@@ -95,6 +95,16 @@ pub struct MediaRequest {
 
 /// A stored photo.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ac0a5-3333-7444-8555-666677778888",
+    "publisher_id": "019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40",
+    "caption": "Fishing boats return to the harbour at dawn after the storm.",
+    "credit_line": "Photograph: Lena Varga/Northwire",
+    "creator": "Lena Varga", "copyright_holder": "Northwire", "copyright_notice": "© 2026 Northwire", "licensor": "Northwire",
+    "renditions": [{"href": "https://images.example.org/harbour-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}],
+    "rights": {"syndication": "allowed", "licensees": null, "territories_allowed": null, "territories_denied": ["US"], "expires_at": "2027-01-31T00:00:00Z", "usage_terms": "Editorial use only"},
+    "created_at": "2026-11-28T05:40:00Z", "updated_at": "2026-11-28T05:40:00Z"
+}))]
 pub struct MediaResponse {
     /// Photo id.
     pub id: Uuid,
@@ -421,7 +431,7 @@ pub fn create(
 pub async fn create_media(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<MediaRequest>,
+    body: super::JsonBody<MediaRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let request = body.into_inner();
@@ -523,7 +533,7 @@ pub async fn replace_media(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<MediaRequest>,
+    body: super::JsonBody<MediaRequest>,
 ) -> Result<web::Json<MediaResponse>, ApiError> {
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let id = MediaId(id.into_inner()).to_string();

@@ -228,3 +228,46 @@ macro_rules! page_response {
         }
     };
 }
+
+/// A JSON request body that must be an object. actix's `Json` (whose limit,
+/// media type check and error handler still apply) would let serde read a
+/// struct from an array (`[null, null]`) too; this refuses anything but an
+/// object, then reads the struct, naming any unknown or missing field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonBody<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            if !value.is_object() {
+                return Err(ApiError::BadRequest(
+                    "invalid JSON body: it must be a JSON object".to_owned(),
+                )
+                .into());
+            }
+            T::deserialize(value)
+                .map(JsonBody)
+                .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")).into())
+        })
+    }
+}

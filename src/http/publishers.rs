@@ -161,7 +161,7 @@ pub fn create(
 pub async fn create_publisher(
     caller: Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreatePublisherRequest>,
+    body: super::JsonBody<CreatePublisherRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();
@@ -258,7 +258,7 @@ pub async fn update_publisher(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePublisherRequest>,
+    body: super::JsonBody<UpdatePublisherRequest>,
 ) -> Result<web::Json<PublisherResponse>, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();

@@ -190,6 +190,17 @@ pub struct UsageTotals {
 
 /// A usage report.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "from": "2026-11-01T00:00:00Z",
+    "to": "2026-12-01T00:00:00Z",
+    "group_by": "day",
+    "rows": [
+        {"key": "2026-11-27", "deliveries": 14, "billable_units": 11, "amount_minor": 275, "currency": "GBP"},
+        {"key": "2026-11-28", "deliveries": 9, "billable_units": 6, "amount_minor": 150, "currency": "GBP"}
+    ],
+    "totals": {"deliveries": 23, "billable_units": 17, "amounts": [{"currency": "GBP", "amount_minor": 425}]},
+    "chart": "/v1/usage?from=2026-11-01T00%3A00%3A00%2B00%3A00&to=2026-12-01T00%3A00%3A00%2B00%3A00&group_by=day&format=svg"
+}))]
 pub struct UsageReport {
     /// Start of the range, if bounded.
     pub from: Option<DateTime<Utc>>,

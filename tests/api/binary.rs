@@ -136,13 +136,14 @@ fn shutdown_under_load_drains_and_exits_zero(signal: &str) {
 
     // Eight keep-alive clients, like a load generator's connections, each
     // sending its next request as soon as the last one is answered.
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let clients: Vec<_> = (0..8)
         .map(|_| {
-            let signalled = signalled.clone();
-            std::thread::spawn(move || http1::keep_alive_load(port, "/readyz", &signalled))
+            let (signalled, count) = (signalled.clone(), count.clone());
+            std::thread::spawn(move || http1::keep_alive_load(port, "/readyz", &signalled, &count))
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for_load(&count, 100);
 
     signalled.store(true, Ordering::SeqCst);
     server.signal(signal);
@@ -284,7 +285,12 @@ mod http1 {
     /// A request written on an open connection must get a whole 200; the
     /// server may close a connection only after a response that says
     /// `Connection: close`, and may refuse new connections once signalled.
-    pub fn keep_alive_load(port: u16, path: &str, signalled: &AtomicBool) -> (usize, Vec<String>) {
+    pub fn keep_alive_load(
+        port: u16,
+        path: &str,
+        signalled: &AtomicBool,
+        count: &std::sync::atomic::AtomicUsize,
+    ) -> (usize, Vec<String>) {
         let (mut ok, mut failures) = (0, Vec::new());
         loop {
             let connect_after_signal = signalled.load(Ordering::SeqCst);
@@ -312,6 +318,7 @@ mod http1 {
                     // While draining, readiness fails by design.
                     Ok((200 | 503, close)) => {
                         ok += 1;
+                        count.fetch_add(1, Ordering::SeqCst);
                         if close {
                             break;
                         }
@@ -572,10 +579,16 @@ fn metered_load(
     token: &str,
     articles: &[String],
     stop: &Arc<AtomicBool>,
+    count: &Arc<std::sync::atomic::AtomicUsize>,
 ) -> Vec<std::thread::JoinHandle<Vec<String>>> {
     (0..8)
         .map(|t| {
-            let (token, articles, stop) = (token.to_owned(), articles.to_vec(), stop.clone());
+            let (token, articles, stop, count) = (
+                token.to_owned(),
+                articles.to_vec(),
+                stop.clone(),
+                count.clone(),
+            );
             std::thread::spawn(move || {
                 let mut delivered = Vec::new();
                 for n in 0.. {
@@ -592,7 +605,10 @@ fn metered_load(
                         &[("X-Request-Id", &id)],
                         None,
                     ) {
-                        Ok((200, _)) => delivered.push(id),
+                        Ok((200, _)) => {
+                            delivered.push(id);
+                            count.fetch_add(1, Ordering::SeqCst);
+                        }
                         Ok((status, body)) => panic!("unexpected {status}: {body}"),
                         Err(_) => break,
                     }
@@ -601,6 +617,15 @@ fn metered_load(
             })
         })
         .collect()
+}
+
+/// Waits until the load has had `deliveries` answered (at most 30 s), so a
+/// slow or busy machine still tests under real load.
+fn wait_for_load(count: &std::sync::atomic::AtomicUsize, deliveries: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count.load(Ordering::SeqCst) < deliveries && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Request ids in the ledger of the install's SQLite file.
@@ -637,8 +662,9 @@ fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
         &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let load = metered_load(server.port, &reader, &install.articles, &stop);
-    std::thread::sleep(Duration::from_millis(1500));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let load = metered_load(server.port, &reader, &install.articles, &stop, &count);
+    wait_for_load(&count, 100);
 
     server.signal("KILL");
     server.wait(Duration::from_secs(10));
@@ -675,8 +701,9 @@ fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
         &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
     );
     let stop = Arc::new(AtomicBool::new(false));
-    let load = metered_load(server.port, &reader, &install.articles, &stop);
-    std::thread::sleep(Duration::from_millis(1000));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let load = metered_load(server.port, &reader, &install.articles, &stop, &count);
+    wait_for_load(&count, 100);
 
     server.signal("TERM");
     let status = server.wait(Duration::from_secs(20));

@@ -189,18 +189,20 @@ crate::backend_tests! {
 
         let missing = put_article(&app, &desk.token, id, None, &body).await;
         let stale = put_article(&app, &desk.token, id, Some("\"v7\""), &body).await;
-        let garbage = put_article(&app, &desk.token, id, Some("*"), &body).await;
+        let garbage = put_article(&app, &desk.token, id, Some("v1"), &body).await;
         let ok = put_article(&app, &desk.token, id, Some("\"v1\""), &body).await;
         let replay = put_article(&app, &desk.token, id, Some("\"v1\""), &body).await;
 
         expect_problem(missing, 428).await;
         expect_problem(stale, 412).await;
-        expect_problem(garbage, 412).await;
+        expect_problem(garbage, 400).await;
         assert_eq!(ok.headers()["etag"], "\"v2\"");
         let updated = json_of(ok).await;
         assert_eq!(updated["version"], 2);
         assert_eq!(updated["headline"], "Flood barrier holds; 3,000 homes spared");
         expect_problem(replay, 412).await;
+        let any = put_article(&app, &desk.token, id, Some("*"), &edit(&article, "Any version will do", "update", None)).await;
+        assert_eq!(any.headers()["etag"], "\"v3\"", "If-Match: * accepts the current version");
     }
 
     async fn of_two_concurrent_updates_one_wins_and_the_other_gets_412(backend: Backend) {

@@ -61,10 +61,12 @@ crate::backend_tests! {
         let unknown = app.post_as(&admin, "/v1/publishers", &json!({"name": "X", "owner": "me"})).await;
         let wrong_type = app.post_as(&admin, "/v1/licensees", &json!({"name": "X", "territories": "GB"})).await;
         let missing = app.post_as(&admin, "/v1/licensees", &json!({"name": "X"})).await;
+        let array = app.send_json(reqwest::Method::PATCH, &admin, &format!("/v1/publishers/{}", app.create_publisher(&admin, "Arrays").await), &json!([null, null])).await;
 
         assert!(expect_problem(unknown, 400).await["detail"].as_str().unwrap().contains("unknown field `owner`"));
         expect_problem(wrong_type, 400).await;
         assert!(expect_problem(missing, 400).await["detail"].as_str().unwrap().contains("missing field `territories`"));
+        assert_eq!(expect_problem(array, 400).await["detail"], "invalid JSON body: it must be a JSON object");
     }
 
     async fn lists_page_through_every_item_once_in_creation_order(backend: Backend) {
