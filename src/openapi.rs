@@ -39,6 +39,7 @@ use crate::http::{self, ops, problem};
             problem::OAuthErrorBody,
             ops::HealthResponse,
             http::content::Format,
+            http::content::ContentResponse,
             http::usage::ReportFormat,
         ),
         responses(

@@ -409,6 +409,29 @@ pub fn ninjs(content: &ContentResponse, publisher_name: &str) -> serde_json::Val
     doc
 }
 
+/// The body of a delivery: [`ContentResponse`], or with `format=ninjs` an
+/// IPTC ninjs 2.2 document (which always has `uri`).
+pub struct DeliveryBody;
+
+impl utoipa::PartialSchema for DeliveryBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("ContentResponse"))
+            .item(
+                ObjectBuilder::new()
+                    .description(Some(
+                        "An IPTC ninjs 2.2 document (format=ninjs); see http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json",
+                    ))
+                    .required("uri"),
+            )
+            .description(Some("This service's JSON, or IPTC ninjs 2.2 with format=ninjs"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DeliveryBody {}
+
 /// Output format of a delivery.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -527,7 +550,7 @@ fn delivery_etag(body: &[u8]) -> String {
     security(("bearer" = []), ("oauth2" = [])),
     params(("id" = Uuid, Path, description = "Article id"), ContentQuery),
     responses(
-        (status = 200, description = "The licensed article (JSON or IPTC ninjs 2.2 with format=ninjs); its usage event is durable before this response is sent", body = ContentResponse,
+        (status = 200, description = "The licensed article (JSON or IPTC ninjs 2.2 with format=ninjs); its usage event is durable before this response is sent", body = DeliveryBody,
             headers(
                 ("ETag" = String, description = "Changes with the version, tier and delivered photos"),
                 ("Cache-Control" = String, description = "`private, max-age=N`, never beyond the next rights change"),
