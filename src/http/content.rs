@@ -456,17 +456,19 @@ pub struct ContentQuery {
 pub struct Delivery {
     /// The body.
     pub content: ContentResponse,
-    /// The publisher's name (ninjs `copyrightholder`).
-    pub publisher_name: String,
+    /// The publisher's name (ninjs `copyrightholder`), read only for ninjs.
+    pub publisher_name: Option<String>,
     /// When the decision could next change by itself.
     pub next_change: Option<NaiveDateTime>,
     /// The licence it is delivered under.
     pub licence: crate::storage::licences::LicenceRow,
 }
 
-/// Decides and assembles one delivery.
+/// Decides and assembles one delivery; the publisher's name is read only
+/// when `format` needs it.
 pub fn deliver(
     conn: &mut DbConnection,
+    format: Format,
     licensee: LicenseeId,
     id: &str,
     at: NaiveDateTime,
@@ -496,7 +498,10 @@ pub fn deliver(
         at,
     ) {
         Ok(grant) => {
-            let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
+            let publisher_name = match format {
+                Format::Ninjs => Some(organisations::find_publisher(conn, &row.publisher_id)?.name),
+                Format::Json => None,
+            };
             let covering: Vec<LicenceFacts> = entitlement
                 .licences
                 .iter()
@@ -580,7 +585,7 @@ pub async fn get_content(
     let id = ArticleId(id.into_inner()).to_string();
     let format = query.format.unwrap_or_default();
     let at = now();
-    let delivery = db(&state, move |conn| deliver(conn, licensee, &id, at)).await?;
+    let delivery = db(&state, move |conn| deliver(conn, format, licensee, &id, at)).await?;
     let licence = &delivery.licence;
 
     // The rate limit, then the quota; a refused request writes nothing.
@@ -637,9 +642,10 @@ pub async fn get_content(
         Ok(Recorded::Delivered { used, .. }) => {
             let body = match format {
                 Format::Json => serde_json::to_vec(&delivery.content),
-                Format::Ninjs => {
-                    serde_json::to_vec(&ninjs(&delivery.content, &delivery.publisher_name))
-                }
+                Format::Ninjs => serde_json::to_vec(&ninjs(
+                    &delivery.content,
+                    delivery.publisher_name.as_deref().unwrap_or_default(),
+                )),
             }
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
             let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
