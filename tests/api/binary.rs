@@ -18,6 +18,42 @@ fn syndicate(dir: &std::path::Path) -> Command {
     command
 }
 
+/// Reads the server's JSON logs until it says where it listens, then keeps
+/// draining them (echoing errors), and returns the port.
+fn wait_until_serving(child: &mut Child) -> u16 {
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before listening")
+            .unwrap();
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "serving" {
+            break event["port"].as_u64().unwrap() as u16;
+        }
+    };
+    std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .filter(|l| l.contains("ERROR") || l.contains("panic"))
+            .for_each(|l| eprintln!("server: {l}"))
+    });
+    port
+}
+
+/// Runs `syndicate admin ARGS` in `dir` and returns the JSON it prints.
+fn admin_cli(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let output = syndicate(dir).arg("admin").args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// A running server, its port, and a thread echoing its logs.
 struct Server {
     child: Child,
@@ -34,20 +70,7 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let port = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if event["message"] == "serving" {
-                break event["port"].as_u64().unwrap() as u16;
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
+        let port = wait_until_serving(&mut child);
         Server { child, port }
     }
 
@@ -385,20 +408,7 @@ mod http1 {
 #[test]
 fn the_admin_commands_bootstrap_an_empty_install_that_then_serves_tokens() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| -> serde_json::Value {
-        let output = syndicate(dir.path())
-            .arg("admin")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
-    };
-
+    let run = |args: &[&str]| admin_cli(dir.path(), args);
     let admin = run(&["create-client", "--name", "operator", "--role", "admin"]);
     let publisher = run(&["create-publisher", "--name", "Valley Courier"]);
     let licensee = run(&[
@@ -465,19 +475,7 @@ struct Install {
 
 fn install() -> Install {
     let dir = tempfile::tempdir().unwrap();
-    let admin_cli = |args: &[&str]| -> serde_json::Value {
-        let output = syndicate(dir.path())
-            .arg("admin")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
-    };
+    let admin_cli = |args: &[&str]| admin_cli(dir.path(), args);
     let admin = admin_cli(&["create-client", "--name", "ops", "--role", "admin"]);
     let publisher = admin_cli(&["create-publisher", "--name", "Harbour Gazette"]);
     let licensee = admin_cli(&[
@@ -740,25 +738,7 @@ fn demo_server(dir: &std::path::Path) -> (Server, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before listening")
-            .unwrap();
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if event["message"] == "serving" {
-            break event["port"].as_u64().unwrap() as u16;
-        }
-    };
-    std::thread::spawn(move || {
-        lines
-            .map_while(Result::ok)
-            .filter(|l| l.contains("ERROR") || l.contains("panic"))
-            .for_each(|l| eprintln!("server: {l}"))
-    });
+    let port = wait_until_serving(&mut child);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = String::new();
     loop {
