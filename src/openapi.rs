@@ -102,7 +102,127 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(http::api)
         .split_for_parts();
-    spec
+    with_text_patterns(spec)
+}
+
+/// Request fields whose text rules (`domain::patterns`) the spec states as
+/// `pattern`: (schema, property, pattern). `name[]` means the items of an
+/// array; a property of a `oneOf` schema is set in every variant.
+const TEXT_PATTERNS: &[(&str, &str, &str)] = {
+    use crate::domain::patterns::{LANGUAGE, LINE, MIME_TYPE, WEB_URL};
+    &[
+        ("CreatePublisherRequest", "name", LINE),
+        ("UpdatePublisherRequest", "name", LINE),
+        ("NewClient", "name", LINE),
+        ("CreateLicenseeRequest", "name", LINE),
+        ("UpdateLicenseeRequest", "name", LINE),
+        ("MediaRequest", "caption", LINE),
+        ("MediaRequest", "credit_line", LINE),
+        ("MediaRequest", "copyright_holder", LINE),
+        ("MediaRequest", "copyright_notice", LINE),
+        ("MediaRequest", "creator", LINE),
+        ("MediaRequest", "licensor", LINE),
+        ("MediaRights", "usage_terms", LINE),
+        ("Rendition", "href", WEB_URL),
+        ("Rendition", "mime_type", MIME_TYPE),
+        ("CreateLicenceRequest", "sections[]", LINE),
+        ("UpdateLicenceRequest", "sections[]", LINE),
+        ("CreateArticleRequest", "external_ref", LINE),
+        ("CreateArticleRequest", "headline", LINE),
+        ("CreateArticleRequest", "standfirst", LINE),
+        ("CreateArticleRequest", "section", LINE),
+        ("CreateArticleRequest", "tags[]", LINE),
+        ("CreateArticleRequest", "located", LINE),
+        ("CreateArticleRequest", "canonical_url", WEB_URL),
+        ("CreateArticleRequest", "language", LANGUAGE),
+        ("ArticleContent", "headline", LINE),
+        ("ArticleContent", "standfirst", LINE),
+        ("ArticleContent", "section", LINE),
+        ("ArticleContent", "tags[]", LINE),
+        ("ArticleContent", "located", LINE),
+        ("ArticleContent", "canonical_url", WEB_URL),
+        ("ArticleContent", "language", LANGUAGE),
+        ("Byline", "name", LINE),
+        ("Byline", "role", LINE),
+        ("Byline", "location", LINE),
+        ("AgencyCredit", "agency", LINE),
+        ("AgencyCredit", "credit_line", LINE),
+        ("Change", "note", LINE),
+        ("ReasonRequest", "reason", LINE),
+    ]
+};
+
+/// Sets every pattern of [`TEXT_PATTERNS`]; a missing schema or property is
+/// a programming error that the spec test reports.
+fn with_text_patterns(spec: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let Ok(mut document) = serde_json::to_value(&spec) else {
+        return spec;
+    };
+    for (schema, property, pattern) in TEXT_PATTERNS {
+        let (property, items) = match property.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (*property, false),
+        };
+        let Some(root) = document.pointer_mut(&format!("/components/schemas/{schema}")) else {
+            continue;
+        };
+        let variants: Vec<&mut serde_json::Value> = match root.get_mut("oneOf") {
+            Some(serde_json::Value::Array(variants)) => variants.iter_mut().collect(),
+            _ => vec![root],
+        };
+        for variant in variants {
+            let Some(target) = variant.pointer_mut(&format!("/properties/{property}")) else {
+                continue;
+            };
+            let target = if items {
+                target.get_mut("items")
+            } else {
+                Some(target)
+            };
+            if let Some(serde_json::Value::Object(fields)) = target {
+                fields.insert("pattern".to_owned(), (*pattern).into());
+            }
+        }
+    }
+    // serde's `deny_unknown_fields` on a tagged enum closes every variant;
+    // utoipa states it for structs only.
+    for schema in ["Change", "NewClient"] {
+        if let Some(serde_json::Value::Array(variants)) =
+            document.pointer_mut(&format!("/components/schemas/{schema}/oneOf"))
+        {
+            for variant in variants {
+                variant["additionalProperties"] = false.into();
+            }
+        }
+    }
+    not_null_parameters(&mut document);
+    serde_json::from_value(document).unwrap_or(spec)
+}
+
+/// An optional query parameter or header is absent or a string: it cannot be
+/// JSON `null`, which `Option<T>` would otherwise put in its type.
+fn not_null_parameters(document: &mut serde_json::Value) {
+    let Some(serde_json::Value::Object(paths)) = document.get_mut("paths") else {
+        return;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("parameters"))
+        .filter_map(serde_json::Value::as_array_mut)
+        .flatten();
+    for parameter in parameters {
+        if let Some(serde_json::Value::Array(types)) = parameter.pointer_mut("/schema/type") {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                let only = only.clone();
+                if let Some(schema) = parameter.get_mut("schema") {
+                    schema["type"] = only;
+                }
+            }
+        }
+    }
 }
 
 /// The complete document as pretty JSON with a trailing newline, exactly as

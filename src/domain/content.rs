@@ -224,27 +224,20 @@ pub struct Rendition {
 
 /// Checks a BCP 47 language tag (`en`, `en-GB`, `zh-Hant-TW`).
 pub fn valid_language(tag: &str) -> bool {
-    tag.len() <= 35 && language_tags::LanguageTag::parse(tag).is_ok_and(|t| t.is_valid())
+    super::patterns::is_language(tag)
 }
 
 /// Checks an absolute http(s) URL.
 pub fn valid_web_url(value: &str) -> bool {
-    value.len() <= 2000
+    value.chars().count() <= 2000
+        && super::patterns::is_web_url(value)
         && url::Url::parse(value)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 /// Checks a media type of the form `type/subtype`.
 pub fn valid_mime_type(value: &str) -> bool {
-    let mut parts = value.split('/');
-    let ok = |p: Option<&str>| {
-        p.is_some_and(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-        })
-    };
-    value.len() <= 100 && ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+    value.len() <= 100 && super::patterns::is_mime_type(value)
 }
 
 #[cfg(test)]

@@ -78,7 +78,20 @@ const BLOCKS: &[&str] = &[
 
 /// Sanitised HTML. Sanitising twice gives the same result as once.
 pub fn sanitise(html: &str) -> String {
-    SANITISER.clean(html).to_string()
+    // One pass is not always a fixed point: the parser drops what the first
+    // pass's output starts with in some cases (a byte-order mark after a
+    // dropped tag, found by the property tests). Stored bodies are run
+    // again until they no longer change, so sanitising what was stored
+    // changes nothing.
+    let mut clean = SANITISER.clean(html).to_string();
+    for _ in 0..4 {
+        let again = SANITISER.clean(&clean).to_string();
+        if again == clean {
+            break;
+        }
+        clean = again;
+    }
+    clean
 }
 
 /// The plain text of sanitised HTML: tags dropped, entities decoded, one

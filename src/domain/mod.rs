@@ -5,6 +5,7 @@ pub mod content;
 pub mod html;
 pub mod ids;
 pub mod organisation;
+pub mod patterns;
 pub mod text;
 
 pub use ids::{ArticleId, ClientId, LicenceId, LicenseeId, MediaId, PublisherId};

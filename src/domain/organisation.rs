@@ -228,6 +228,28 @@ impl FromStr for Slug {
     }
 }
 
+/// The OpenAPI schema of one territory: an enum of every ISO 3166-1
+/// alpha-2 code [`Territory`] accepts, so the spec says exactly what the
+/// service takes.
+pub struct CountryCode;
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An ISO 3166-1 alpha-2 country code, upper case (e.g. GB, IE, US).",
+            ))
+            .enum_values(Some(
+                isocountry::CountryCode::iter_alpha2().map(isocountry::CountryCode::alpha2),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountryCode {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

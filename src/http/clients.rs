@@ -105,6 +105,61 @@ pub struct CreateClientRequest {
     pub organisation_id: Option<Uuid>,
 }
 
+/// A new client as sent over HTTP: an admin client names no organisation,
+/// a publisher or licensee client names the one it acts for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Morning Brief ingest",
+    "role": "licensee",
+    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01"
+}))]
+pub enum NewClient {
+    /// An operator.
+    Admin {
+        /// What the client is for, 1 to 200 characters.
+        #[schema(min_length = 1, max_length = 200)]
+        name: String,
+    },
+    /// A publisher's desk.
+    Publisher {
+        /// What the client is for, 1 to 200 characters.
+        #[schema(min_length = 1, max_length = 200)]
+        name: String,
+        /// The publisher it acts for.
+        organisation_id: Uuid,
+    },
+    /// A licensee's ingest.
+    Licensee {
+        /// What the client is for, 1 to 200 characters.
+        #[schema(min_length = 1, max_length = 200)]
+        name: String,
+        /// The licensee it acts for.
+        organisation_id: Uuid,
+    },
+}
+
+impl From<NewClient> for CreateClientRequest {
+    fn from(client: NewClient) -> Self {
+        let (name, role, organisation_id) = match client {
+            NewClient::Admin { name } => (name, Role::Admin, None),
+            NewClient::Publisher {
+                name,
+                organisation_id,
+            } => (name, Role::Publisher, Some(organisation_id)),
+            NewClient::Licensee {
+                name,
+                organisation_id,
+            } => (name, Role::Licensee, Some(organisation_id)),
+        };
+        Self {
+            name,
+            role,
+            organisation_id,
+        }
+    }
+}
+
 /// Creates a client with a new secret (shared by the API and the `admin`
 /// command).
 pub fn create(
@@ -112,6 +167,7 @@ pub fn create(
     request: &CreateClientRequest,
 ) -> Result<ClientCredentialsResponse, ApiError> {
     let mut errors = Vec::new();
+    let mut unknown = Vec::new();
     let name = single_line(&request.name, MAX_NAME_CHARS)
         .map_err(|e| errors.push(FieldError::new("name", e.to_string())))
         .ok();
@@ -137,7 +193,7 @@ pub fn create(
         (Role::Publisher, Some(id)) => match organisations::find_publisher(conn, &id) {
             Ok(_) => (Some(id), None),
             Err(StorageError::NotFound) => {
-                errors.push(FieldError::new(
+                unknown.push(FieldError::new(
                     "organisation_id",
                     "no publisher has this id",
                 ));
@@ -148,7 +204,7 @@ pub fn create(
         (Role::Licensee, Some(id)) => match organisations::find_licensee(conn, &id) {
             Ok(_) => (None, Some(id)),
             Err(StorageError::NotFound) => {
-                errors.push(FieldError::new(
+                unknown.push(FieldError::new(
                     "organisation_id",
                     "no licensee has this id",
                 ));
@@ -157,8 +213,9 @@ pub fn create(
             Err(other) => return Err(other.into()),
         },
     };
-    let (Some(name), true) = (name, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+    ApiError::check_fields(errors, unknown)?;
+    let Some(name) = name else {
+        return Err(ApiError::Internal("a valid name was not kept".into()));
     };
     let secret = secrets::generate().map_err(|e| ApiError::Internal(Box::new(e)))?;
     let hash = secrets::hash(&secret).map_err(|e| ApiError::Internal(Box::new(e)))?;
@@ -187,12 +244,13 @@ pub fn create(
 #[utoipa::path(
     tag = "clients",
     security(("bearer" = []), ("oauth2" = [])),
-    request_body = CreateClientRequest,
+    request_body = NewClient,
     responses(
         (status = 201, description = "Created; the secret is in this response only", body = ClientCredentialsResponse),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
@@ -203,10 +261,10 @@ pub fn create(
 pub async fn create_client(
     caller: Caller,
     state: web::Data<AppState>,
-    body: super::JsonBody<CreateClientRequest>,
+    body: super::JsonBody<NewClient>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
-    let request = body.into_inner();
+    let request = CreateClientRequest::from(body.into_inner());
     let created = db(&state, move |conn| create(conn, &request)).await?;
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
@@ -224,6 +282,7 @@ pub async fn create_client(
         (status = 200, description = "A page of clients", body = ClientPage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),

@@ -740,8 +740,9 @@ crate::page_response!(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContentListQuery {
-    /// Words that must all appear in the headline, standfirst or body (at most 10 words, 200 characters).
-    #[param(max_length = 200)]
+    /// Words that must all appear in the headline, standfirst or body (at
+    /// most 200 characters; anything but letters and digits separates words).
+    #[param(max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub q: Option<String>,
     /// Only this publisher's articles.
     pub publisher_id: Option<Uuid>,
@@ -776,9 +777,6 @@ fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    if words.len() > 10 {
-        return Err(ApiError::invalid("q", "at most 10 words"));
-    }
     Ok(words)
 }
 
@@ -794,6 +792,7 @@ fn search_words(q: &str) -> Result<Vec<String>, ApiError> {
         (status = 200, description = "A page of licensed articles", body = ContentPage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
@@ -816,6 +815,8 @@ pub async fn list_content(
         cursor: query.cursor.clone(),
     }
     .parse(&scope)?;
+    super::at_most("section", query.section.as_deref(), 100)?;
+    super::at_most("language", query.language.as_deref(), 35)?;
     let words = match &query.q {
         Some(q) => search_words(q)?,
         None => Vec::new(),
@@ -982,12 +983,7 @@ fn decode_feed_cursor(
     licensee: LicenseeId,
     cursor: &str,
 ) -> Result<Option<(NaiveDateTime, i64)>, ApiError> {
-    let invalid = || {
-        ApiError::invalid(
-            "cursor",
-            "cursor is not valid; use next_cursor from a previous page",
-        )
-    };
+    let invalid = super::unknown_cursor;
     if cursor.len() > 200 {
         return Err(invalid());
     }
@@ -1124,6 +1120,7 @@ fn feed_page(
         (status = 200, description = "Events and the cursor to continue from", body = FeedPage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),

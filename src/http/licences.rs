@@ -178,7 +178,8 @@ pub struct CreateLicenceRequest {
     pub include_media: bool,
     /// In force from this instant.
     pub valid_from: DateTime<Utc>,
-    /// Ends at this instant (after `valid_from`), if it ends.
+    /// Ends at this instant, if it ends. At or before `valid_from`, the
+    /// licence is never in force (how a licence not yet begun is cancelled).
     pub valid_until: Option<DateTime<Utc>>,
     /// Billable units per period; absent means unlimited.
     pub quota: Option<Quota>,
@@ -203,7 +204,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 pub struct UpdateLicenceRequest {
     /// The sections covered; `null` means all.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>, max_items = 100)]
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub sections: Option<Option<Vec<String>>>,
     /// `full` or `preview`.
     pub tier: Option<Tier>,
@@ -255,9 +256,6 @@ fn sections_json(sections: Option<&Vec<String>>, errors: &mut Vec<FieldError>) -
 
 /// Checks the rules that span fields and writes them into the row.
 fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
-    if row.valid_until.is_some_and(|until| until <= row.valid_from) {
-        errors.push(FieldError::new("valid_until", "must be after valid_from"));
-    }
     if row
         .quota_units
         .is_some_and(|u| !(1..=1_000_000_000_000).contains(&u))
@@ -296,17 +294,18 @@ fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
 
 fn create(conn: &mut DbConnection, request: &CreateLicenceRequest) -> Result<LicenceRow, ApiError> {
     let mut errors = Vec::new();
+    let mut unknown = Vec::new();
     let licensee = request.licensee_id.hyphenated().to_string();
     let publisher = request.publisher_id.hyphenated().to_string();
     match organisations::find_licensee(conn, &licensee) {
         Err(StorageError::NotFound) => {
-            errors.push(FieldError::new("licensee_id", "no licensee has this id"))
+            unknown.push(FieldError::new("licensee_id", "no licensee has this id"))
         }
         other => drop(other?),
     }
     match organisations::find_publisher(conn, &publisher) {
         Err(StorageError::NotFound) => {
-            errors.push(FieldError::new("publisher_id", "no publisher has this id"))
+            unknown.push(FieldError::new("publisher_id", "no publisher has this id"))
         }
         other => drop(other?),
     }
@@ -330,9 +329,7 @@ fn create(conn: &mut DbConnection, request: &CreateLicenceRequest) -> Result<Lic
         updated_at: at,
     };
     check(&row, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check_fields(errors, unknown)?;
     licences::insert(conn, &row)?;
     Ok(row)
 }
@@ -350,6 +347,7 @@ fn create(conn: &mut DbConnection, request: &CreateLicenceRequest) -> Result<Lic
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
@@ -415,6 +413,7 @@ fn visible_to(caller: &Caller, query: &LicenceQuery) -> LicenceFilter {
         (status = 200, description = "A page of licences", body = LicencePage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),

@@ -9,6 +9,7 @@ use super::problem::{ApiError, FieldError, responses};
 use super::publishers::MAX_NAME_CHARS;
 use super::{AppState, PageQuery, db, utc};
 use crate::auth::Caller;
+use crate::domain::organisation::CountryCode;
 use crate::domain::text::single_line;
 use crate::domain::{LicenseeId, LicenseeStatus, Role, Territories};
 use crate::storage::organisations::{self, LicenseeChanges, LicenseeRow, NewLicenseeRow};
@@ -67,7 +68,7 @@ pub struct CreateLicenseeRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Where it distributes: ISO 3166-1 alpha-2 codes (upper case), at least one.
-    #[schema(min_items = 1, max_items = 250, inline, value_type = Vec<String>)]
+    #[schema(min_items = 1, max_items = 250, value_type = Vec<CountryCode>)]
     pub territories: Vec<String>,
     /// Starts `active` unless given.
     pub status: Option<LicenseeStatus>,
@@ -85,7 +86,7 @@ pub struct UpdateLicenseeRequest {
     /// `active` or `suspended`; takes effect on its clients' next request.
     pub status: Option<LicenseeStatus>,
     /// Replaces the territories.
-    #[schema(min_items = 1, max_items = 250)]
+    #[schema(min_items = 1, max_items = 250, value_type = Option<Vec<CountryCode>>)]
     pub territories: Option<Vec<String>>,
 }
 
@@ -169,6 +170,7 @@ pub async fn create_licensee(
         (status = 200, description = "A page of licensees", body = LicenseePage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),

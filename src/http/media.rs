@@ -12,6 +12,7 @@ use super::problem::{ApiError, FieldError, responses};
 use super::{AppState, PageQuery, db, utc};
 use crate::auth::Caller;
 use crate::domain::content::{Rendition, Syndication, valid_mime_type, valid_web_url};
+use crate::domain::organisation::CountryCode;
 use crate::domain::text::single_line;
 use crate::domain::{MediaId, Role, Territories};
 use crate::storage::media::{self, MediaRow};
@@ -38,10 +39,10 @@ pub struct MediaRights {
     #[schema(max_items = 1000)]
     pub licensees: Option<Vec<Uuid>>,
     /// When present, every territory of a licensee must be listed here.
-    #[schema(max_items = 250)]
+    #[schema(max_items = 250, value_type = Option<Vec<CountryCode>>)]
     pub territories_allowed: Option<Vec<String>>,
     /// No territory of a licensee may be listed here.
-    #[schema(max_items = 250)]
+    #[schema(max_items = 250, value_type = Option<Vec<CountryCode>>)]
     pub territories_denied: Option<Vec<String>>,
     /// The photo may not be delivered from this instant on.
     pub expires_at: Option<DateTime<Utc>>,
@@ -303,6 +304,7 @@ fn validate(
         500,
         &mut errors,
     );
+    let mut unknown = Vec::new();
     let licensees = match &rights.licensees {
         Some(ids) if ids.len() > MAX_RIGHTS_LICENSEES => {
             errors.push(FieldError::new(
@@ -318,7 +320,7 @@ fn validate(
                 match organisations::find_licensee(conn, &id) {
                     Ok(_) => stored.push(id),
                     Err(StorageError::NotFound) => {
-                        errors.push(FieldError::new(
+                        unknown.push(FieldError::new(
                             format!("rights.licensees.{i}"),
                             "no licensee has this id",
                         ));
@@ -332,10 +334,11 @@ fn validate(
         }
         None => None,
     };
-    let (Some(caption), Some(credit_line), Some(copyright_holder), true) =
-        (caption, credit_line, copyright_holder, errors.is_empty())
+    ApiError::check_fields(errors, unknown)?;
+    let (Some(caption), Some(credit_line), Some(copyright_holder)) =
+        (caption, credit_line, copyright_holder)
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::Internal("valid text fields were not kept".into()));
     };
     let at = now();
     Ok(MediaRow {
@@ -368,20 +371,21 @@ pub fn acting_publisher(
     requested: Option<Uuid>,
 ) -> Result<String, ApiError> {
     match (caller.publisher_id(), requested) {
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            "publisher_id",
-            "only admins may name a publisher",
+        (Some(own), Some(named)) if named.hyphenated().to_string() == own.to_string() => {
+            Ok(own.to_string())
+        }
+        (Some(_), Some(_)) => Err(ApiError::Forbidden(
+            "a publisher acts for itself only; leave out publisher_id".to_owned(),
         )),
         (Some(own), None) => Ok(own.to_string()),
-        (None, None) => Err(ApiError::invalid(
-            "publisher_id",
-            "is required when an admin acts for a publisher",
+        (None, None) => Err(ApiError::Forbidden(
+            "an admin acts for a publisher only when it names one in publisher_id".to_owned(),
         )),
         (None, Some(id)) => {
             let id = id.hyphenated().to_string();
             match organisations::find_publisher(conn, &id) {
                 Ok(_) => Ok(id),
-                Err(StorageError::NotFound) => Err(ApiError::invalid(
+                Err(StorageError::NotFound) => Err(ApiError::unknown(
                     "publisher_id",
                     "no publisher has this id",
                 )),
@@ -421,6 +425,7 @@ pub fn create(
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
@@ -450,6 +455,7 @@ pub async fn create_media(
         (status = 200, description = "A page of photos", body = MediaPage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
@@ -522,6 +528,7 @@ pub async fn get_media(
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
@@ -540,16 +547,18 @@ pub async fn replace_media(
     let request = body.into_inner();
     let scope = reader_scope(&caller);
     let row = db(&state, move |conn| {
-        if request.publisher_id.is_some() {
-            return Err(ApiError::invalid(
-                "publisher_id",
-                "a photo's publisher cannot change",
-            ));
-        }
         let existing = match scope {
             Some(publisher) => media::find(conn, &publisher, &id)?,
             None => media::find_any(conn, &id)?,
         };
+        if request
+            .publisher_id
+            .is_some_and(|named| named.hyphenated().to_string() != existing.publisher_id)
+        {
+            return Err(ApiError::Conflict(
+                "a photo's publisher cannot change; leave out publisher_id".to_owned(),
+            ));
+        }
         let row = validate(
             conn,
             &request,

@@ -180,6 +180,17 @@ where
     .await?
 }
 
+/// Refuses a query parameter longer than `max` characters.
+pub fn at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(value) if value.chars().count() > max => Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A stored timestamp (UTC without zone) as a UTC instant.
 pub fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     at.and_utc()
@@ -203,9 +214,19 @@ impl PageQuery {
         use crate::storage::page::{PageError, PageRequest};
         PageRequest::parse(self.limit, self.cursor.as_deref(), scope).map_err(|error| match error {
             PageError::Limit => ApiError::invalid("limit", error.to_string()),
-            PageError::Cursor => ApiError::invalid("cursor", error.to_string()),
+            PageError::Cursor => unknown_cursor(),
         })
     }
+}
+
+/// A cursor this service did not issue for this list (garbage, tampered
+/// with, from another list or another caller): the page it names does not
+/// exist, so 404, and the client starts again without a cursor.
+pub fn unknown_cursor() -> ApiError {
+    ApiError::NotFound(
+        "no page has this cursor; use next_cursor from a previous page of this list, or start without one"
+            .to_owned(),
+    )
 }
 
 /// Declares a page-of-items response type for the OpenAPI document.
@@ -256,9 +277,9 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonBo
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        let json = web::Json::<json::Strict>::from_request(req, payload);
         Box::pin(async move {
-            let value = json.await?.into_inner();
+            let json::Strict(value) = json.await?.into_inner();
             if !value.is_object() {
                 return Err(ApiError::BadRequest(
                     "invalid JSON body: it must be a JSON object".to_owned(),
@@ -269,5 +290,90 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonBo
                 .map(JsonBody)
                 .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")).into())
         })
+    }
+}
+
+/// Reading JSON bodies strictly.
+mod json {
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    /// A JSON value read without the two liberties `serde_json::Value`
+    /// takes: a repeated object key is an error (not "the last one wins",
+    /// which lets two readers of one body disagree), and a number with a
+    /// zero fraction (`5.0`) is the integer JSON Schema says it is.
+    pub struct Strict(pub Value);
+
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(StrictVisitor).map(Strict)
+        }
+    }
+
+    struct StrictVisitor;
+
+    /// Integers below 2^53 are exact in a float.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+            Ok(Value::Bool(value))
+        }
+
+        fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+            Ok(Value::from(value))
+        }
+
+        #[allow(clippy::cast_possible_truncation)]
+        fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+            if value.fract() == 0.0 && value.abs() < EXACT {
+                return Ok(Value::from(value as i64));
+            }
+            Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+            Ok(Value::String(value.to_owned()))
+        }
+
+        fn visit_string<E>(self, value: String) -> Result<Value, E> {
+            Ok(Value::String(value))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Strict(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if object.contains_key(&key) {
+                    return Err(de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                let Strict(value) = map.next_value()?;
+                object.insert(key, value);
+            }
+            Ok(Value::Object(object))
+        }
     }
 }

@@ -162,6 +162,10 @@ pub enum ApiError {
     /// Nothing here, or nothing this caller may know of.
     #[error("{0}")]
     NotFound(String),
+    /// The body names something (a publisher, a licensee, a photo, …) that
+    /// does not exist or that the caller may not use; each field is listed.
+    #[error("{}", unknown_detail(.0))]
+    UnknownReference(Vec<FieldError>),
     /// The path exists but not for this method.
     #[error("{method} is not allowed here")]
     MethodNotAllowed {
@@ -242,7 +246,33 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+fn unknown_detail(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => format!("{}: {}", one.field, one.message),
+        _ => format!(
+            "{} fields name nothing this caller may use; see errors",
+            errors.len()
+        ),
+    }
+}
+
 impl ApiError {
+    /// The body's `field` names nothing the caller may use.
+    pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::UnknownReference(vec![FieldError::new(field, message)])
+    }
+
+    /// 422 for invalid fields, else 404 for fields naming nothing, else fine.
+    pub fn check_fields(invalid: Vec<FieldError>, unknown: Vec<FieldError>) -> Result<(), Self> {
+        if !invalid.is_empty() {
+            Err(ApiError::Validation(invalid))
+        } else if !unknown.is_empty() {
+            Err(ApiError::UnknownReference(unknown))
+        } else {
+            Ok(())
+        }
+    }
+
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
@@ -255,7 +285,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => types::UNAUTHORIZED,
             ApiError::Forbidden(_) => types::FORBIDDEN,
             ApiError::Suspended(_) => types::SUSPENDED,
-            ApiError::NotFound(_) => types::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::UnknownReference(_) => types::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => types::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::Duplicate { .. } => types::CONFLICT,
             ApiError::PreconditionFailed(_) => types::PRECONDITION_FAILED,
@@ -359,7 +389,7 @@ impl ResponseError for ApiError {
             instance: context.path,
             request_id: context.id,
             errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) | ApiError::UnknownReference(errors) => errors.clone(),
                 _ => Vec::new(),
             },
             retry_after: match self {

@@ -180,6 +180,7 @@ pub async fn create_publisher(
         (status = 200, description = "A page of publishers", body = PublisherPage),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
         (status = 403, response = responses::Forbidden),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),

@@ -141,15 +141,18 @@ pub enum ReportFormat {
 pub struct UsageQuery {
     /// From this instant (inclusive, RFC 3339); absent means the beginning.
     pub from: Option<DateTime<Utc>>,
-    /// Until this instant (exclusive, RFC 3339); absent means now.
+    /// Until this instant (exclusive, RFC 3339); absent means now. A range
+    /// that ends where it starts, or before, holds no deliveries.
     pub to: Option<DateTime<Utc>>,
     /// `day` (default), `article`, `publisher`, `licensee` or `licence`.
     pub group_by: Option<Grouping>,
     /// `json` (default), `csv` or `svg`.
     pub format: Option<ReportFormat>,
-    /// Admins: only this licensee's deliveries.
+    /// Admins and publishers: only this licensee's deliveries. A licensee
+    /// may name only itself (else 403).
     pub licensee_id: Option<Uuid>,
-    /// Admins: only deliveries of this publisher's content.
+    /// Admins and licensees: only deliveries of this publisher's content. A
+    /// publisher may name only itself (else 403).
     pub publisher_id: Option<Uuid>,
 }
 
@@ -278,9 +281,6 @@ pub async fn get_usage(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let to = query.to.unwrap_or_else(Utc::now);
-    if query.from.is_some_and(|from| from >= to) {
-        return Err(ApiError::invalid("from", "must be before to"));
-    }
     let mut scope = ReportScope {
         licensee_id: None,
         publisher_id: None,
@@ -293,23 +293,30 @@ pub async fn get_usage(
             scope.publisher_id = query.publisher_id.map(|id| id.hyphenated().to_string());
         }
         Role::Licensee => {
-            if query.licensee_id.is_some() {
-                return Err(ApiError::invalid(
-                    "licensee_id",
-                    "only admins may choose a licensee",
+            let own = caller.licensee_id().map(|id| id.to_string());
+            if query
+                .licensee_id
+                .is_some_and(|id| Some(id.hyphenated().to_string()) != own)
+            {
+                return Err(ApiError::Forbidden(
+                    "a licensee sees its own usage only; leave out licensee_id".to_owned(),
                 ));
             }
-            scope.licensee_id = caller.licensee_id().map(|id| id.to_string());
+            scope.licensee_id = own;
             scope.publisher_id = query.publisher_id.map(|id| id.hyphenated().to_string());
         }
         Role::Publisher => {
-            if query.publisher_id.is_some() {
-                return Err(ApiError::invalid(
-                    "publisher_id",
-                    "only admins may choose a publisher",
+            let own = caller.publisher_id().map(|id| id.to_string());
+            if query
+                .publisher_id
+                .is_some_and(|id| Some(id.hyphenated().to_string()) != own)
+            {
+                return Err(ApiError::Forbidden(
+                    "a publisher sees usage of its own content only; leave out publisher_id"
+                        .to_owned(),
                 ));
             }
-            scope.publisher_id = caller.publisher_id().map(|id| id.to_string());
+            scope.publisher_id = own;
             scope.licensee_id = query.licensee_id.map(|id| id.hyphenated().to_string());
         }
     }
