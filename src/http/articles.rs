@@ -799,6 +799,9 @@ pub fn create(
         Some(InitialStatus::Draft) | None => ArticleStatus::Draft,
     };
     let content = validate_content(&request.content(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     content.refuse_empty(status)?;
     let at = now();
     refuse_lapsed_embargo(content.embargo_until, at)?;
@@ -1147,6 +1150,22 @@ pub async fn replace_article(
     })?;
     let id = ArticleId(id.into_inner()).to_string();
     let request = body.into_inner();
+    // Field rules first: a malformed edit is 422 whatever the article's
+    // state or the precondition.
+    let mut errors = Vec::new();
+    let content = validate_content(&request.content, &mut errors);
+    let (kind, event, note) = match &request.change {
+        Change::Update { note } => (ChangeKind::Update, EventKind::Updated, note.as_deref()),
+        Change::Correction { note } => (
+            ChangeKind::Correction,
+            EventKind::Corrected,
+            Some(note.as_str()),
+        ),
+    };
+    let note = optional_text("change.note", note, caps::NOTE, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let row = db(&state, move |conn| {
         let current = load(conn, &caller, &id)?;
         if current.status == ArticleStatus::Killed.as_str() {
@@ -1160,8 +1179,6 @@ pub async fn replace_article(
                 current.version
             )));
         }
-        let mut errors = Vec::new();
-        let content = validate_content(&request.content, &mut errors);
         content.refuse_empty(current.status.parse().unwrap_or(ArticleStatus::Draft))?;
         let at = now();
         let public = current.status == ArticleStatus::Published.as_str()
@@ -1174,15 +1191,7 @@ pub async fn replace_article(
             }
             refuse_lapsed_embargo(content.embargo_until, at)?;
         }
-        let (kind, event, note) = match &request.change {
-            Change::Update { note } => (ChangeKind::Update, EventKind::Updated, note.as_deref()),
-            Change::Correction { note } => (
-                ChangeKind::Correction,
-                EventKind::Corrected,
-                Some(note.as_str()),
-            ),
-        };
-        let note = optional_text("change.note", note, caps::NOTE, &mut errors);
+        let mut errors = Vec::new();
         let mut unknown = Vec::new();
         validate_references(
             conn,

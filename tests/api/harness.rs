@@ -265,8 +265,8 @@ impl TestApp {
         jsonwebtoken::encode(&header, claims, keys.encoding_key()).unwrap()
     }
 
-    /// Every row of the identity tables, one line each, for "nothing
-    /// changed" checks.
+    /// Every row of every table (its key and what a change would touch),
+    /// one line each, for "nothing changed" checks.
     pub fn snapshot(&self) -> Vec<String> {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
@@ -283,6 +283,10 @@ impl TestApp {
             "SELECT 'article ' || id || ' ' || CAST(version AS TEXT) || ' ' || status || ' ' || content_hash AS line FROM articles",
             "SELECT 'version ' || article_id || ' ' || CAST(version AS TEXT) AS line FROM article_versions",
             "SELECT 'event ' || CAST(seq AS TEXT) || ' ' || article_id || ' ' || kind AS line FROM content_events",
+            "SELECT 'licence ' || id || ' ' || tier || ' ' || CAST(updated_at AS TEXT) AS line FROM licences",
+            "SELECT 'usage ' || id || ' ' || request_id AS line FROM usage_events",
+            "SELECT 'billed ' || licence_id || ' ' || article_id AS line FROM billed_deliveries",
+            "SELECT 'quota ' || licence_id || ' ' || CAST(used AS TEXT) AS line FROM quota_usage",
         ];
         let mut lines: Vec<String> = queries
             .iter()
