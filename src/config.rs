@@ -36,6 +36,29 @@ pub enum Command {
     /// Create organisations and API clients without the HTTP API (for
     /// bootstrapping an empty install); prints the created JSON.
     Admin(AdminArgs),
+    /// Write a benchmark dataset (publishers, articles with photos,
+    /// licensees with licences and clients) through the same functions the
+    /// API uses; prints the credentials and each licensee's articles as JSON.
+    Seed(SeedArgs),
+}
+
+/// `syndicate seed …`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Articles to write (each with a photo).
+    #[arg(long, default_value_t = 10_000)]
+    pub articles: usize,
+    /// Publishers the articles are spread over.
+    #[arg(long, default_value_t = 20)]
+    pub publishers: usize,
+    /// Licensees, each with its own client.
+    #[arg(long, default_value_t = 8)]
+    pub licensees: usize,
+    /// Publishers each licensee is licensed for.
+    #[arg(long, default_value_t = 3)]
+    pub licences_each: usize,
 }
 
 /// `syndicate admin …`.

@@ -74,7 +74,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<Option<DemoCredentials>, ApiError
     crate::storage::in_transaction(conn, seed_world).map(Some)
 }
 
-fn client(
+pub(crate) fn client(
     conn: &mut DbConnection,
     name: &str,
     role: Role,
@@ -91,7 +91,7 @@ fn client(
     Ok((created.client.client_id.to_string(), created.client_secret))
 }
 
-fn licence(
+pub(crate) fn licence(
     conn: &mut DbConnection,
     licensee: uuid::Uuid,
     publisher: uuid::Uuid,
@@ -119,13 +119,21 @@ fn licence(
     Ok(licences::insert(conn, &licence)?)
 }
 
-fn photo(conn: &mut DbConnection, desk: &Caller, body: Value) -> Result<String, ApiError> {
+pub(crate) fn photo(
+    conn: &mut DbConnection,
+    desk: &Caller,
+    body: Value,
+) -> Result<String, ApiError> {
     let request: MediaRequest =
         serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
     Ok(media::create(conn, desk, &request)?.id)
 }
 
-fn article(conn: &mut DbConnection, desk: &Caller, body: Value) -> Result<String, ApiError> {
+pub(crate) fn article(
+    conn: &mut DbConnection,
+    desk: &Caller,
+    body: Value,
+) -> Result<String, ApiError> {
     let request: CreateArticleRequest =
         serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
     match articles::create(conn, desk, &request)? {
@@ -133,7 +141,7 @@ fn article(conn: &mut DbConnection, desk: &Caller, body: Value) -> Result<String
     }
 }
 
-fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, ApiError> {
+pub(crate) fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, ApiError> {
     Ok(Caller {
         client_id: client_id
             .parse::<ClientId>()

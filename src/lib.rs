@@ -7,6 +7,7 @@ pub mod domain;
 pub mod http;
 pub mod metering;
 pub mod openapi;
+pub mod seed;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

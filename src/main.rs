@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Admin(args) => admin(args),
+        Command::Seed(args) => seed(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +93,21 @@ fn migrated_pool(url: &str) -> Result<storage::Pool, AnyError> {
 
 fn migrate(url: &str) -> Result<(), AnyError> {
     migrated_pool(url).map(drop)
+}
+
+/// Writes the benchmark dataset and prints what the load needs as JSON.
+fn seed(args: syndicate::config::SeedArgs) -> Result<(), AnyError> {
+    let pool = migrated_pool(&args.database.database_url)?;
+    let mut conn = pool.get()?;
+    let size = syndicate::seed::Size {
+        publishers: args.publishers,
+        licensees: args.licensees,
+        articles: args.articles,
+        licences_each: args.licences_each,
+    };
+    let seeded = syndicate::seed::seed(&mut conn, size).map_err(explain)?;
+    println!("{}", serde_json::to_string(&seeded)?);
+    Ok(())
 }
 
 /// Creates what was asked and prints it as JSON on stdout.

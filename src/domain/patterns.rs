@@ -11,6 +11,10 @@ use regex::Regex;
 /// trimmed when stored.
 pub const LINE: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 
+/// An article body: any text but control characters other than tab, line
+/// feed and carriage return.
+pub const BODY: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
 /// A well-formed BCP 47 language tag of the forms news uses: a language,
 /// optionally a script, optionally a region (`en`, `en-GB`, `sr-Latn-RS`,
 /// `es-419`). Case is not significant.
@@ -30,6 +34,7 @@ fn compiled(pattern: &'static str) -> Regex {
 }
 
 static LINE_RE: LazyLock<Regex> = LazyLock::new(|| compiled(LINE));
+static BODY_RE: LazyLock<Regex> = LazyLock::new(|| compiled(BODY));
 static LANGUAGE_RE: LazyLock<Regex> = LazyLock::new(|| compiled(LANGUAGE));
 static WEB_URL_RE: LazyLock<Regex> = LazyLock::new(|| compiled(WEB_URL));
 static MIME_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| compiled(MIME_TYPE));
@@ -37,6 +42,11 @@ static MIME_TYPE_RE: LazyLock<Regex> = LazyLock::new(|| compiled(MIME_TYPE));
 /// Whether `value` is single-line text (see [`LINE`]).
 pub fn is_line(value: &str) -> bool {
     LINE_RE.is_match(value)
+}
+
+/// Whether `value` may be an article body (see [`BODY`]).
+pub fn is_body(value: &str) -> bool {
+    BODY_RE.is_match(value)
 }
 
 /// Whether `value` is a language tag (see [`LANGUAGE`]).
@@ -60,7 +70,7 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        for pattern in [LINE, LANGUAGE, WEB_URL, MIME_TYPE] {
+        for pattern in [LINE, BODY, LANGUAGE, WEB_URL, MIME_TYPE] {
             assert!(Regex::new(pattern).is_ok(), "{pattern}");
         }
     }
@@ -101,6 +111,15 @@ mod tests {
                 crate::domain::text::single_line(text, 1000).is_ok(),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn bodies_keep_line_breaks_and_tabs_only() {
+        assert!(is_body("<p>a</p>\n\t<p>b</p>\r\n"));
+        assert!(is_body(""));
+        for bad in ["\0", "bell\u{7}", "\u{1b}[0m", "\u{85}"] {
+            assert!(!is_body(bad), "{bad:?}");
         }
     }
 

@@ -530,11 +530,7 @@ fn validate_content(content: &ArticleContent, errors: &mut Vec<FieldError>) -> V
             format!("must be at most {} characters", caps::BODY_HTML),
         ));
     }
-    if content
-        .body_html
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if !crate::domain::patterns::is_body(&content.body_html) {
         errors.push(FieldError::new(
             "body_html",
             "must not contain control characters",

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The delivery benchmark: the real, metered GET /v1/content/{id} against a
+# bare actix-web ceiling serving the same bytes, in alternating rounds of
+# one run, then a table of throughput, latency and memory with the ratios.
+# After every round of the real endpoint it checks the ledger: every 200
+# wrk saw is a new usage event, and nothing beyond what wrk sent.
+#
+#   bench/run.sh                      10 000 articles on SQLite
+#   BENCH_ARTICLES=1000000 bench/run.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/syndicate_bench bench/run.sh
+#
+# Knobs: BENCH_ARTICLES (10000), BENCH_ROUNDS (3), BENCH_SECONDS (15),
+# BENCH_CONNECTIONS (64), BENCH_THREADS (2). Needs wrk and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+articles=${BENCH_ARTICLES:-10000}
+rounds=${BENCH_ROUNDS:-3}
+seconds=${BENCH_SECONDS:-15}
+connections=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+
+if ! command -v wrk > /dev/null; then
+    echo "bench: wrk is needed (apt-get install wrk)" >&2
+    exit 1
+fi
+
+cargo build --release --quiet --bin syndicate --example ceiling
+bin=target/release/syndicate
+ceiling_bin=target/release/examples/ceiling
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+    wait 2> /dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+database_url=${DATABASE_URL:-sqlite://$work/bench.db}
+backend=${database_url%%:*}
+if [ "$backend" = postgres ] || [ "$backend" = postgresql ]; then
+    # A fresh database of that name, on the same server.
+    name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
+    admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
+    PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
+        -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
+    backend=postgres
+fi
+export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$work/keys SYNDICATE_LOG=warn SYNDICATE_TOKEN_TTL=3600
+
+echo "bench: seeding $articles articles on $backend" >&2
+"$bin" seed --articles "$articles" > "$work/seed.json"
+
+port=$(free_port)
+base=http://127.0.0.1:$port
+"$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
+server=$!
+pids+=("$server")
+for _ in $(seq 1 300); do
+    curl -sf "$base/readyz" > /dev/null && break
+    sleep 0.1
+done
+curl -sf "$base/readyz" > /dev/null
+
+# Tokens for every licensee and the admin; the request list for wrk; one
+# real response body for the ceiling.
+python3 - "$work" "$base" <<'PY'
+import json, random, sys, urllib.parse, urllib.request
+work, base = sys.argv[1], sys.argv[2]
+seed = json.load(open(f"{work}/seed.json"))
+
+def token(client):
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client["client_id"],
+                                   "client_secret": client["client_secret"]}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/v1/auth/token", data=form)) as response:
+        return json.load(response)["access_token"]
+
+pairs = []
+for licensee in seed["licensees"]:
+    bearer = "Bearer " + token(licensee["client"])
+    pairs += [(f"/v1/content/{article}", bearer) for article in licensee["articles"]]
+random.Random(7).shuffle(pairs)
+with open(f"{work}/real.lua", "w") as out:
+    out.write("return {\n" + "".join(f'{{"{p}", "{a}"}},\n' for p, a in pairs) + "}\n")
+open(f"{work}/admin.token", "w").write(token(seed["admin"]))
+path, bearer = pairs[0]
+with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Authorization": bearer})) as response:
+    open(f"{work}/body.json", "wb").write(response.read())
+with open(f"{work}/ceiling.lua", "w") as out:
+    out.write('return {{"%s", "Bearer ceiling-static-token"}}\n' % path)
+print(f"bench: {len(pairs)} (licensee, article) pairs; body of {len(open(f'{work}/body.json','rb').read())} bytes;"
+      f" seeded at {seed['articles'] / seed['ingest_seconds']:.0f} articles/s (with a photo each)", file=sys.stderr)
+PY
+
+ceiling_port=$(free_port)
+"$ceiling_bin" "127.0.0.1:$ceiling_port" "$work/body.json" ceiling-static-token &
+ceiling=$!
+pids+=("$ceiling")
+sleep 0.5
+
+ledger() {
+    curl -sf -H "Authorization: Bearer $(cat "$work/admin.token")" "$base/v1/usage" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["deliveries"])'
+}
+
+peak_rss_mb() {
+    awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+run_wrk() { # name url requests-file
+    BENCH_REQUESTS=$3 wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency \
+        -s bench/delivery.lua "$2" | grep '^BENCH' | sed "s/^BENCH/$1/"
+}
+
+results=$work/results
+: > "$results"
+for round in $(seq 1 "$rounds"); do
+    run_wrk ceiling "http://127.0.0.1:$ceiling_port" "$work/ceiling.lua" | tee -a "$results" >&2
+    before=$(ledger)
+    line=$(run_wrk real "$base" "$work/real.lua")
+    sleep 0.5
+    after=$(ledger)
+    echo "$line ledger=$((after - before))" | tee -a "$results" >&2
+    python3 - "$line" "$((after - before))" <<'PY'
+import sys
+fields = dict(item.split("=") for item in sys.argv[1].split()[1:])
+ok, sent, new = int(fields["ok"]), int(fields["sent"]), int(sys.argv[2])
+# wrk stops on a clock: requests in flight then may be recorded without
+# their 200 reaching wrk, so the ledger may exceed the 200s by at most
+# what was sent and not answered; it may never hold fewer.
+if not ok <= new <= sent:
+    sys.exit(f"bench: LEDGER MISMATCH: wrk saw {ok} 200s of {sent} sent, the ledger grew by {new}")
+if int(fields["other"]):
+    sys.exit(f"bench: {fields['other']} responses were not 200")
+PY
+done
+echo "rss ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")" >> "$results"
+
+python3 - "$results" "$backend" "$articles" <<'PY'
+import statistics, sys
+rows = {"ceiling": [], "real": []}
+rss = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if parts[0] == "rss":
+        rss = dict(p.split("=") for p in parts[1:])
+        continue
+    rows[parts[0]].append(dict(p.split("=") for p in parts[1:]))
+def median(name, key):
+    return statistics.median(float(r[key]) for r in rows[name])
+print(f"\n{sys.argv[2]}, {sys.argv[3]} articles, medians of {len(rows['real'])} alternating rounds\n")
+print("| | req/s | p50 ms | p99 ms | peak RSS MB |")
+print("| --- | ---: | ---: | ---: | ---: |")
+for name in ("ceiling", "real"):
+    print(f"| {name} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | {median(name, 'p99_ms'):.2f} | {rss.get(name, '?')} |")
+print(f"| real / ceiling | {median('real', 'rps') / median('ceiling', 'rps'):.2f} | "
+      f"{median('real', 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median('real', 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
+PY

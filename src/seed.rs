@@ -1,0 +1,194 @@
+//! `syndicate seed`: a dataset for the benchmark, written through the same
+//! functions the API uses (validation, sanitising, versioning, the event
+//! log), so what is measured is what production serves. Publishers, each
+//! with articles that carry a photo, a byline and an agency credit;
+//! licensees, each licensed for a few publishers with a quota; and one API
+//! client per licensee. Prints the credentials and the articles each
+//! licensee may fetch, as JSON.
+
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::domain::Role;
+use crate::http::problem::ApiError;
+use crate::storage::{DbConnection, in_transaction, now};
+
+/// What was made, for the benchmark's load script.
+#[derive(Debug, Serialize)]
+pub struct Seeded {
+    /// An admin client for reports.
+    pub admin: Credentials,
+    /// One entry per licensee.
+    pub licensees: Vec<SeededLicensee>,
+    /// Articles written, and how long writing them took.
+    pub articles: usize,
+    /// Seconds spent writing articles and photos.
+    pub ingest_seconds: f64,
+}
+
+/// An API client's credentials.
+#[derive(Debug, Serialize)]
+pub struct Credentials {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: String,
+}
+
+/// A licensee's client and the articles its licences cover.
+#[derive(Debug, Serialize)]
+pub struct SeededLicensee {
+    /// Its client.
+    pub client: Credentials,
+    /// Ids of articles it may fetch.
+    pub articles: Vec<String>,
+}
+
+/// How big a dataset to make.
+#[derive(Debug, Clone, Copy)]
+pub struct Size {
+    /// Publishers.
+    pub publishers: usize,
+    /// Licensees.
+    pub licensees: usize,
+    /// Articles, spread evenly over the publishers.
+    pub articles: usize,
+    /// Publishers each licensee is licensed for.
+    pub licences_each: usize,
+}
+
+const SECTIONS: &[&str] = &["environment", "business", "transport", "health", "culture"];
+const PLACES: &[(&str, &str)] = &[
+    ("Portmere", "PORTMERE"),
+    ("Glenhollow", "GLENHOLLOW"),
+    ("Saltbridge", "SALTBRIDGE"),
+    ("Ardvale", "ARDVALE"),
+];
+
+/// Writes the dataset; articles go in batches of a few hundred per
+/// transaction.
+pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
+    let admin = crate::demo::client(conn, "benchmark admin", Role::Admin, None)?;
+    let mut publishers = Vec::with_capacity(size.publishers);
+    for p in 0..size.publishers.max(1) {
+        let publisher = crate::http::publishers::create(
+            conn,
+            &crate::http::publishers::CreatePublisherRequest {
+                name: format!("Bench Courier {p}"),
+                slug: Some(format!("bench-courier-{p}")),
+            },
+        )?;
+        let desk = crate::demo::client(conn, "bench desk", Role::Publisher, Some(publisher.id))?;
+        publishers.push((publisher.id, crate::demo::desk_of(publisher.id, &desk.0)?));
+    }
+    let started = std::time::Instant::now();
+    let mut by_publisher: Vec<Vec<String>> = vec![Vec::new(); publishers.len()];
+    let per_batch = 250;
+    let mut written = 0;
+    while written < size.articles {
+        let batch = per_batch.min(size.articles - written);
+        let made = in_transaction(conn, |conn| {
+            (written..written + batch)
+                .map(|n| {
+                    let (_, desk) = &publishers[n % publishers.len()];
+                    write_article(conn, desk, n).map(|id| (n % publishers.len(), id))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })?;
+        for (publisher, id) in made {
+            by_publisher[publisher].push(id);
+        }
+        written += batch;
+    }
+    let ingest_seconds = started.elapsed().as_secs_f64();
+
+    let mut licensees = Vec::with_capacity(size.licensees);
+    for l in 0..size.licensees {
+        let licensee = crate::http::licensees::create(
+            conn,
+            &crate::http::licensees::CreateLicenseeRequest {
+                name: format!("Bench Reader {l}"),
+                territories: vec!["GB".to_owned(), "IE".to_owned()],
+                status: None,
+            },
+        )?;
+        let mut articles = Vec::new();
+        for k in 0..size.licences_each.min(publishers.len()) {
+            let index = (l + k) % publishers.len();
+            crate::demo::licence(conn, licensee.id, publishers[index].0, |row| {
+                row.valid_from = now() - Duration::days(1);
+                row.quota_units = Some(1_000_000_000);
+                row.quota_period = Some("month".to_owned());
+                row.price_amount_minor = Some(2);
+                row.price_currency = Some("GBP".to_owned());
+            })?;
+            articles.extend(by_publisher[index].iter().cloned());
+        }
+        let client = crate::demo::client(conn, "bench ingest", Role::Licensee, Some(licensee.id))?;
+        licensees.push(SeededLicensee {
+            client: Credentials {
+                client_id: client.0,
+                client_secret: client.1,
+            },
+            articles,
+        });
+    }
+    Ok(Seeded {
+        admin: Credentials {
+            client_id: admin.0,
+            client_secret: admin.1,
+        },
+        licensees,
+        articles: written,
+        ingest_seconds,
+    })
+}
+
+/// One article with a photo, a byline and an agency credit, about 5 KB of
+/// body, written for the benchmark.
+fn write_article(
+    conn: &mut DbConnection,
+    desk: &crate::auth::Caller,
+    n: usize,
+) -> Result<String, ApiError> {
+    let (place, dateline) = PLACES[n % PLACES.len()];
+    let section = SECTIONS[n % SECTIONS.len()];
+    let photo = crate::demo::photo(
+        conn,
+        desk,
+        json!({
+            "caption": format!("The harbour at {place} at first light, day {n}."),
+            "credit_line": "Photograph: Bench Wire",
+            "copyright_holder": "Bench Wire",
+            "renditions": [{"href": format!("https://images.example.org/bench/{n}-1200.jpg"),
+                            "width": 1200, "height": 800, "mime_type": "image/jpeg"}],
+            "rights": {"syndication": "allowed", "expires_at": (Utc::now() + Duration::days(365)).to_rfc3339()},
+        }),
+    )?;
+    let paragraph = format!(
+        "<p>Council officers in {place} said on Tuesday that the works on the harbour road \
+         would finish a week early, after crews kept the night shifts going through the \
+         storm. Traders on the quay welcomed the news; the ferry company said sailings \
+         would return to the summer timetable from the first of the month.</p>"
+    );
+    crate::demo::article(
+        conn,
+        desk,
+        json!({
+            "external_ref": format!("bench-{n}"),
+            "headline": format!("Harbour road in {place} to reopen a week early ({n})"),
+            "standfirst": "Night shifts through the storm kept the works on schedule.",
+            "body_html": paragraph.repeat(12),
+            "section": section,
+            "tags": ["harbour", "roads"],
+            "language": "en-GB",
+            "bylines": [{"name": "Rosa Quill", "role": "Local affairs reporter", "location": format!("in {place}")}],
+            "located": dateline,
+            "agency_credits": [{"agency": "Bench Wire", "role": "contributed",
+                                "credit_line": "Bench Wire contributed to this report", "redistribution": "allowed"}],
+            "media": [{"media_id": photo, "role": "main"}],
+            "status": "published",
+        }),
+    )
+}
