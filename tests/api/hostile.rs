@@ -166,35 +166,46 @@ async fn cursors(cast: &Cast) -> Cursors {
     }
 }
 
-/// Sends a body of 1 MiB + 1 byte in chunks, with no Content-Length, over a
-/// plain socket; returns the status line.
-fn chunked_oversized(address: &str, token: &str) -> String {
+/// Writes `head`, then `chunks` as a chunked body (if any), over a socket of
+/// its own, ignoring write errors (the server may answer and close before
+/// reading everything); returns the response's status line.
+fn exchange(address: &str, head: &[u8], chunks: &[Vec<u8>]) -> String {
     let host = address.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
+    let mut wrote = stream.write_all(head);
+    for chunk in chunks {
+        if wrote.is_err() {
+            break;
+        }
+        wrote = stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .and_then(|()| stream.write_all(chunk))
+            .and_then(|()| stream.write_all(b"\r\n"));
+    }
+    if !chunks.is_empty() && wrote.is_ok() {
+        let _ = stream.write_all(b"0\r\n\r\n");
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Sends a body of 1 MiB + 1 byte in chunks, with no Content-Length.
+fn chunked_oversized(address: &str, token: &str) -> String {
+    let host = address.trim_start_matches("http://");
     let head = format!(
         "POST /v1/publishers HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
                         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(head.as_bytes()).unwrap();
-    let chunk = vec![b' '; 64 * 1024];
-    let mut sent = 0;
-    while sent <= 1024 * 1024 {
-        let wrote = stream
-            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-            .and_then(|()| stream.write_all(&chunk))
-            .and_then(|()| stream.write_all(b"\r\n"));
-        if wrote.is_err() {
-            break;
-        }
-        sent += chunk.len();
-    }
-    let _ = stream.write_all(b"0\r\n\r\n");
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.lines().next().unwrap_or_default().to_owned()
+    let chunks = vec![vec![b' '; 64 * 1024]; 17];
+    exchange(address, head.as_bytes(), &chunks)
 }
 
 crate::backend_tests! {
@@ -208,6 +219,23 @@ crate::backend_tests! {
 
         for case in battery {
             let before = app.snapshot();
+            if case.parser {
+                // The parser answers and closes while a client may still be
+                // writing, so these go over a socket of their own.
+                let mut head = format!("{} {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n",
+                                       case.method, case.path, cast.token(case.who).unwrap_or_default());
+                for (name, value) in &case.headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                let address = app.address.clone();
+                let status_line = tokio::task::spawn_blocking(move || exchange(&address, head.as_bytes(), &[])).await.unwrap();
+                if !status_line.contains(&format!(" {} ", case.status)) {
+                    misses.push(format!("{}: {status_line}, expected {}", case.name, case.status));
+                }
+                assert_eq!(app.snapshot(), before, "{} wrote", case.name);
+                continue;
+            }
             let mut request = app.client.request(case.method.parse().unwrap(), app.url(&case.path));
             if let Some(token) = cast.token(case.who) {
                 request = request.bearer_auth(token);
@@ -226,10 +254,6 @@ crate::backend_tests! {
             let status = response.status().as_u16();
             if status != case.status {
                 misses.push(format!("{}: {status}, expected {}: {}", case.name, case.status, response.text().await.unwrap()));
-                continue;
-            }
-            if case.parser {
-                assert_eq!(app.snapshot(), before, "{} wrote", case.name);
                 continue;
             }
             let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
