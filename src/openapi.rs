@@ -163,8 +163,7 @@ const TEXT_PATTERNS: &[(&str, &str, &str)] = {
 };
 
 /// Sets every pattern of [`TEXT_PATTERNS`], closes the variants of tagged
-/// enums, limits an article to one main photo, and keeps `null` out of
-/// parameter types.
+/// enums, and keeps `null` out of parameter types.
 fn refine(document: &mut serde_json::Value) {
     for (schema, property, pattern) in TEXT_PATTERNS {
         let (property, items) = match property.strip_suffix("[]") {
@@ -201,22 +200,6 @@ fn refine(document: &mut serde_json::Value) {
             for variant in variants {
                 variant["additionalProperties"] = false.into();
             }
-        }
-    }
-    // At most one photo of an article is its main photo.
-    for schema in ["CreateArticleRequest", "ArticleContent"] {
-        if let Some(serde_json::Value::Object(media)) =
-            document.pointer_mut(&format!("/components/schemas/{schema}/properties/media"))
-        {
-            // Stated as "not two or more": `maxContains` says the same, but
-            // schemathesis 4.32 cannot build bodies from it.
-            media.insert(
-                "not".to_owned(),
-                serde_json::json!({
-                    "contains": {"type": "object", "required": ["role"], "properties": {"role": {"const": "main"}}},
-                    "minContains": 2
-                }),
-            );
         }
     }
     not_null_parameters(document);
