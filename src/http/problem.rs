@@ -164,7 +164,7 @@ pub enum ApiError {
     NotFound(String),
     /// The body names something (a publisher, a licensee, a photo, …) that
     /// does not exist or that the caller may not use; each field is listed.
-    #[error("{}", unknown_detail(.0))]
+    #[error("{}", fields_detail(.0, "name nothing this caller may use"))]
     UnknownReference(Vec<FieldError>),
     /// The path exists but not for this method.
     #[error("{method} is not allowed here")]
@@ -246,13 +246,12 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-fn unknown_detail(errors: &[FieldError]) -> String {
+/// The detail of a problem about fields: the one field and its message, or
+/// how many fields are wrong, and `what` is wrong with them.
+fn fields_detail(errors: &[FieldError], what: &str) -> String {
     match errors {
         [one] => format!("{}: {}", one.field, one.message),
-        _ => format!(
-            "{} fields name nothing this caller may use; see errors",
-            errors.len()
-        ),
+        _ => format!("{} fields {what}; see errors", errors.len()),
     }
 }
 
@@ -304,10 +303,7 @@ impl ApiError {
 
     fn detail(&self) -> String {
         match self {
-            ApiError::Validation(errors) => match errors.as_slice() {
-                [one] => format!("{}: {}", one.field, one.message),
-                _ => format!("{} fields are invalid; see errors", errors.len()),
-            },
+            ApiError::Validation(errors) => fields_detail(errors, "are invalid"),
             ApiError::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".to_owned()
