@@ -163,7 +163,8 @@ const TEXT_PATTERNS: &[(&str, &str, &str)] = {
 };
 
 /// Sets every pattern of [`TEXT_PATTERNS`], closes the variants of tagged
-/// enums, and keeps `null` out of parameter types.
+/// enums, limits an article to one main photo, and keeps `null` out of
+/// parameter types.
 fn refine(document: &mut serde_json::Value) {
     for (schema, property, pattern) in TEXT_PATTERNS {
         let (property, items) = match property.strip_suffix("[]") {
@@ -200,6 +201,23 @@ fn refine(document: &mut serde_json::Value) {
             for variant in variants {
                 variant["additionalProperties"] = false.into();
             }
+        }
+    }
+    // At most one photo of an article is its main photo.
+    for schema in ["CreateArticleRequest", "ArticleContent"] {
+        if let Some(serde_json::Value::Object(media)) =
+            document.pointer_mut(&format!("/components/schemas/{schema}/properties/media"))
+        {
+            media.insert(
+                "contains".to_owned(),
+                serde_json::json!({
+                    "type": "object",
+                    "required": ["role"],
+                    "properties": {"role": {"const": "main"}}
+                }),
+            );
+            media.insert("minContains".to_owned(), 0.into());
+            media.insert("maxContains".to_owned(), 1.into());
         }
     }
     not_null_parameters(document);

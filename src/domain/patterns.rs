@@ -105,6 +105,9 @@ mod tests {
             "x\u{9f}",
             "\u{7f}",
             "ok\u{a0}",
+            "a\n",
+            "\tb",
+            "0\u{85}",
         ] {
             assert_eq!(
                 is_line(text),

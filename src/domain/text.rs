@@ -20,15 +20,17 @@ pub enum TextError {
 
 /// A trimmed single-line text of 1..=`max` characters.
 pub fn single_line(value: &str, max: usize) -> Result<String, TextError> {
+    // Checked before trimming: `trim` also strips control characters that
+    // count as white space (line feed, U+0085), which are refused anywhere.
+    if value.chars().any(char::is_control) {
+        return Err(TextError::ControlCharacter);
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty);
     }
     if trimmed.chars().count() > max {
         return Err(TextError::TooLong { max });
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(TextError::ControlCharacter);
     }
     Ok(trimmed.to_owned())
 }

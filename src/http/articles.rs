@@ -29,7 +29,7 @@ mod caps {
     pub const EXTERNAL_REF: usize = 200;
     pub const HEADLINE: usize = 300;
     pub const STANDFIRST: usize = 1000;
-    pub const BODY_HTML: usize = 500_000;
+    pub const BODY_HTML: usize = 100_000;
     pub const SECTION: usize = 100;
     pub const TAGS: usize = 50;
     pub const TAG: usize = 100;
@@ -53,7 +53,7 @@ pub struct ArticleContent {
     pub standfirst: Option<String>,
     /// The body as HTML, sanitised on ingest (scripts, event handlers,
     /// `javascript:` URLs and unknown tags are removed).
-    #[schema(max_length = 500000)]
+    #[schema(max_length = 100000)]
     pub body_html: String,
     /// The section, e.g. `world`, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100)]
@@ -126,7 +126,7 @@ pub struct CreateArticleRequest {
     #[schema(max_length = 1000)]
     pub standfirst: Option<String>,
     /// The body as HTML (sanitised on ingest).
-    #[schema(max_length = 500000)]
+    #[schema(max_length = 100000)]
     pub body_html: String,
     /// The section, 1 to 100 characters.
     #[schema(min_length = 1, max_length = 100)]

@@ -13,6 +13,7 @@ Environment: SCHEMATHESIS_SEED, SCHEMATHESIS_EXAMPLES (see schemathesis.toml).
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROLES = ["admin", "publisher_a", "licensee_a"]
+ROLES = os.environ.get("SCHEMATHESIS_ROLES", "admin publisher_a licensee_a").split()
 
 
 def free_port():
@@ -130,6 +131,8 @@ def main():
             overrides += ["--seed", os.environ["SCHEMATHESIS_SEED"]]
         if os.environ.get("SCHEMATHESIS_EXAMPLES"):
             overrides += ["--max-examples", os.environ["SCHEMATHESIS_EXAMPLES"]]
+        # Anything else schemathesis takes, e.g. "--include-path /v1/media".
+        overrides += shlex.split(os.environ.get("SCHEMATHESIS_ARGS", ""))
         failed = []
         for role in ROLES:
             print(f"\n== schemathesis as {role} against {database_url.split(':')[0]} ==", flush=True)
