@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use crate::domain::{ClientId, LicenseeId, PublisherId, Role};
 use crate::http::AppState;
 use crate::http::problem::ApiError;
+use crate::storage::clients::ClientStanding;
 use crate::storage::{StorageError, clients};
 
 /// The organisation a caller acts for.
@@ -92,68 +93,102 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+/// The caller a verified token names, before its standing is checked.
+fn claimed(token: &str, state: &AppState) -> Result<Caller, ApiError> {
+    let claims = state
+        .tokens
+        .verify(token)
+        .map_err(|error| ApiError::Unauthorized(error.to_string()))?;
+    let client_id: ClientId = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::Unauthorized("the token's subject is not a client".to_owned()))?;
+    let organisation = match (
+        claims.role,
+        claims.org.as_deref().map(str::parse::<uuid::Uuid>),
+    ) {
+        (Role::Admin, None) => None,
+        (Role::Publisher, Some(Ok(id))) => Some(Organisation::Publisher(PublisherId(id))),
+        (Role::Licensee, Some(Ok(id))) => Some(Organisation::Licensee(LicenseeId(id))),
+        _ => {
+            return Err(ApiError::Unauthorized(
+                "the token's role and organisation disagree".to_owned(),
+            ));
+        }
+    };
+    Ok(Caller {
+        client_id,
+        role: claims.role,
+        organisation,
+    })
+}
+
+/// Refuses a revoked client (401) and a suspended licensee's client (403).
+pub fn check_standing(standing: &ClientStanding) -> Result<(), ApiError> {
+    if standing.revoked_at.is_some() {
+        return Err(ApiError::Unauthorized(
+            "the token's client has been revoked".to_owned(),
+        ));
+    }
+    if standing.licensee_status.as_deref() == Some("suspended") {
+        return Err(ApiError::Suspended("the licensee is suspended".to_owned()));
+    }
+    Ok(())
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let caller = bearer_token(req).and_then(|token| {
+            let state = state_of(req)?;
+            Ok((claimed(&token, &state)?, state))
+        });
         Box::pin(async move {
-            let token = token?;
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let claims = state
-                .tokens
-                .verify(&token)
-                .map_err(|error| ApiError::Unauthorized(error.to_string()))?;
-            let client_id: ClientId = claims.sub.parse().map_err(|_| {
-                ApiError::Unauthorized("the token's subject is not a client".to_owned())
-            })?;
-            let organisation = match (
-                claims.role,
-                claims.org.as_deref().map(str::parse::<uuid::Uuid>),
-            ) {
-                (Role::Admin, None) => None,
-                (Role::Publisher, Some(Ok(id))) => Some(Organisation::Publisher(PublisherId(id))),
-                (Role::Licensee, Some(Ok(id))) => Some(Organisation::Licensee(LicenseeId(id))),
-                _ => {
-                    return Err(ApiError::Unauthorized(
-                        "the token's role and organisation disagree".to_owned(),
-                    ));
-                }
-            };
-
+            let (caller, state) = caller?;
             // Revocation and suspension take effect on the next request.
             let pool = state.pool.clone();
-            let id = client_id.to_string();
+            let id = caller.client_id.to_string();
             let standing = web::block(move || {
                 let mut conn = pool.get()?;
                 clients::standing(&mut conn, &id)
             })
             .await?;
             match standing {
-                Err(StorageError::NotFound) => {
-                    return Err(ApiError::Unauthorized(
-                        "the token's client does not exist".to_owned(),
-                    ));
+                Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
+                    "the token's client does not exist".to_owned(),
+                )),
+                Err(other) => Err(other.into()),
+                Ok(standing) => {
+                    check_standing(&standing)?;
+                    Ok(caller)
                 }
-                Err(other) => return Err(other.into()),
-                Ok(standing) if standing.revoked_at.is_some() => {
-                    return Err(ApiError::Unauthorized(
-                        "the token's client has been revoked".to_owned(),
-                    ));
-                }
-                Ok(standing) if standing.licensee_status.as_deref() == Some("suspended") => {
-                    return Err(ApiError::Suspended("the licensee is suspended".to_owned()));
-                }
-                Ok(_) => {}
             }
-            Ok(Caller {
-                client_id,
-                role: claims.role,
-                organisation,
-            })
         })
+    }
+}
+
+/// A caller whose token verified but whose standing the handler checks
+/// itself, from facts it holds in memory (see `http::facts`).
+#[derive(Debug, Clone)]
+pub struct Claimed(pub Caller);
+
+impl FromRequest for Claimed {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            bearer_token(req)
+                .and_then(|token| claimed(&token, &*state_of(req)?))
+                .map(Claimed),
+        )
     }
 }

@@ -1,7 +1,8 @@
 //! Access tokens: EdDSA-signed JWTs with `kid`, pinned algorithm, issuer
 //! and audience, and every time claim checked.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
@@ -93,11 +94,17 @@ pub enum TokenError {
 /// Longest token accepted for checking.
 pub const MAX_TOKEN_LEN: usize = 4096;
 
+/// Most verified tokens remembered; the memory starts over beyond.
+const MAX_VERIFIED: usize = 10_000;
+
 /// Issues and verifies access tokens.
 #[derive(Debug, Clone)]
 pub struct TokenService {
     keys: Arc<KeyStore>,
     settings: TokenSettings,
+    /// Tokens whose signature and claims verified, with their claims: a
+    /// token never changes, so only its time claims are checked again.
+    verified: Arc<RwLock<HashMap<String, Claims>>>,
 }
 
 impl TokenService {
@@ -106,6 +113,7 @@ impl TokenService {
         Self {
             keys: Arc::new(keys),
             settings,
+            verified: Arc::default(),
         }
     }
 
@@ -144,11 +152,48 @@ impl TokenService {
             .map_err(|_| TokenError::Signing)
     }
 
-    /// Verifies a token and returns its claims.
+    /// Verifies a token and returns its claims. The signature of a token
+    /// is checked once; its time claims on every call.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::TooLong);
         }
+        let known = self
+            .verified
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        if let Some(claims) = known {
+            self.check_times(&claims)?;
+            return Ok(claims);
+        }
+        let claims = self.verify_signed(token)?;
+        let mut verified = self
+            .verified
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    /// `exp`, `nbf` and `iat` against the clock, with the leeway.
+    fn check_times(&self, claims: &Claims) -> Result<(), TokenError> {
+        let now = chrono::Utc::now().timestamp();
+        let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(0);
+        if claims.exp < now - leeway {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now + leeway || claims.iat > now + leeway {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(())
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm);
@@ -228,5 +273,38 @@ mod tests {
             .unwrap();
 
         assert_eq!(service().verify(&token), Err(TokenError::UnknownKey));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let settings = TokenSettings {
+            ttl: Duration::from_secs(1),
+            leeway: Duration::ZERO,
+            ..TokenSettings::default()
+        };
+        let tokens = TokenService::new(KeyStore::ephemeral().unwrap(), settings);
+        let token = tokens
+            .issue(ClientId::generate(), Role::Admin, None)
+            .unwrap();
+        assert!(tokens.verify(&token).is_ok());
+
+        std::thread::sleep(Duration::from_millis(2100));
+
+        assert_eq!(tokens.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn remembering_a_token_accepts_no_other() {
+        let tokens = service();
+        let token = tokens
+            .issue(ClientId::generate(), Role::Admin, None)
+            .unwrap();
+        assert!(tokens.verify(&token).is_ok());
+
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{signed}.{flipped}{}", &signature[1..]);
+
+        assert_eq!(tokens.verify(&forged), Err(TokenError::Signature));
     }
 }

@@ -15,9 +15,11 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::facts::{self, Facts};
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
 use crate::auth::Caller;
+use crate::auth::caller::{Claimed, check_standing};
 use crate::domain::access::{
     self, ArticleFacts, Denial, Grant, LicenceFacts, LicenseeFacts, PhotoFacts, Tier,
     WithheldReason,
@@ -37,8 +39,11 @@ use crate::storage::articles::{self, ArticleRow, FeedRow, SearchFilter};
 use crate::storage::media::MediaRow;
 use crate::storage::page::PageRequest;
 use crate::storage::usage::{self, Recorded};
-use crate::storage::{DbConnection, StorageError, licences, media, now, organisations};
+use crate::storage::{DbConnection, licences, now, organisations};
 
+/// How often a delivery is decided again when its facts changed under it
+/// before it gives up with 503.
+const DELIVERY_ATTEMPTS: usize = 4;
 /// Longest a delivered article may be cached, in seconds.
 const MAX_CACHE_SECONDS: i64 = 300;
 /// Longest a feed request may wait for an event, in seconds.
@@ -456,39 +461,27 @@ pub struct ContentQuery {
 pub struct Delivery {
     /// The body.
     pub content: ContentResponse,
-    /// The publisher's name (ninjs `copyrightholder`), read only for ninjs.
-    pub publisher_name: Option<String>,
     /// When the decision could next change by itself.
     pub next_change: Option<NaiveDateTime>,
     /// The licence it is delivered under.
     pub licence: crate::storage::licences::LicenceRow,
 }
 
-/// Decides and assembles one delivery; the publisher's name is read only
-/// when `format` needs it.
-pub fn deliver(
-    conn: &mut DbConnection,
-    format: Format,
-    licensee: LicenseeId,
-    id: &str,
-    at: NaiveDateTime,
-) -> Result<Delivery, ApiError> {
+/// Decides one delivery at `at` from its facts: the licensee's licences
+/// and the article with its photos.
+pub fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Delivery, ApiError> {
     let hidden = || ApiError::NotFound("no such article".to_owned());
-    let entitlement = Entitlement::load(conn, licensee)?;
-    let row = match articles::find(conn, None, id) {
-        Err(StorageError::NotFound) => return Err(hidden()),
-        other => other?,
-    };
-    let facts = article_facts(&row);
+    let entitlement = &facts.entitlement;
+    let stored = facts.article.as_deref().ok_or_else(hidden)?;
+    let row = &stored.row;
+    let facts = article_facts(row);
     let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-    let ids: Vec<String> = refs
+    let ordered: Vec<PhotoFacts> = refs
         .iter()
-        .map(|r| r.media_id.hyphenated().to_string())
-        .collect();
-    let photos = media::find_many(conn, &ids)?;
-    let ordered: Vec<PhotoFacts> = ids
-        .iter()
-        .filter_map(|id| photos.iter().find(|p| &p.id == id).map(photo_facts))
+        .filter_map(|r| {
+            let id = r.media_id.hyphenated().to_string();
+            stored.photos.iter().find(|p| p.id == id).map(photo_facts)
+        })
         .collect();
     match access::decide(
         &entitlement.licensee,
@@ -498,10 +491,6 @@ pub fn deliver(
         at,
     ) {
         Ok(grant) => {
-            let publisher_name = match format {
-                Format::Ninjs => Some(organisations::find_publisher(conn, &row.publisher_id)?.name),
-                Format::Json => None,
-            };
             let covering: Vec<LicenceFacts> = entitlement
                 .licences
                 .iter()
@@ -515,15 +504,14 @@ pub fn deliver(
                 .cloned()
                 .ok_or_else(|| ApiError::Internal("the granting licence vanished".into()))?;
             Ok(Delivery {
-                content: delivered(&row, &grant, &photos),
-                publisher_name,
+                content: delivered(row, &grant, &stored.photos),
                 next_change: access::next_change(&covering, &facts, &ordered, at),
                 licence,
             })
         }
         Err(Denial::Killed) => Err(ApiError::Killed {
             killed_at: row.killed_at.map_or_else(Utc::now, utc),
-            reason: row.status_reason,
+            reason: row.status_reason.clone(),
         }),
         Err(_) => Err(hidden()),
     }
@@ -573,110 +561,140 @@ fn delivery_etag(body: &[u8]) -> String {
 )]
 #[get("/v1/content/{id}")]
 pub async fn get_content(
-    caller: Caller,
+    caller: Claimed,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: web::Query<ContentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Licensee)?;
-    let licensee = caller
-        .licensee_id()
-        .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
+    let Claimed(caller) = caller;
+    let client = caller.client_id.to_string();
+    let Some(licensee) = caller.licensee_id() else {
+        check_standing(&facts::standing(&state, &client).await?)?;
+        caller.require(Role::Licensee)?;
+        return Err(ApiError::Forbidden(
+            "this client acts for no licensee".to_owned(),
+        ));
+    };
     let id = ArticleId(id.into_inner()).to_string();
     let format = query.format.unwrap_or_default();
-    let at = now();
-    let delivery = db(&state, move |conn| deliver(conn, format, licensee, &id, at)).await?;
-    let licence = &delivery.licence;
+    let mut rate = None;
+    for attempt in 0..DELIVERY_ATTEMPTS {
+        let at = now();
+        let facts = facts::gather(&state, &client, licensee, &id).await?;
+        let delivery = match check_standing(&facts.standing).and_then(|()| decide(&facts, at)) {
+            Ok(delivery) => delivery,
+            Err(refusal) => {
+                // A refusal writes nothing for the usage writer to check:
+                // confirm here that it was decided on current facts.
+                let current = facts::current(&state).await?;
+                if current != facts.generation {
+                    state.facts.outdated(current);
+                    continue;
+                }
+                return Err(refusal);
+            }
+        };
+        let licence = &delivery.licence;
 
-    // The rate limit, then the quota; a refused request writes nothing.
-    let rate = match licence
-        .rate_limit_per_minute
-        .and_then(|r| u32::try_from(r).ok())
-    {
-        Some(per_minute) => match state.rate_limits.check(&licence.id, per_minute) {
-            Ok(rate) => Some((rate, per_minute)),
-            Err((rate, retry_after)) => {
-                let error = ApiError::RateLimited {
-                    detail: format!("this licence allows {per_minute} requests a minute"),
-                    retry_after,
+        // The rate limit (once), then the quota; a refused request writes
+        // nothing.
+        if attempt == 0
+            && let Some(per_minute) = licence
+                .rate_limit_per_minute
+                .and_then(|r| u32::try_from(r).ok())
+        {
+            match state.rate_limits.check(&licence.id, per_minute) {
+                Ok(state) => rate = Some((state, per_minute)),
+                Err((state, retry_after)) => {
+                    let error = ApiError::RateLimited {
+                        detail: format!("this licence allows {per_minute} requests a minute"),
+                        retry_after,
+                    };
+                    return Ok(with_rate_headers(
+                        error.error_response(),
+                        Some((state, per_minute)),
+                        None,
+                    ));
+                }
+            }
+        }
+        let period = Period::from_stored(licence.quota_period.as_deref());
+        let record = usage::Delivery {
+            id: Uuid::now_v7().to_string(),
+            licensee_id: licensee.to_string(),
+            licence_id: licence.id.clone(),
+            publisher_id: delivery.content.publisher_id.hyphenated().to_string(),
+            article_id: delivery.content.id.hyphenated().to_string(),
+            article_version: delivery.content.version,
+            tier: delivery.content.tier.as_str().to_owned(),
+            format: match format {
+                Format::Json => "json",
+                Format::Ninjs => "ninjs",
+            }
+            .to_owned(),
+            at,
+            period_start: period.start(at),
+            request_id: super::request_id::current().id,
+            quota: licence.quota_units,
+            unit_price: licence.price_amount_minor,
+            currency: licence.price_currency.clone(),
+            generation: Some(facts.generation),
+        };
+        let quota_state = |used: i64| {
+            licence.quota_units.map(|limit| QuotaState {
+                limit,
+                remaining: limit - used,
+                reset: period.seconds_left(at),
+                window: period.window_seconds(at),
+            })
+        };
+        return match state.usage.record(record).await {
+            Ok(Recorded::Stale { current }) => {
+                state.facts.outdated(current);
+                continue;
+            }
+            Ok(Recorded::Delivered { used, .. }) => {
+                let publisher = facts.article.as_deref().map(|a| a.publisher_name.as_str());
+                let body = match format {
+                    Format::Json => serde_json::to_vec(&delivery.content),
+                    Format::Ninjs => {
+                        serde_json::to_vec(&ninjs(&delivery.content, publisher.unwrap_or_default()))
+                    }
+                }
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+                let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
+                    (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
+                });
+                let response = HttpResponse::Ok()
+                    .insert_header((header::ETAG, delivery_etag(&body)))
+                    .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
+                    .content_type("application/json")
+                    .body(body);
+                Ok(with_rate_headers(response, rate, quota_state(used)))
+            }
+            Ok(Recorded::OverQuota { used }) => {
+                let error = ApiError::QuotaExceeded {
+                    detail: format!(
+                        "this licence's quota of {} billable deliveries a {} is used up; articles already delivered this {} can still be fetched",
+                        licence.quota_units.unwrap_or(0),
+                        period.as_str(),
+                        period.as_str()
+                    ),
+                    retry_after: period.seconds_left(at),
                 };
-                return Ok(with_rate_headers(
+                Ok(with_rate_headers(
                     error.error_response(),
-                    Some((rate, per_minute)),
-                    None,
-                ));
+                    rate,
+                    quota_state(used),
+                ))
             }
-        },
-        None => None,
-    };
-    let period = Period::from_stored(licence.quota_period.as_deref());
-    let record = usage::Delivery {
-        id: Uuid::now_v7().to_string(),
-        licensee_id: licensee.to_string(),
-        licence_id: licence.id.clone(),
-        publisher_id: delivery.content.publisher_id.hyphenated().to_string(),
-        article_id: delivery.content.id.hyphenated().to_string(),
-        article_version: delivery.content.version,
-        tier: delivery.content.tier.as_str().to_owned(),
-        format: match format {
-            Format::Json => "json",
-            Format::Ninjs => "ninjs",
-        }
-        .to_owned(),
-        at,
-        period_start: period.start(at),
-        request_id: super::request_id::current().id,
-        quota: licence.quota_units,
-        unit_price: licence.price_amount_minor,
-        currency: licence.price_currency.clone(),
-    };
-    let quota_state = |used: i64| {
-        licence.quota_units.map(|limit| QuotaState {
-            limit,
-            remaining: limit - used,
-            reset: period.seconds_left(at),
-            window: period.window_seconds(at),
-        })
-    };
-    match state.usage.record(record).await {
-        Ok(Recorded::Delivered { used, .. }) => {
-            let body = match format {
-                Format::Json => serde_json::to_vec(&delivery.content),
-                Format::Ninjs => serde_json::to_vec(&ninjs(
-                    &delivery.content,
-                    delivery.publisher_name.as_deref().unwrap_or_default(),
-                )),
-            }
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
-            let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
-                (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
-            });
-            let response = HttpResponse::Ok()
-                .insert_header((header::ETAG, delivery_etag(&body)))
-                .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
-                .content_type("application/json")
-                .body(body);
-            Ok(with_rate_headers(response, rate, quota_state(used)))
-        }
-        Ok(Recorded::OverQuota { used }) => {
-            let error = ApiError::QuotaExceeded {
-                detail: format!(
-                    "this licence's quota of {} billable deliveries a {} is used up; articles already delivered this {} can still be fetched",
-                    licence.quota_units.unwrap_or(0),
-                    period.as_str(),
-                    period.as_str()
-                ),
-                retry_after: period.seconds_left(at),
-            };
-            Ok(with_rate_headers(
-                error.error_response(),
-                rate,
-                quota_state(used),
-            ))
-        }
-        Err(WriteError::Stopped) => Err(ApiError::ShuttingDown),
-        Err(WriteError::Failed(cause)) => Err(ApiError::Unavailable(cause.into())),
+            Err(WriteError::Stopped) => Err(ApiError::ShuttingDown),
+            Err(WriteError::Failed(cause)) => Err(ApiError::Unavailable(cause.into())),
+        };
     }
+    Err(ApiError::Unavailable(
+        "the article or its licence kept changing while it was delivered; retry".into(),
+    ))
 }
 
 /// Adds the `RateLimit-Policy` and `RateLimit` fields to a response.

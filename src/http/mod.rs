@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chart;
 pub mod clients;
 pub mod content;
+pub mod facts;
 pub mod licences;
 pub mod licensees;
 pub mod media;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub usage: crate::metering::UsageWriter,
     /// Per-licence request rates.
     pub rate_limits: crate::metering::RateLimits,
+    /// Delivery facts kept between requests.
+    pub facts: facts::FactCache,
 }
 
 /// Set once shutdown begins; responses then close their connections.

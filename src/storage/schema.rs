@@ -177,6 +177,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_counter (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
 diesel::joinable!(licences -> licensees (licensee_id));
 diesel::joinable!(licences -> publishers (publisher_id));
 diesel::joinable!(media -> publishers (publisher_id));
@@ -195,4 +202,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_events,
     billed_deliveries,
     quota_usage,
+    change_counter,
 );

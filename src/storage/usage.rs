@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{billed_deliveries, quota_usage, usage_events};
+use super::schema::{billed_deliveries, change_counter, quota_usage, usage_events};
 use super::{DbConnection, StorageError};
 
 /// One delivery to record.
@@ -25,6 +25,9 @@ pub struct Delivery {
     pub quota: Option<i64>,
     pub unit_price: Option<i64>,
     pub currency: Option<String>,
+    /// The change counter the delivery was decided at, if it was decided on
+    /// cached facts; refused as stale if the counter has moved since.
+    pub generation: Option<i64>,
 }
 
 /// What recording a delivery came to.
@@ -43,6 +46,12 @@ pub enum Recorded {
         /// Units used in the period.
         used: i64,
     },
+    /// Refused: decided on facts older than the database's. Nothing was
+    /// written; decide again on facts read at `current` or later.
+    Stale {
+        /// The change counter now.
+        current: i64,
+    },
 }
 
 /// Records a batch in one transaction, in order. Each delivery is billable
@@ -54,10 +63,30 @@ pub fn record_batch(
     batch: &[Delivery],
 ) -> Result<Vec<Recorded>, StorageError> {
     super::in_transaction(conn, |conn| {
+        let current = if batch.iter().any(|d| d.generation.is_some()) {
+            Some(shared_generation(conn)?)
+        } else {
+            None
+        };
         batch
             .iter()
-            .map(|delivery| record_one(conn, delivery))
+            .map(|delivery| match (delivery.generation, current) {
+                (Some(seen), Some(current)) if seen != current => Ok(Recorded::Stale { current }),
+                _ => record_one(conn, delivery),
+            })
             .collect()
+    })
+}
+
+/// The change counter, read so that no change commits between this read
+/// and the end of the transaction: on SQLite the transaction already holds
+/// the write lock; on PostgreSQL the row is locked for share, so a change
+/// waits for this batch (and this batch for a change in flight).
+fn shared_generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
+    let query = change_counter::table.find(1).select(change_counter::value);
+    Ok(match conn {
+        DbConnection::Sqlite(c) => query.first(c)?,
+        DbConnection::Postgresql(c) => query.for_share().first(c)?,
     })
 }
 

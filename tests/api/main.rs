@@ -15,6 +15,7 @@ mod browser;
 mod cast;
 mod content;
 mod delivery;
+mod facts;
 mod hostile;
 mod matrix;
 mod metering;

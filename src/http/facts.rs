@@ -1,0 +1,316 @@
+//! What a delivery is decided on, kept in memory between requests: a
+//! client's standing, a licensee's entitlement, and an article with its
+//! photos and publisher. Facts are cached, never decisions: every request
+//! decides afresh at its own instant, so an embargo that lifts or photo
+//! rights that end take effect by themselves.
+//!
+//! Every change to the tables these facts come from moves the database's
+//! change counter in the change's own transaction (triggers, whichever node
+//! or hand made the change). Cached facts carry the counter they were read
+//! at; the usage writer compares it with the database's inside the
+//! transaction that records the delivery, and refuses a delivery decided on
+//! older facts, which the handler then decides again on fresh ones. So a
+//! revoked client, a suspended licensee, a changed licence or photo and a
+//! killed article all take effect on the next request, on every node.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use diesel::prelude::*;
+
+use super::content::Entitlement;
+use super::problem::ApiError;
+use super::{AppState, db};
+use crate::domain::LicenseeId;
+use crate::storage::articles::{self, ArticleRow};
+use crate::storage::clients::{self, ClientStanding};
+use crate::storage::media::{self, MediaRow};
+use crate::storage::schema::change_counter;
+use crate::storage::{DbConnection, StorageError, organisations};
+
+/// Most articles (known or unknown ids) kept; the cache starts over beyond.
+const MAX_ARTICLES: usize = 100_000;
+/// Most clients or licensees kept; the cache starts over beyond.
+const MAX_PARTIES: usize = 10_000;
+
+/// An article as a delivery needs it.
+#[derive(Debug)]
+pub struct StoredArticle {
+    /// The article.
+    pub row: ArticleRow,
+    /// Its photos, in any order.
+    pub photos: Vec<MediaRow>,
+    /// Its publisher's name (ninjs `copyrightholder`).
+    pub publisher_name: String,
+}
+
+/// Everything one delivery is decided on, all read at one counter value.
+pub struct Facts {
+    /// The change counter the facts were read at.
+    pub generation: i64,
+    /// The calling client's standing.
+    pub standing: ClientStanding,
+    /// The licensee and its licences.
+    pub entitlement: Arc<Entitlement>,
+    /// The article, or `None` if there is no such article.
+    pub article: Option<Arc<StoredArticle>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    generation: i64,
+    standing: HashMap<String, ClientStanding>,
+    entitlements: HashMap<LicenseeId, Arc<Entitlement>>,
+    articles: HashMap<String, Option<Arc<StoredArticle>>>,
+}
+
+/// The in-memory facts of this node.
+#[derive(Default)]
+pub struct FactCache {
+    inner: RwLock<Inner>,
+}
+
+impl std::fmt::Debug for FactCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactCache").finish_non_exhaustive()
+    }
+}
+
+/// What a lookup lacked, to read from the database.
+#[derive(Debug, Default)]
+pub struct Missing {
+    standing: bool,
+    entitlement: bool,
+    article: bool,
+}
+
+/// Facts read from the database, stamped with the counter read first.
+pub struct Loaded {
+    generation: i64,
+    standing: Option<ClientStanding>,
+    entitlement: Option<Arc<Entitlement>>,
+    article: Option<Option<Arc<StoredArticle>>>,
+}
+
+impl FactCache {
+    /// The facts for one delivery if all are cached, or what is missing.
+    pub fn lookup(
+        &self,
+        client: &str,
+        licensee: LicenseeId,
+        article: &str,
+    ) -> Result<Facts, Missing> {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let standing = inner.standing.get(client);
+        let entitlement = inner.entitlements.get(&licensee);
+        let stored = inner.articles.get(article);
+        match (standing, entitlement, stored) {
+            (Some(standing), Some(entitlement), Some(stored)) if inner.generation > 0 => {
+                Ok(Facts {
+                    generation: inner.generation,
+                    standing: standing.clone(),
+                    entitlement: entitlement.clone(),
+                    article: stored.clone(),
+                })
+            }
+            _ => Err(Missing {
+                standing: standing.is_none(),
+                entitlement: entitlement.is_none(),
+                article: stored.is_none(),
+            }),
+        }
+    }
+
+    /// Keeps what was read. Facts read at a newer counter replace the whole
+    /// cache; facts read at an older counter than the cache's are dropped.
+    pub fn keep(&self, client: &str, licensee: LicenseeId, article: &str, loaded: &Loaded) {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if loaded.generation < inner.generation {
+            return;
+        }
+        if loaded.generation > inner.generation {
+            *inner = Inner {
+                generation: loaded.generation,
+                ..Inner::default()
+            };
+        }
+        if inner.standing.len() >= MAX_PARTIES || inner.entitlements.len() >= MAX_PARTIES {
+            inner.standing.clear();
+            inner.entitlements.clear();
+        }
+        if inner.articles.len() >= MAX_ARTICLES {
+            inner.articles.clear();
+        }
+        if let Some(standing) = &loaded.standing {
+            inner.standing.insert(client.to_owned(), standing.clone());
+        }
+        if let Some(entitlement) = &loaded.entitlement {
+            inner.entitlements.insert(licensee, entitlement.clone());
+        }
+        if let Some(stored) = &loaded.article {
+            inner.articles.insert(article.to_owned(), stored.clone());
+        }
+    }
+
+    /// Forgets everything cached before `generation`: the usage writer saw
+    /// the database's counter move past what a delivery was decided on.
+    pub fn outdated(&self, generation: i64) {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if generation > inner.generation {
+            *inner = Inner::default();
+        }
+    }
+}
+
+/// The facts for one delivery: from memory when all are there, else read
+/// from the database (only what is missing) and kept.
+pub async fn gather(
+    state: &AppState,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+) -> Result<Facts, ApiError> {
+    let missing = match state.facts.lookup(client, licensee, article) {
+        Ok(facts) => return Ok(facts),
+        Err(missing) => missing,
+    };
+    let loaded = read(state, missing, client, licensee, article).await?;
+    state.facts.keep(client, licensee, article, &loaded);
+    if let Ok(facts) = state.facts.lookup(client, licensee, article) {
+        return Ok(facts);
+    }
+    // The counter moved while reading: read everything at one counter.
+    let everything = Missing {
+        standing: true,
+        entitlement: true,
+        article: true,
+    };
+    let loaded = read(state, everything, client, licensee, article).await?;
+    state.facts.keep(client, licensee, article, &loaded);
+    match loaded {
+        Loaded {
+            generation,
+            standing: Some(standing),
+            entitlement: Some(entitlement),
+            article: Some(article),
+        } => Ok(Facts {
+            generation,
+            standing,
+            entitlement,
+            article,
+        }),
+        _ => Err(ApiError::Internal(
+            "facts read in full came back partial".into(),
+        )),
+    }
+}
+
+async fn read(
+    state: &AppState,
+    missing: Missing,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+) -> Result<Loaded, ApiError> {
+    let (client, article) = (client.to_owned(), article.to_owned());
+    db(state, move |conn| {
+        load(conn, &missing, &client, licensee, &article)
+    })
+    .await
+}
+
+/// The database's change counter now.
+pub async fn current(state: &AppState) -> Result<i64, ApiError> {
+    db(state, |conn| Ok(generation(conn)?)).await
+}
+
+/// The client's standing, read from the database.
+pub async fn standing(state: &AppState, client: &str) -> Result<ClientStanding, ApiError> {
+    let client = client.to_owned();
+    db(state, move |conn| match clients::standing(conn, &client) {
+        Ok(standing) => Ok(standing),
+        Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
+            "the token's client does not exist".to_owned(),
+        )),
+        Err(other) => Err(other.into()),
+    })
+    .await
+}
+
+/// The database's change counter.
+pub fn generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
+    Ok(change_counter::table
+        .find(1)
+        .select(change_counter::value)
+        .first(conn)?)
+}
+
+/// Reads what `missing` names, after reading the counter, so the facts are
+/// at least as new as the counter they are stamped with.
+pub fn load(
+    conn: &mut DbConnection,
+    missing: &Missing,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+) -> Result<Loaded, ApiError> {
+    let generation = generation(conn)?;
+    let standing = if missing.standing {
+        match clients::standing(conn, client) {
+            Ok(standing) => Some(standing),
+            Err(StorageError::NotFound) => {
+                return Err(ApiError::Unauthorized(
+                    "the token's client does not exist".to_owned(),
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    } else {
+        None
+    };
+    let entitlement = if missing.entitlement {
+        Some(Arc::new(Entitlement::load(conn, licensee)?))
+    } else {
+        None
+    };
+    let article = if missing.article {
+        Some(match articles::find(conn, None, article) {
+            Ok(row) => Some(Arc::new(stored_article(conn, row)?)),
+            Err(StorageError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        })
+    } else {
+        None
+    };
+    Ok(Loaded {
+        generation,
+        standing,
+        entitlement,
+        article,
+    })
+}
+
+fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, ApiError> {
+    let refs: Vec<crate::domain::content::MediaRef> =
+        serde_json::from_str(&row.media).unwrap_or_default();
+    let ids: Vec<String> = refs
+        .iter()
+        .map(|r| r.media_id.hyphenated().to_string())
+        .collect();
+    let photos = media::find_many(conn, &ids)?;
+    let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
+    Ok(StoredArticle {
+        row,
+        photos,
+        publisher_name,
+    })
+}
