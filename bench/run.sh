@@ -59,14 +59,17 @@ echo "bench: seeding $articles articles on $backend" >&2
 
 port=$(free_port)
 base=http://127.0.0.1:$port
-"$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
-server=$!
-pids+=("$server")
-for _ in $(seq 1 300); do
-    curl -sf "$base/readyz" > /dev/null && break
-    sleep 0.1
-done
-curl -sf "$base/readyz" > /dev/null
+start_server() {
+    "$bin" serve --bind "127.0.0.1:$port" >> "$work/serve.log" 2>&1 &
+    server=$!
+    pids+=("$server")
+    for _ in $(seq 1 300); do
+        curl -sf "$base/readyz" > /dev/null && break
+        sleep 0.1
+    done
+    curl -sf "$base/readyz" > /dev/null
+}
+start_server
 
 # Tokens for every licensee and the admin; the request list for wrk; one
 # real response body for the ceiling.
@@ -109,6 +112,11 @@ ledger() {
         python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["deliveries"])'
 }
 
+# 200s the server itself answered on the delivery route (its /metrics).
+served() {
+    curl -sf "$base/metrics" | awk '/^syndicate_http_requests_total\{/ && /endpoint="\/v1\/content\/\{id\}"/ && /status="200"/ { n += $NF } END { printf "%d", n }'
+}
+
 peak_rss_mb() {
     awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
@@ -123,24 +131,54 @@ results=$work/results
 for round in $(seq 1 "$rounds"); do
     run_wrk ceiling "http://127.0.0.1:$ceiling_port" "$work/ceiling.lua" | tee -a "$results" >&2
     before=$(ledger)
+    served_before=$(served)
     line=$(run_wrk real "$base" "$work/real.lua")
     sleep 0.5
     after=$(ledger)
-    echo "$line ledger=$((after - before))" | tee -a "$results" >&2
-    python3 - "$line" "$((after - before))" <<'PY'
+    served_after=$(served)
+    echo "$line ledger=$((after - before)) served=$((served_after - served_before))" | tee -a "$results" >&2
+    python3 - "$line" "$((after - before))" "$((served_after - served_before))" <<'PY'
 import sys
 fields = dict(item.split("=") for item in sys.argv[1].split()[1:])
-ok, sent, new = int(fields["ok"]), int(fields["sent"]), int(sys.argv[2])
-# wrk stops on a clock: requests in flight then may be recorded without
-# their 200 reaching wrk, so the ledger may exceed the 200s by at most
-# what was sent and not answered; it may never hold fewer.
+ok, sent = int(fields["ok"]), int(fields["sent"])
+new, served = int(sys.argv[2]), int(sys.argv[3])
+# Exact: every 200 the server answered is one new usage event.
+if new != served:
+    sys.exit(f"bench: LEDGER MISMATCH: the server answered {served} 200s, the ledger grew by {new}")
+# wrk stops on a clock: requests in flight then are answered (and
+# recorded) without wrk reading the answer, so wrk's count may fall short
+# of the ledger by at most what it sent and did not read; never exceed it.
 if not ok <= new <= sent:
     sys.exit(f"bench: LEDGER MISMATCH: wrk saw {ok} 200s of {sent} sent, the ledger grew by {new}")
 if int(fields["other"]):
     sys.exit(f"bench: {fields['other']} responses were not 200")
 PY
 done
+
 echo "rss ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")" >> "$results"
+
+# A crash: kill -9 the server halfway through a round, start it again, and
+# check that every 200 wrk read is in the ledger (a usage event is durable
+# before its response is sent).
+before=$(ledger)
+BENCH_REQUESTS=$work/real.lua wrk -t"$threads" -c"$connections" -d"${seconds}s" \
+    -s bench/delivery.lua "$base" > "$work/crash.out" 2>&1 &
+load=$!
+sleep "$((seconds / 2))"
+kill -9 "$server"
+wait "$load" || true
+start_server
+after=$(ledger)
+crash=$(grep '^BENCH' "$work/crash.out" | sed 's/^BENCH/crash/')
+echo "$crash ledger=$((after - before))" >&2
+python3 - "$crash" "$((after - before))" <<'PY'
+import sys
+fields = dict(item.split("=") for item in sys.argv[1].split()[1:])
+ok, sent, new = int(fields["ok"]), int(fields["sent"]), int(sys.argv[2])
+if not ok <= new <= sent:
+    sys.exit(f"bench: LEDGER MISMATCH after kill -9: wrk read {ok} 200s of {sent} sent, the ledger grew by {new}")
+print(f"bench: kill -9 mid-round: wrk read {ok} 200s, the ledger holds {new} new events (at most {new - ok} answered but unread)", file=sys.stderr)
+PY
 
 python3 - "$results" "$backend" "$articles" <<'PY'
 import statistics, sys

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::facts::{self, Facts};
+use super::facts::{self, Facts, StoredArticle};
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
 use crate::auth::Caller;
@@ -459,12 +460,34 @@ pub struct ContentQuery {
 
 /// What one delivery decided, for the response and its headers.
 pub struct Delivery {
-    /// The body.
-    pub content: ContentResponse,
+    /// What is delivered: the licence, the tier and the photos.
+    pub grant: Grant,
     /// When the decision could next change by itself.
     pub next_change: Option<NaiveDateTime>,
     /// The licence it is delivered under.
     pub licence: crate::storage::licences::LicenceRow,
+}
+
+/// The body of a delivery and its `ETag`, rendered once per article
+/// version, grant and format and kept with the article's facts.
+pub fn render(
+    stored: &StoredArticle,
+    grant: &Grant,
+    format: Format,
+) -> Result<(Bytes, String), ApiError> {
+    if let Some(found) = stored.rendered(grant, format) {
+        return Ok(found);
+    }
+    let content = delivered(&stored.row, grant, &stored.photos);
+    let body = match format {
+        Format::Json => serde_json::to_vec(&content),
+        Format::Ninjs => serde_json::to_vec(&ninjs(&content, &stored.publisher_name)),
+    }
+    .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let etag = delivery_etag(&body);
+    let body = Bytes::from(body);
+    stored.keep_rendered(grant, format, &body, &etag);
+    Ok((body, etag))
 }
 
 /// Decides one delivery at `at` from its facts: the licensee's licences
@@ -504,7 +527,7 @@ pub fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Delivery, ApiError> {
                 .cloned()
                 .ok_or_else(|| ApiError::Internal("the granting licence vanished".into()))?;
             Ok(Delivery {
-                content: delivered(row, &grant, &stored.photos),
+                grant,
                 next_change: access::next_change(&covering, &facts, &ordered, at),
                 licence,
             })
@@ -619,14 +642,17 @@ pub async fn get_content(
             }
         }
         let period = Period::from_stored(licence.quota_period.as_deref());
+        let Some(stored) = facts.article.as_deref() else {
+            return Err(ApiError::Internal("a delivery without its article".into()));
+        };
         let record = usage::Delivery {
             id: Uuid::now_v7().to_string(),
             licensee_id: licensee.to_string(),
             licence_id: licence.id.clone(),
-            publisher_id: delivery.content.publisher_id.hyphenated().to_string(),
-            article_id: delivery.content.id.hyphenated().to_string(),
-            article_version: delivery.content.version,
-            tier: delivery.content.tier.as_str().to_owned(),
+            publisher_id: stored.row.publisher_id.clone(),
+            article_id: stored.row.id.clone(),
+            article_version: stored.row.version,
+            tier: delivery.grant.tier.as_str().to_owned(),
             format: match format {
                 Format::Json => "json",
                 Format::Ninjs => "ninjs",
@@ -654,19 +680,12 @@ pub async fn get_content(
                 continue;
             }
             Ok(Recorded::Delivered { used, .. }) => {
-                let publisher = facts.article.as_deref().map(|a| a.publisher_name.as_str());
-                let body = match format {
-                    Format::Json => serde_json::to_vec(&delivery.content),
-                    Format::Ninjs => {
-                        serde_json::to_vec(&ninjs(&delivery.content, publisher.unwrap_or_default()))
-                    }
-                }
-                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+                let (body, etag) = render(stored, &delivery.grant, format)?;
                 let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
                     (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
                 });
                 let response = HttpResponse::Ok()
-                    .insert_header((header::ETAG, delivery_etag(&body)))
+                    .insert_header((header::ETAG, etag))
                     .insert_header((header::CACHE_CONTROL, format!("private, max-age={max_age}")))
                     .content_type("application/json")
                     .body(body);

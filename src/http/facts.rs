@@ -14,14 +14,17 @@
 //! killed article all take effect on the next request, on every node.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use actix_web::web::Bytes;
 
 use diesel::prelude::*;
 
-use super::content::Entitlement;
+use super::content::{Entitlement, Format};
 use super::problem::ApiError;
 use super::{AppState, db};
 use crate::domain::LicenseeId;
+use crate::domain::access::Grant;
 use crate::storage::articles::{self, ArticleRow};
 use crate::storage::clients::{self, ClientStanding};
 use crate::storage::media::{self, MediaRow};
@@ -42,6 +45,46 @@ pub struct StoredArticle {
     pub photos: Vec<MediaRow>,
     /// Its publisher's name (ninjs `copyrightholder`).
     pub publisher_name: String,
+    /// Bodies rendered from it, by grant and format.
+    rendered: Mutex<Vec<Rendered>>,
+}
+
+/// One rendered body of an article.
+#[derive(Debug)]
+struct Rendered {
+    grant: Grant,
+    format: Format,
+    body: Bytes,
+    etag: String,
+}
+
+/// Most rendered bodies kept per article (grants differ by licence).
+const MAX_RENDERED: usize = 16;
+
+impl StoredArticle {
+    /// The body already rendered for this grant and format, with its `ETag`.
+    pub fn rendered(&self, grant: &Grant, format: Format) -> Option<(Bytes, String)> {
+        self.rendered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|r| r.format == format && &r.grant == grant)
+            .map(|r| (r.body.clone(), r.etag.clone()))
+    }
+
+    /// Keeps a rendered body.
+    pub fn keep_rendered(&self, grant: &Grant, format: Format, body: &Bytes, etag: &str) {
+        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if rendered.len() >= MAX_RENDERED {
+            rendered.clear();
+        }
+        rendered.push(Rendered {
+            grant: grant.clone(),
+            format,
+            body: body.clone(),
+            etag: etag.to_owned(),
+        });
+    }
 }
 
 /// Everything one delivery is decided on, all read at one counter value.
@@ -100,10 +143,7 @@ impl FactCache {
         licensee: LicenseeId,
         article: &str,
     ) -> Result<Facts, Missing> {
-        let inner = self
-            .inner
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let standing = inner.standing.get(client);
         let entitlement = inner.entitlements.get(&licensee);
         let stored = inner.articles.get(article);
@@ -127,10 +167,7 @@ impl FactCache {
     /// Keeps what was read. Facts read at a newer counter replace the whole
     /// cache; facts read at an older counter than the cache's are dropped.
     pub fn keep(&self, client: &str, licensee: LicenseeId, article: &str, loaded: &Loaded) {
-        let mut inner = self
-            .inner
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if loaded.generation < inner.generation {
             return;
         }
@@ -161,10 +198,7 @@ impl FactCache {
     /// Forgets everything cached before `generation`: the usage writer saw
     /// the database's counter move past what a delivery was decided on.
     pub fn outdated(&self, generation: i64) {
-        let mut inner = self
-            .inner
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if generation > inner.generation {
             *inner = Inner::default();
         }
@@ -312,5 +346,6 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
         row,
         photos,
         publisher_name,
+        rendered: Mutex::default(),
     })
 }

@@ -1,6 +1,9 @@
 //! The usage ledger: recording deliveries in batches with the billing rule
 //! and the quota enforced in the same transaction, and reading it back.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -56,8 +59,11 @@ pub enum Recorded {
 
 /// Records a batch in one transaction, in order. Each delivery is billable
 /// only if the (licence, article, period) key is new; a new key needs a
-/// quota unit, taken with a conditional update so it is exact under any
-/// concurrency (and across nodes on PostgreSQL, where the row is locked).
+/// quota unit. Each quota counter the batch touches is read once, locked
+/// (the SQLite transaction holds the write lock; PostgreSQL locks the row
+/// for update, across nodes), counted in memory through the batch and
+/// written back once, so quotas are exact under any concurrency. The
+/// events go in with multi-row inserts.
 pub fn record_batch(
     conn: &mut DbConnection,
     batch: &[Delivery],
@@ -68,14 +74,75 @@ pub fn record_batch(
         } else {
             None
         };
-        batch
-            .iter()
-            .map(|delivery| match (delivery.generation, current) {
-                (Some(seen), Some(current)) if seen != current => Ok(Recorded::Stale { current }),
-                _ => record_one(conn, delivery),
-            })
-            .collect()
+        let mut counters: HashMap<(&str, NaiveDateTime), Counter> = HashMap::new();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for d in batch {
+            if let (Some(seen), Some(current)) = (d.generation, current)
+                && seen != current
+            {
+                outcomes.push(Recorded::Stale { current });
+                continue;
+            }
+            let new_key = insert_ignoring_conflict(conn, d)?;
+            let mut used = 0;
+            if let Some(quota) = d.quota {
+                let counter = match counters.entry((d.licence_id.as_str(), d.period_start)) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => entry.insert(Counter {
+                        used: locked_counter(conn, &d.licence_id, d.period_start)?,
+                        changed: false,
+                    }),
+                };
+                if new_key {
+                    if counter.used >= quota {
+                        // Give the key back: this delivery is refused and
+                        // writes nothing.
+                        diesel::delete(billed_deliveries::table.find((
+                            &d.licence_id,
+                            &d.article_id,
+                            d.period_start,
+                        )))
+                        .execute(conn)?;
+                        outcomes.push(Recorded::OverQuota { used: counter.used });
+                        continue;
+                    }
+                    counter.used += 1;
+                    counter.changed = true;
+                }
+                used = counter.used;
+            }
+            events.push(event_row(d, new_key));
+            outcomes.push(Recorded::Delivered {
+                billable: new_key,
+                used,
+            });
+        }
+        for ((licence_id, period_start), counter) in counters {
+            if counter.changed {
+                diesel::update(quota_usage::table.find((licence_id, period_start)))
+                    .set(quota_usage::used.eq(counter.used))
+                    .execute(conn)?;
+            }
+        }
+        for chunk in events.chunks(EVENTS_PER_INSERT) {
+            let insert = diesel::insert_into(usage_events::table).values(chunk);
+            match conn {
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+                DbConnection::Postgresql(c) => insert.execute(c)?,
+            };
+        }
+        Ok(outcomes)
     })
+}
+
+/// Rows per multi-row insert of events (15 parameters each).
+const EVENTS_PER_INSERT: usize = 256;
+
+/// A quota counter as the batch sees it.
+struct Counter {
+    used: i64,
+    changed: bool,
 }
 
 /// The change counter, read so that no change commits between this read
@@ -90,55 +157,60 @@ fn shared_generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
     })
 }
 
-fn record_one(conn: &mut DbConnection, d: &Delivery) -> Result<Recorded, StorageError> {
-    let new_key = insert_ignoring_conflict(conn, d)?;
-    let mut used = 0;
-    if new_key && let Some(quota) = d.quota {
-        ensure_counter(conn, &d.licence_id, d.period_start)?;
-        let taken = diesel::update(
-            quota_usage::table
-                .find((&d.licence_id, d.period_start))
-                .filter(quota_usage::used.lt(quota)),
-        )
-        .set(quota_usage::used.eq(quota_usage::used + 1))
-        .execute(conn)?;
-        used = counter(conn, &d.licence_id, d.period_start)?;
-        if taken == 0 {
-            // Give the key back: this delivery is refused and writes nothing.
-            diesel::delete(billed_deliveries::table.find((
-                &d.licence_id,
-                &d.article_id,
-                d.period_start,
-            )))
-            .execute(conn)?;
-            return Ok(Recorded::OverQuota { used });
-        }
-    } else if d.quota.is_some() {
-        used = counter(conn, &d.licence_id, d.period_start)?;
-    }
-    diesel::insert_into(usage_events::table)
-        .values((
-            usage_events::id.eq(&d.id),
-            usage_events::licensee_id.eq(&d.licensee_id),
-            usage_events::licence_id.eq(&d.licence_id),
-            usage_events::publisher_id.eq(&d.publisher_id),
-            usage_events::article_id.eq(&d.article_id),
-            usage_events::article_version.eq(d.article_version),
-            usage_events::tier.eq(&d.tier),
-            usage_events::format.eq(&d.format),
-            usage_events::at.eq(d.at),
-            usage_events::day.eq(d.at.format("%Y-%m-%d").to_string()),
-            usage_events::period_start.eq(d.period_start),
-            usage_events::request_id.eq(&d.request_id),
-            usage_events::billable.eq(new_key),
-            usage_events::unit_price.eq(d.unit_price),
-            usage_events::currency.eq(&d.currency),
-        ))
-        .execute(conn)?;
-    Ok(Recorded::Delivered {
-        billable: new_key,
-        used,
+/// Units used in a period, the counter created at zero if new and locked
+/// until the transaction ends.
+fn locked_counter(
+    conn: &mut DbConnection,
+    licence_id: &str,
+    period_start: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    ensure_counter(conn, licence_id, period_start)?;
+    let query = quota_usage::table
+        .find((licence_id, period_start))
+        .select(quota_usage::used);
+    Ok(match conn {
+        DbConnection::Sqlite(c) => query.first(c)?,
+        DbConnection::Postgresql(c) => query.for_update().first(c)?,
     })
+}
+
+type EventRow<'a> = (
+    diesel::dsl::Eq<usage_events::id, &'a str>,
+    diesel::dsl::Eq<usage_events::licensee_id, &'a str>,
+    diesel::dsl::Eq<usage_events::licence_id, &'a str>,
+    diesel::dsl::Eq<usage_events::publisher_id, &'a str>,
+    diesel::dsl::Eq<usage_events::article_id, &'a str>,
+    diesel::dsl::Eq<usage_events::article_version, i32>,
+    diesel::dsl::Eq<usage_events::tier, &'a str>,
+    diesel::dsl::Eq<usage_events::format, &'a str>,
+    diesel::dsl::Eq<usage_events::at, NaiveDateTime>,
+    diesel::dsl::Eq<usage_events::day, String>,
+    diesel::dsl::Eq<usage_events::period_start, NaiveDateTime>,
+    diesel::dsl::Eq<usage_events::request_id, &'a str>,
+    diesel::dsl::Eq<usage_events::billable, bool>,
+    diesel::dsl::Eq<usage_events::unit_price, Option<i64>>,
+    diesel::dsl::Eq<usage_events::currency, Option<&'a str>>,
+);
+
+fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
+    (
+        usage_events::id.eq(d.id.as_str()),
+        usage_events::licensee_id.eq(d.licensee_id.as_str()),
+        usage_events::licence_id.eq(d.licence_id.as_str()),
+        usage_events::publisher_id.eq(d.publisher_id.as_str()),
+        usage_events::article_id.eq(d.article_id.as_str()),
+        usage_events::article_version.eq(d.article_version),
+        usage_events::tier.eq(d.tier.as_str()),
+        usage_events::format.eq(d.format.as_str()),
+        usage_events::at.eq(d.at),
+        // The UTC calendar day, YYYY-MM-DD.
+        usage_events::day.eq(d.at.date().to_string()),
+        usage_events::period_start.eq(d.period_start),
+        usage_events::request_id.eq(d.request_id.as_str()),
+        usage_events::billable.eq(billable),
+        usage_events::unit_price.eq(d.unit_price),
+        usage_events::currency.eq(d.currency.as_deref()),
+    )
 }
 
 /// Inserts the billing key; `true` if it was new.

@@ -169,6 +169,27 @@ crate::backend_tests! {
         assert_eq!((events, billable), (3, 2), "refusals write nothing");
     }
 
+    async fn one_article_renders_apart_for_each_grant_and_format(backend: Backend) {
+        let d = desk(backend).await;
+        let id = d.article("pc-7", None).await;
+        let publisher = publisher_of(&d, &id).await;
+        let browser = d.app.create_licensee(&d.admin, "Noon Headlines", &["GB"]).await;
+        let browsing = d.app.token_for(&d.app.create_client(Role::Licensee, Some(&browser))).await;
+        let preview = json!({"licensee_id": browser, "publisher_id": publisher, "tier": "preview", "include_media": false, "valid_from": "2026-01-01T00:00:00Z"});
+        assert_eq!(d.app.post_as(&d.admin, "/v1/licences", &preview).await.status(), 201);
+
+        let full = json_of(d.fetch(&id).await).await;
+        let previewed = json_of(d.app.get_as(&browsing, &format!("/v1/content/{id}")).await).await;
+        let ninjs = json_of(d.app.get_as(&d.reader, &format!("/v1/content/{id}?format=ninjs")).await).await;
+        let full_again = json_of(d.fetch(&id).await).await;
+
+        assert!(full["body_html"].is_string(), "{full}");
+        assert!(previewed["body_html"].is_null(), "{previewed}");
+        assert_ne!(previewed["licence_id"], full["licence_id"]);
+        assert!(ninjs["uri"].is_string() && ninjs.get("licence_id").is_none(), "{ninjs}");
+        assert_eq!(full_again, full);
+    }
+
     async fn a_kill_through_another_node_is_a_410_on_this_one_at_once(backend: Backend) {
         let d = desk(backend).await;
         let id = d.article("pc-6", None).await;
