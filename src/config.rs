@@ -148,6 +148,10 @@ pub struct ServeArgs {
     /// Most database connections open at once.
     #[arg(long, env = "SYNDICATE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
+    /// Memory for delivery facts kept between requests (articles with
+    /// their photos and rendered bodies, licences, client standing), in MiB.
+    #[arg(long, env = "SYNDICATE_FACT_CACHE_MB", default_value_t = 256)]
+    pub fact_cache_mb: usize,
     /// Seconds a request waits for a database connection before a 503.
     #[arg(long, env = "SYNDICATE_POOL_TIMEOUT", default_value_t = 5)]
     pub pool_timeout: u64,
@@ -246,6 +250,8 @@ pub struct Settings {
     pub drain_delay: Duration,
     /// HTTP worker threads; `None` is one per core.
     pub workers: Option<usize>,
+    /// Bytes of delivery facts kept in memory.
+    pub fact_cache_bytes: usize,
     /// Whether start-up applies pending migrations.
     pub migrate_on_start: bool,
     /// Tokens and keys.
@@ -267,6 +273,7 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(30),
             drain_delay: Duration::from_secs(1),
             workers: None,
+            fact_cache_bytes: 256 << 20,
             migrate_on_start: true,
             auth: AuthSettings {
                 keys: KeyLocation::default_for(&database_url),
@@ -311,6 +318,7 @@ impl TryFrom<ServeArgs> for Settings {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             drain_delay: Duration::from_millis(args.drain_delay_ms),
             workers: args.workers,
+            fact_cache_bytes: args.fact_cache_mb.saturating_mul(1 << 20),
             migrate_on_start: !args.no_migrate,
             demo: args.demo,
         })

@@ -31,10 +31,10 @@ use crate::storage::media::{self, MediaRow};
 use crate::storage::schema::change_counter;
 use crate::storage::{DbConnection, StorageError, organisations};
 
-/// Most articles (known or unknown ids) kept; the cache starts over beyond.
-const MAX_ARTICLES: usize = 100_000;
 /// Most clients or licensees kept; the cache starts over beyond.
 const MAX_PARTIES: usize = 10_000;
+/// What an entry costs beside its text, in bytes (maps, rows, allocations).
+const ENTRY_OVERHEAD: usize = 1024;
 
 /// An article as a delivery needs it.
 #[derive(Debug)]
@@ -62,6 +62,26 @@ struct Rendered {
 const MAX_RENDERED: usize = 16;
 
 impl StoredArticle {
+    /// Estimated bytes it holds with one rendered body per format: its text
+    /// counted three times (the row, a JSON body, a ninjs body).
+    fn weight(&self) -> usize {
+        let row = &self.row;
+        let text = row.body_html.len()
+            + row.body_text.len()
+            + row.headline.len()
+            + row.standfirst.as_ref().map_or(0, String::len)
+            + row.media.len()
+            + row.bylines.len()
+            + row.agency_credits.len()
+            + row.tags.len();
+        let photos: usize = self
+            .photos
+            .iter()
+            .map(|p| p.caption.len() + p.credit_line.len() + p.renditions.len() + 256)
+            .sum();
+        3 * (text + photos)
+    }
+
     /// The body already rendered for this grant and format, with its `ETag`.
     pub fn rendered(&self, grant: &Grant, format: Format) -> Option<(Bytes, String)> {
         self.rendered
@@ -104,13 +124,15 @@ struct Inner {
     generation: i64,
     standing: HashMap<String, ClientStanding>,
     entitlements: HashMap<LicenseeId, Arc<Entitlement>>,
-    articles: HashMap<String, Option<Arc<StoredArticle>>>,
+    articles: HashMap<String, (Option<Arc<StoredArticle>>, usize)>,
+    /// Estimated bytes of `articles`.
+    article_bytes: usize,
 }
 
-/// The in-memory facts of this node.
-#[derive(Default)]
+/// The in-memory facts of this node, within a memory budget.
 pub struct FactCache {
     inner: RwLock<Inner>,
+    budget: usize,
 }
 
 impl std::fmt::Debug for FactCache {
@@ -136,6 +158,14 @@ pub struct Loaded {
 }
 
 impl FactCache {
+    /// A cache that keeps about `budget` bytes of articles.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            inner: RwLock::default(),
+            budget,
+        }
+    }
+
     /// The facts for one delivery if all are cached, or what is missing.
     pub fn lookup(
         &self,
@@ -153,7 +183,7 @@ impl FactCache {
                     generation: inner.generation,
                     standing: standing.clone(),
                     entitlement: entitlement.clone(),
-                    article: stored.clone(),
+                    article: stored.0.clone(),
                 })
             }
             _ => Err(Missing {
@@ -181,9 +211,6 @@ impl FactCache {
             inner.standing.clear();
             inner.entitlements.clear();
         }
-        if inner.articles.len() >= MAX_ARTICLES {
-            inner.articles.clear();
-        }
         if let Some(standing) = &loaded.standing {
             inner.standing.insert(client.to_owned(), standing.clone());
         }
@@ -191,7 +218,17 @@ impl FactCache {
             inner.entitlements.insert(licensee, entitlement.clone());
         }
         if let Some(stored) = &loaded.article {
-            inner.articles.insert(article.to_owned(), stored.clone());
+            let weight = stored.as_deref().map_or(0, StoredArticle::weight) + ENTRY_OVERHEAD;
+            if let Some((_, old)) = inner
+                .articles
+                .insert(article.to_owned(), (stored.clone(), weight))
+            {
+                inner.article_bytes -= old;
+            }
+            inner.article_bytes += weight;
+            if inner.article_bytes > self.budget {
+                evict(&mut inner, self.budget / 4 * 3, article);
+            }
         }
     }
 
@@ -203,6 +240,27 @@ impl FactCache {
             *inner = Inner::default();
         }
     }
+}
+
+/// Drops articles in the map's (random) order until `target` bytes
+/// remain, all but `spared`, the one just read.
+fn evict(inner: &mut Inner, target: usize, spared: &str) {
+    let mut dropped = Vec::new();
+    let mut bytes = inner.article_bytes;
+    for (id, (_, weight)) in &inner.articles {
+        if bytes <= target {
+            break;
+        }
+        if id == spared {
+            continue;
+        }
+        bytes -= weight;
+        dropped.push(id.clone());
+    }
+    for id in dropped {
+        inner.articles.remove(&id);
+    }
+    inner.article_bytes = bytes;
 }
 
 /// The facts for one delivery: from memory when all are there, else read
@@ -348,4 +406,60 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
         publisher_name,
         rendered: Mutex::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown_article(generation: i64) -> Loaded {
+        Loaded {
+            generation,
+            standing: None,
+            entitlement: None,
+            article: Some(None),
+        }
+    }
+
+    #[test]
+    fn articles_stay_within_the_budget() {
+        let cache = FactCache::new(10 * ENTRY_OVERHEAD);
+        let licensee = LicenseeId(uuid::Uuid::nil());
+
+        for n in 0..100 {
+            cache.keep(
+                "client",
+                licensee,
+                &format!("article-{n}"),
+                &unknown_article(7),
+            );
+        }
+
+        let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            inner.article_bytes <= 10 * ENTRY_OVERHEAD,
+            "{}",
+            inner.article_bytes
+        );
+        assert_eq!(inner.article_bytes, inner.articles.len() * ENTRY_OVERHEAD);
+        assert!(
+            inner.articles.contains_key("article-99"),
+            "the newest stays"
+        );
+    }
+
+    #[test]
+    fn facts_read_at_an_older_counter_are_not_kept_and_a_newer_one_starts_over() {
+        let cache = FactCache::new(1 << 20);
+        let licensee = LicenseeId(uuid::Uuid::nil());
+        cache.keep("client", licensee, "a", &unknown_article(5));
+
+        cache.keep("client", licensee, "old", &unknown_article(4));
+        assert!(!cache.inner.read().unwrap().articles.contains_key("old"));
+        cache.keep("client", licensee, "new", &unknown_article(6));
+
+        let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(inner.generation, 6);
+        assert!(inner.articles.contains_key("new") && !inner.articles.contains_key("a"));
+    }
 }
