@@ -59,6 +59,10 @@ pub struct SeedArgs {
     /// Publishers each licensee is licensed for.
     #[arg(long, default_value_t = 3)]
     pub licences_each: usize,
+    /// Past deliveries to record in the usage ledger, spread over the
+    /// licensees and the last 30 days (for measuring usage reports).
+    #[arg(long, default_value_t = 0)]
+    pub events: usize,
 }
 
 /// `syndicate admin …`.

@@ -96,7 +96,7 @@ pub(crate) fn licence(
     licensee: uuid::Uuid,
     publisher: uuid::Uuid,
     row: impl FnOnce(&mut LicenceRow),
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let at = now();
     let mut licence = LicenceRow {
         id: crate::domain::LicenceId::generate().to_string(),
@@ -116,7 +116,8 @@ pub(crate) fn licence(
         updated_at: at,
     };
     row(&mut licence);
-    Ok(licences::insert(conn, &licence)?)
+    licences::insert(conn, &licence)?;
+    Ok(licence.id)
 }
 
 pub(crate) fn photo(

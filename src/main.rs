@@ -104,6 +104,7 @@ fn seed(args: syndicate::config::SeedArgs) -> Result<(), AnyError> {
         licensees: args.licensees,
         articles: args.articles,
         licences_each: args.licences_each,
+        events: args.events,
     };
     let seeded = syndicate::seed::seed(&mut conn, size).map_err(explain)?;
     println!("{}", serde_json::to_string(&seeded)?);

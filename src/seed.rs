@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::domain::Role;
 use crate::http::problem::ApiError;
-use crate::storage::{DbConnection, in_transaction, now};
+use crate::metering::Period;
+use crate::storage::{DbConnection, in_transaction, now, usage};
 
 /// What was made, for the benchmark's load script.
 #[derive(Debug, Serialize)]
@@ -25,6 +26,10 @@ pub struct Seeded {
     pub articles: usize,
     /// Seconds spent writing articles and photos.
     pub ingest_seconds: f64,
+    /// Past deliveries recorded in the ledger.
+    pub events: usize,
+    /// Seconds spent recording them.
+    pub events_seconds: f64,
 }
 
 /// An API client's credentials.
@@ -56,6 +61,8 @@ pub struct Size {
     pub articles: usize,
     /// Publishers each licensee is licensed for.
     pub licences_each: usize,
+    /// Past deliveries to record in the ledger.
+    pub events: usize,
 }
 
 const SECTIONS: &[&str] = &["environment", "business", "transport", "health", "culture"];
@@ -104,6 +111,7 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
     let ingest_seconds = started.elapsed().as_secs_f64();
 
     let mut licensees = Vec::with_capacity(size.licensees);
+    let mut covered = Vec::new();
     for l in 0..size.licensees {
         let licensee = crate::http::licensees::create(
             conn,
@@ -116,7 +124,7 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
         let mut articles = Vec::new();
         for k in 0..size.licences_each.min(publishers.len()) {
             let index = (l + k) % publishers.len();
-            crate::demo::licence(conn, licensee.id, publishers[index].0, |row| {
+            let licence = crate::demo::licence(conn, licensee.id, publishers[index].0, |row| {
                 row.valid_from = now() - Duration::days(1);
                 row.quota_units = Some(1_000_000_000);
                 row.quota_period = Some("month".to_owned());
@@ -124,6 +132,14 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
                 row.price_currency = Some("GBP".to_owned());
             })?;
             articles.extend(by_publisher[index].iter().cloned());
+            for article in &by_publisher[index] {
+                covered.push((
+                    licensee.id,
+                    licence.clone(),
+                    publishers[index].0,
+                    article.clone(),
+                ));
+            }
         }
         let client = crate::demo::client(conn, "bench ingest", Role::Licensee, Some(licensee.id))?;
         licensees.push(SeededLicensee {
@@ -134,6 +150,8 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
             articles,
         });
     }
+    let started = std::time::Instant::now();
+    let events = past_deliveries(conn, &covered, size.events)?;
     Ok(Seeded {
         admin: Credentials {
             client_id: admin.0,
@@ -142,7 +160,59 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
         licensees,
         articles: written,
         ingest_seconds,
+        events,
+        events_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// (licensee, licence, publisher, article) a licence covers.
+type Covered = (uuid::Uuid, String, uuid::Uuid, String);
+
+/// Records `count` past deliveries through the ledger's own batch writer
+/// (billing keys, quota counters and all), walking the covered pairs and
+/// spreading them evenly over the last 30 days.
+fn past_deliveries(
+    conn: &mut DbConnection,
+    covered: &[Covered],
+    count: usize,
+) -> Result<usize, ApiError> {
+    if covered.is_empty() || count == 0 {
+        return Ok(0);
+    }
+    let end = now();
+    let span = Duration::days(30).num_seconds();
+    let per_batch = 5_000;
+    let mut recorded = 0;
+    while recorded < count {
+        let batch: Vec<usage::Delivery> = (recorded..count.min(recorded + per_batch))
+            .map(|n| {
+                let (licensee, licence, publisher, article) = &covered[n % covered.len()];
+                let step = i64::try_from(n).unwrap_or(0) * span / i64::try_from(count).unwrap_or(1);
+                let at = end - Duration::seconds(span - step);
+                let period = Period::Month;
+                usage::Delivery {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    licensee_id: licensee.hyphenated().to_string(),
+                    licence_id: licence.clone(),
+                    publisher_id: publisher.hyphenated().to_string(),
+                    article_id: article.clone(),
+                    article_version: 1,
+                    tier: "full".to_owned(),
+                    format: "json".to_owned(),
+                    at,
+                    period_start: period.start(at),
+                    request_id: uuid::Uuid::now_v7().to_string(),
+                    quota: Some(1_000_000_000),
+                    unit_price: Some(2),
+                    currency: Some("GBP".to_owned()),
+                    generation: None,
+                }
+            })
+            .collect();
+        usage::record_batch(conn, &batch)?;
+        recorded += batch.len();
+    }
+    Ok(recorded)
 }
 
 /// One article with a photo, a byline and an agency credit, about 5 KB of

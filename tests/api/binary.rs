@@ -829,3 +829,54 @@ fn demo_mode_seeds_once_and_its_printed_commands_work() {
     assert!(printed_again.contains("already exists"), "{printed_again}");
     assert!(!printed_again.contains("client_secret="));
 }
+
+#[test]
+fn seed_writes_articles_licensees_and_a_past_ledger_that_reports_agree_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = syndicate(dir.path())
+        .args([
+            "seed",
+            "--articles",
+            "12",
+            "--publishers",
+            "3",
+            "--licensees",
+            "2",
+        ])
+        .args(["--licences-each", "2", "--events", "700"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seeded: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    assert_eq!(seeded["articles"], 12);
+    assert_eq!(seeded["events"], 700);
+    let licensees = seeded["licensees"].as_array().unwrap();
+    assert_eq!(licensees.len(), 2);
+    assert!(
+        licensees
+            .iter()
+            .all(|l| l["articles"].as_array().unwrap().len() == 8)
+    );
+    let url = syndicate::storage::DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("syndicate.db").display()
+    ))
+    .unwrap();
+    let mut conn = crate::harness::TestDatabase::unmanaged(url).connect();
+    let report = syndicate::storage::usage::report(
+        &mut conn,
+        &syndicate::storage::usage::ReportScope::default(),
+        syndicate::storage::usage::GroupBy::Licensee,
+    )
+    .unwrap();
+    assert_eq!(report.iter().map(|r| r.deliveries).sum::<i64>(), 700);
+    // 16 (licence, article) pairs: each billed once in its month, perhaps
+    // twice where the 30 days span two months.
+    let billed: i64 = report.iter().map(|r| r.billable_units).sum();
+    assert!((16..=32).contains(&billed), "{billed}");
+}
