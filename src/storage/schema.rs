@@ -178,6 +178,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    usage_daily (licensee_id, licence_id, publisher_id, day, currency) {
+        licensee_id -> Text,
+        licence_id -> Text,
+        publisher_id -> Text,
+        day -> Text,
+        currency -> Text,
+        deliveries -> BigInt,
+        billable_units -> BigInt,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::table! {
     change_counter (id) {
         id -> Integer,
         value -> BigInt,
@@ -203,4 +216,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     billed_deliveries,
     quota_usage,
     change_counter,
+    usage_daily,
 );

@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{billed_deliveries, change_counter, quota_usage, usage_events};
+use super::schema::{billed_deliveries, change_counter, quota_usage, usage_daily, usage_events};
 use super::{DbConnection, StorageError};
 
 /// One delivery to record.
@@ -76,6 +76,7 @@ pub fn record_batch(
         };
         let mut counters: HashMap<(&str, NaiveDateTime), Counter> = HashMap::new();
         let mut events = Vec::with_capacity(batch.len());
+        let mut daily: HashMap<DayKey<'_>, DayTotals> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for d in batch {
             if let (Some(seen), Some(current)) = (d.generation, current)
@@ -113,6 +114,20 @@ pub fn record_batch(
                 used = counter.used;
             }
             events.push(event_row(d, new_key));
+            let day = daily
+                .entry(DayKey {
+                    licensee_id: &d.licensee_id,
+                    licence_id: &d.licence_id,
+                    publisher_id: &d.publisher_id,
+                    day: d.at.date(),
+                    currency: d.currency.as_deref().unwrap_or(""),
+                })
+                .or_default();
+            day.deliveries += 1;
+            if new_key {
+                day.billable_units += 1;
+                day.amount_minor += d.unit_price.unwrap_or(0);
+            }
             outcomes.push(Recorded::Delivered {
                 billable: new_key,
                 used,
@@ -125,6 +140,9 @@ pub fn record_batch(
                     .execute(conn)?;
             }
         }
+        for (key, totals) in daily {
+            add_to_day(conn, &key, totals)?;
+        }
         for chunk in events.chunks(EVENTS_PER_INSERT) {
             let insert = diesel::insert_into(usage_events::table).values(chunk);
             match conn {
@@ -134,6 +152,69 @@ pub fn record_batch(
         }
         Ok(outcomes)
     })
+}
+
+/// A row of `usage_daily`.
+#[derive(PartialEq, Eq, Hash)]
+struct DayKey<'a> {
+    licensee_id: &'a str,
+    licence_id: &'a str,
+    publisher_id: &'a str,
+    day: chrono::NaiveDate,
+    currency: &'a str,
+}
+
+#[derive(Default)]
+struct DayTotals {
+    deliveries: i64,
+    billable_units: i64,
+    amount_minor: i64,
+}
+
+/// Adds a batch's totals to its day's row.
+fn add_to_day(
+    conn: &mut DbConnection,
+    key: &DayKey<'_>,
+    totals: DayTotals,
+) -> Result<(), StorageError> {
+    use usage_daily::dsl as u;
+    let row = (
+        u::licensee_id.eq(key.licensee_id),
+        u::licence_id.eq(key.licence_id),
+        u::publisher_id.eq(key.publisher_id),
+        u::day.eq(key.day.to_string()),
+        u::currency.eq(key.currency),
+        u::deliveries.eq(totals.deliveries),
+        u::billable_units.eq(totals.billable_units),
+        u::amount_minor.eq(totals.amount_minor),
+    );
+    let keys = (
+        u::licensee_id,
+        u::licence_id,
+        u::publisher_id,
+        u::day,
+        u::currency,
+    );
+    let sums = (
+        u::deliveries.eq(u::deliveries + totals.deliveries),
+        u::billable_units.eq(u::billable_units + totals.billable_units),
+        u::amount_minor.eq(u::amount_minor + totals.amount_minor),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(u::usage_daily)
+            .values(row)
+            .on_conflict(keys)
+            .do_update()
+            .set(sums)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(u::usage_daily)
+            .values(row)
+            .on_conflict(keys)
+            .do_update()
+            .set(sums)
+            .execute(c)?,
+    };
+    Ok(())
 }
 
 /// Rows per multi-row insert of events (15 parameters each).
@@ -307,20 +388,96 @@ pub struct ReportRow {
     pub amount_minor: i64,
 }
 
-/// Aggregates the ledger in SQL, grouped and sorted by key, then currency.
+/// Aggregates the ledger, grouped and sorted by key, then currency (no
+/// currency first). Whole UTC days come from `usage_daily`, the partial days
+/// at either end of the range (and every grouping by article) from the
+/// events themselves; the sums are the same either way.
 pub fn report(
     conn: &mut DbConnection,
     scope: &ReportScope,
     group_by: GroupBy,
 ) -> Result<Vec<ReportRow>, StorageError> {
-    use diesel::sql_types::{Nullable, Text, Timestamp};
-    let key = match group_by {
+    let first_whole = scope.from.map(|from| {
+        let midnight = from.date().and_time(chrono::NaiveTime::MIN);
+        if midnight == from {
+            from
+        } else {
+            midnight + chrono::Duration::days(1)
+        }
+    });
+    let end_whole = scope
+        .to
+        .map(|to| to.date().and_time(chrono::NaiveTime::MIN));
+    let no_whole_day = match (first_whole, end_whole) {
+        (Some(first), Some(end)) => first >= end,
+        _ => false,
+    };
+    if group_by == GroupBy::Article || no_whole_day {
+        return report_from_events(conn, scope, group_by);
+    }
+    let mut rows = report_from_days(
+        conn,
+        scope,
+        first_whole.map(|d| d.date().to_string()),
+        end_whole.map(|d| d.date().to_string()),
+        group_by,
+    )?;
+    if let (Some(from), Some(first)) = (scope.from, first_whole)
+        && from < first
+    {
+        let head = ReportScope {
+            from: Some(from),
+            to: Some(first),
+            ..scope.clone()
+        };
+        rows.extend(report_from_events(conn, &head, group_by)?);
+    }
+    if let (Some(to), Some(end)) = (scope.to, end_whole)
+        && end < to
+    {
+        let tail = ReportScope {
+            from: Some(end),
+            to: Some(to),
+            ..scope.clone()
+        };
+        rows.extend(report_from_events(conn, &tail, group_by)?);
+    }
+    let mut merged: std::collections::BTreeMap<(String, Option<String>), ReportRow> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        match merged.entry((row.key.clone(), row.currency.clone())) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                let sum = entry.get_mut();
+                sum.deliveries += row.deliveries;
+                sum.billable_units += row.billable_units;
+                sum.amount_minor += row.amount_minor;
+            }
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(row);
+            }
+        }
+    }
+    Ok(merged.into_values().collect())
+}
+
+fn key_column(group_by: GroupBy) -> &'static str {
+    match group_by {
         GroupBy::Day => "day",
         GroupBy::Article => "article_id",
         GroupBy::Publisher => "publisher_id",
         GroupBy::Licensee => "licensee_id",
         GroupBy::Licence => "licence_id",
-    };
+    }
+}
+
+/// The report straight from the events, each one read.
+pub fn report_from_events(
+    conn: &mut DbConnection,
+    scope: &ReportScope,
+    group_by: GroupBy,
+) -> Result<Vec<ReportRow>, StorageError> {
+    use diesel::sql_types::{Nullable, Text, Timestamp};
+    let key = key_column(group_by);
     // Placeholders are numbered in order of first appearance, as both
     // backends accept; absent filters compare NULL and match everything.
     let sql = format!(
@@ -333,11 +490,41 @@ pub fn report(
            AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
          GROUP BY {key}, currency ORDER BY {key}, currency"
     );
-    Ok(diesel::sql_query(sql)
+    let mut rows: Vec<ReportRow> = diesel::sql_query(sql)
         .bind::<Nullable<Text>, _>(scope.licensee_id.clone())
         .bind::<Nullable<Text>, _>(scope.publisher_id.clone())
         .bind::<Nullable<Timestamp>, _>(scope.from)
         .bind::<Nullable<Timestamp>, _>(scope.to)
+        .load(conn)?;
+    rows.sort_by(|a, b| (&a.key, &a.currency).cmp(&(&b.key, &b.currency)));
+    Ok(rows)
+}
+
+/// Whole days `[first, end)` (`YYYY-MM-DD`; `None` is open) from `usage_daily`.
+fn report_from_days(
+    conn: &mut DbConnection,
+    scope: &ReportScope,
+    first: Option<String>,
+    end: Option<String>,
+    group_by: GroupBy,
+) -> Result<Vec<ReportRow>, StorageError> {
+    use diesel::sql_types::{Nullable, Text};
+    let key = key_column(group_by);
+    let sql = format!(
+        "SELECT {key} AS key, NULLIF(currency, '') AS currency, \
+                CAST(SUM(deliveries) AS BIGINT) AS deliveries, \
+                CAST(SUM(billable_units) AS BIGINT) AS billable_units, \
+                CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
+         FROM usage_daily \
+         WHERE ($1 IS NULL OR licensee_id = $1) AND ($2 IS NULL OR publisher_id = $2) \
+           AND ($3 IS NULL OR day >= $3) AND ($4 IS NULL OR day < $4) \
+         GROUP BY {key}, currency"
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Nullable<Text>, _>(scope.licensee_id.clone())
+        .bind::<Nullable<Text>, _>(scope.publisher_id.clone())
+        .bind::<Nullable<Text>, _>(first)
+        .bind::<Nullable<Text>, _>(end)
         .load(conn)?)
 }
 

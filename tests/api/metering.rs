@@ -250,3 +250,70 @@ crate::backend_tests! {
         assert_eq!(shop.ledger(), (1, 1));
     }
 }
+
+mod daily {
+    use chrono::{Duration, NaiveDate, NaiveDateTime};
+    use syndicate::storage::usage::{self, GroupBy, ReportScope};
+
+    use crate::harness::spawn_app;
+
+    fn delivery(n: i64, at: NaiveDateTime) -> usage::Delivery {
+        let licence = n % 3;
+        usage::Delivery {
+            id: uuid::Uuid::now_v7().to_string(),
+            licensee_id: format!("licensee-{}", licence % 2),
+            licence_id: format!("licence-{licence}"),
+            publisher_id: format!("publisher-{}", n % 2),
+            article_id: format!("article-{}", n % 7),
+            article_version: 1,
+            tier: "full".to_owned(),
+            format: "json".to_owned(),
+            at,
+            period_start: at.date().and_time(chrono::NaiveTime::MIN),
+            request_id: uuid::Uuid::now_v7().to_string(),
+            quota: None,
+            unit_price: (n % 5 != 0).then_some(3 + licence),
+            currency: match licence {
+                0 => Some("GBP".to_owned()),
+                1 => Some("EUR".to_owned()),
+                _ => None,
+            },
+            generation: None,
+        }
+    }
+
+    crate::backend_tests! {
+        async fn reports_from_daily_totals_agree_with_the_events_for_any_range(backend: Backend) {
+            let app = spawn_app(backend).await;
+            let mut conn = app.db.connect();
+            let base = NaiveDate::from_ymd_opt(2026, 3, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+            let all: Vec<usage::Delivery> = (0..240).map(|n| delivery(n, base + Duration::minutes(29 * n))).collect();
+            for chunk in all.chunks(70) {
+                usage::record_batch(&mut conn, chunk).unwrap();
+            }
+            let at = |hours: i64| Some(base + Duration::minutes(hours * 60 + 7));
+            let starts = [None, Some(base), at(5), Some(base + Duration::days(1)), at(47), at(60)];
+            let ends = [None, Some(base + Duration::days(3)), at(49), at(30), at(106), at(300), at(2)];
+
+            let mut compared = 0;
+            for from in starts {
+                for to in ends {
+                    for licensee in [None, Some("licensee-1".to_owned())] {
+                        for group_by in [GroupBy::Day, GroupBy::Publisher, GroupBy::Licensee, GroupBy::Licence] {
+                            let scope = ReportScope { licensee_id: licensee.clone(), publisher_id: None, from, to };
+                            assert_eq!(
+                                usage::report(&mut conn, &scope, group_by).unwrap(),
+                                usage::report_from_events(&mut conn, &scope, group_by).unwrap(),
+                                "{scope:?} {group_by:?}"
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+            assert_eq!(compared, 6 * 7 * 2 * 4);
+            let whole = usage::report(&mut conn, &ReportScope::default(), GroupBy::Day).unwrap();
+            assert_eq!(whole.iter().map(|r| r.deliveries).sum::<i64>(), 240);
+        }
+    }
+}
