@@ -460,6 +460,27 @@ pub fn report(
     Ok(merged.into_values().collect())
 }
 
+/// The WHERE clause of a report. Every placeholder appears once, numbered
+/// in order as both backends accept: a filter that is present compares its
+/// column (so indexes serve it), an absent one is `$n IS NULL`, true for
+/// the NULL bound to it.
+fn filters(scope: &ReportScope, from: &str, to: &str, has_from: bool, has_to: bool) -> String {
+    let clause = |present: bool, test: &str, placeholder: &str| {
+        if present {
+            test.to_owned()
+        } else {
+            format!("{placeholder} IS NULL")
+        }
+    };
+    [
+        clause(scope.licensee_id.is_some(), "licensee_id = $1", "$1"),
+        clause(scope.publisher_id.is_some(), "publisher_id = $2", "$2"),
+        clause(has_from, from, "$3"),
+        clause(has_to, to, "$4"),
+    ]
+    .join(" AND ")
+}
+
 fn key_column(group_by: GroupBy) -> &'static str {
     match group_by {
         GroupBy::Day => "day",
@@ -478,16 +499,19 @@ pub fn report_from_events(
 ) -> Result<Vec<ReportRow>, StorageError> {
     use diesel::sql_types::{Nullable, Text, Timestamp};
     let key = key_column(group_by);
-    // Placeholders are numbered in order of first appearance, as both
-    // backends accept; absent filters compare NULL and match everything.
+    let filters = filters(
+        scope,
+        "at >= $3",
+        "at < $4",
+        scope.from.is_some(),
+        scope.to.is_some(),
+    );
     let sql = format!(
         "SELECT {key} AS key, currency, \
                 CAST(COUNT(*) AS BIGINT) AS deliveries, \
                 CAST(SUM(CASE WHEN billable THEN 1 ELSE 0 END) AS BIGINT) AS billable_units, \
                 CAST(SUM(CASE WHEN billable THEN COALESCE(unit_price, 0) ELSE 0 END) AS BIGINT) AS amount_minor \
-         FROM usage_events \
-         WHERE ($1 IS NULL OR licensee_id = $1) AND ($2 IS NULL OR publisher_id = $2) \
-           AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
+         FROM usage_events WHERE {filters} \
          GROUP BY {key}, currency ORDER BY {key}, currency"
     );
     let mut rows: Vec<ReportRow> = diesel::sql_query(sql)
@@ -510,14 +534,19 @@ fn report_from_days(
 ) -> Result<Vec<ReportRow>, StorageError> {
     use diesel::sql_types::{Nullable, Text};
     let key = key_column(group_by);
+    let filters = filters(
+        scope,
+        "day >= $3",
+        "day < $4",
+        first.is_some(),
+        end.is_some(),
+    );
     let sql = format!(
         "SELECT {key} AS key, NULLIF(currency, '') AS currency, \
                 CAST(SUM(deliveries) AS BIGINT) AS deliveries, \
                 CAST(SUM(billable_units) AS BIGINT) AS billable_units, \
                 CAST(SUM(amount_minor) AS BIGINT) AS amount_minor \
-         FROM usage_daily \
-         WHERE ($1 IS NULL OR licensee_id = $1) AND ($2 IS NULL OR publisher_id = $2) \
-           AND ($3 IS NULL OR day >= $3) AND ($4 IS NULL OR day < $4) \
+         FROM usage_daily WHERE {filters} \
          GROUP BY {key}, currency"
     );
     Ok(diesel::sql_query(sql)
