@@ -154,25 +154,31 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let (caller, state) = caller?;
             // Revocation and suspension take effect on the next request.
-            let pool = state.pool.clone();
-            let id = caller.client_id.to_string();
-            let standing = web::block(move || {
-                let mut conn = pool.get()?;
-                clients::standing(&mut conn, &id)
-            })
-            .await?;
-            match standing {
-                Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
-                    "the token's client does not exist".to_owned(),
-                )),
-                Err(other) => Err(other.into()),
-                Ok(standing) => {
-                    check_standing(&standing)?;
-                    Ok(caller)
-                }
-            }
+            in_good_standing(&state, caller.client_id.to_string()).await?;
+            Ok(caller)
         })
     }
+}
+
+/// A client's standing as stored; a client that does not exist is 401.
+pub fn read_standing(
+    conn: &mut crate::storage::DbConnection,
+    client: &str,
+) -> Result<ClientStanding, ApiError> {
+    match clients::standing(conn, client) {
+        Ok(standing) => Ok(standing),
+        Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
+            "the token's client does not exist".to_owned(),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Reads a client's standing from the database and refuses it as
+/// [`check_standing`] does.
+pub async fn in_good_standing(state: &AppState, client: String) -> Result<(), ApiError> {
+    let standing = crate::http::db(state, move |conn| read_standing(conn, &client)).await?;
+    check_standing(&standing)
 }
 
 /// A caller whose token verified but whose standing the handler checks

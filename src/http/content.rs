@@ -20,7 +20,7 @@ use super::facts::{self, Facts, StoredArticle};
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
 use crate::auth::Caller;
-use crate::auth::caller::{Claimed, check_standing};
+use crate::auth::caller::{Claimed, check_standing, in_good_standing};
 use crate::domain::access::{
     self, ArticleFacts, Denial, Grant, LicenceFacts, LicenseeFacts, PhotoFacts, Tier,
     WithheldReason,
@@ -497,20 +497,13 @@ pub fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Delivery, ApiError> {
     let entitlement = &facts.entitlement;
     let stored = facts.article.as_deref().ok_or_else(hidden)?;
     let row = &stored.row;
-    let facts = article_facts(row);
-    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-    let ordered: Vec<PhotoFacts> = refs
-        .iter()
-        .filter_map(|r| {
-            let id = r.media_id.hyphenated().to_string();
-            stored.photos.iter().find(|p| p.id == id).map(photo_facts)
-        })
-        .collect();
+    let facts = &stored.facts;
+    let ordered = &stored.photo_facts;
     match access::decide(
         &entitlement.licensee,
         &entitlement.licences,
-        &facts,
-        &ordered,
+        facts,
+        ordered,
         at,
     ) {
         Ok(grant) => {
@@ -528,7 +521,7 @@ pub fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Delivery, ApiError> {
                 .ok_or_else(|| ApiError::Internal("the granting licence vanished".into()))?;
             Ok(Delivery {
                 grant,
-                next_change: access::next_change(&covering, &facts, &ordered, at),
+                next_change: access::next_change(&covering, facts, ordered, at),
                 licence,
             })
         }
@@ -592,7 +585,7 @@ pub async fn get_content(
     let Claimed(caller) = caller;
     let client = caller.client_id.to_string();
     let Some(licensee) = caller.licensee_id() else {
-        check_standing(&facts::standing(&state, &client).await?)?;
+        in_good_standing(&state, client).await?;
         caller.require(Role::Licensee)?;
         return Err(ApiError::Forbidden(
             "this client acts for no licensee".to_owned(),

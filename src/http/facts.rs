@@ -17,16 +17,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use actix_web::web::Bytes;
-
 use diesel::prelude::*;
 
-use super::content::{Entitlement, Format};
+use super::content::{self, Entitlement, Format};
 use super::problem::ApiError;
 use super::{AppState, db};
+use crate::auth::caller::read_standing;
 use crate::domain::LicenseeId;
-use crate::domain::access::Grant;
+use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
 use crate::storage::articles::{self, ArticleRow};
-use crate::storage::clients::{self, ClientStanding};
+use crate::storage::clients::ClientStanding;
 use crate::storage::media::{self, MediaRow};
 use crate::storage::schema::change_counter;
 use crate::storage::{DbConnection, StorageError, organisations};
@@ -45,6 +45,10 @@ pub struct StoredArticle {
     pub photos: Vec<MediaRow>,
     /// Its publisher's name (ninjs `copyrightholder`).
     pub publisher_name: String,
+    /// The access decision's view of it, read once from `row`.
+    pub facts: ArticleFacts,
+    /// The decision's view of its photos, in the article's order.
+    pub photo_facts: Vec<PhotoFacts>,
     /// Bodies rendered from it, by grant and format.
     rendered: Mutex<Vec<Rendered>>,
 }
@@ -325,19 +329,6 @@ pub async fn current(state: &AppState) -> Result<i64, ApiError> {
     db(state, |conn| Ok(generation(conn)?)).await
 }
 
-/// The client's standing, read from the database.
-pub async fn standing(state: &AppState, client: &str) -> Result<ClientStanding, ApiError> {
-    let client = client.to_owned();
-    db(state, move |conn| match clients::standing(conn, &client) {
-        Ok(standing) => Ok(standing),
-        Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
-            "the token's client does not exist".to_owned(),
-        )),
-        Err(other) => Err(other.into()),
-    })
-    .await
-}
-
 /// The database's change counter.
 pub fn generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(change_counter::table
@@ -357,15 +348,7 @@ pub fn load(
 ) -> Result<Loaded, ApiError> {
     let generation = generation(conn)?;
     let standing = if missing.standing {
-        match clients::standing(conn, client) {
-            Ok(standing) => Some(standing),
-            Err(StorageError::NotFound) => {
-                return Err(ApiError::Unauthorized(
-                    "the token's client does not exist".to_owned(),
-                ));
-            }
-            Err(other) => return Err(other.into()),
-        }
+        Some(read_standing(conn, client)?)
     } else {
         None
     };
@@ -400,7 +383,18 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
         .collect();
     let photos = media::find_many(conn, &ids)?;
     let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
+    let photo_facts = ids
+        .iter()
+        .filter_map(|id| {
+            photos
+                .iter()
+                .find(|p| &p.id == id)
+                .map(content::photo_facts)
+        })
+        .collect();
     Ok(StoredArticle {
+        facts: content::article_facts(&row),
+        photo_facts,
         row,
         photos,
         publisher_name,
