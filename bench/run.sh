@@ -13,6 +13,7 @@
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2). Needs wrk and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 articles=${BENCH_ARTICLES:-10000}
 rounds=${BENCH_ROUNDS:-3}
@@ -38,20 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 database_url=${DATABASE_URL:-sqlite://$work/bench.db}
-backend=${database_url%%:*}
-if [ "$backend" = postgres ] || [ "$backend" = postgresql ]; then
-    # A fresh database of that name, on the same server.
-    name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
-    admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
-    PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
-        -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
-    backend=postgres
-fi
+backend=$(prepare_database "$database_url")
 export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$work/keys SYNDICATE_LOG=warn SYNDICATE_TOKEN_TTL=3600
 
 echo "bench: seeding $articles articles on $backend" >&2
@@ -63,11 +52,7 @@ start_server() {
     "$bin" serve --bind "127.0.0.1:$port" >> "$work/serve.log" 2>&1 &
     server=$!
     pids+=("$server")
-    for _ in $(seq 1 300); do
-        curl -sf "$base/readyz" > /dev/null && break
-        sleep 0.1
-    done
-    curl -sf "$base/readyz" > /dev/null
+    wait_ready "$base"
 }
 start_server
 

@@ -11,6 +11,7 @@
 # Knobs: BENCH_EVENTS (10000000), BENCH_REQUESTS (20). Needs python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 events=${BENCH_EVENTS:-10000000}
 requests=${BENCH_REQUESTS:-20}
@@ -28,27 +29,17 @@ cleanup() {
 trap cleanup EXIT
 
 database_url=${DATABASE_URL:-sqlite://$work/usage.db}
-backend=${database_url%%:*}
-if [ "$backend" = postgres ] || [ "$backend" = postgresql ]; then
-    name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
-    admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
-    PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
-        -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
-    backend=postgres
-fi
+backend=$(prepare_database "$database_url")
 export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$work/keys SYNDICATE_LOG=warn
 
 echo "bench: seeding $events usage events on $backend" >&2
 "$bin" seed --articles 1000 --events "$events" > "$work/seed.json"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
 "$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 300); do
-    curl -sf "$base/readyz" > /dev/null && break
-    sleep 0.1
-done
+wait_ready "$base"
 
 python3 - "$work" "$base" "$requests" "$backend" <<'PY'
 import datetime, json, statistics, sys, time, urllib.parse, urllib.request
