@@ -93,6 +93,7 @@ fn battery(cast: &Cast, cursors: &Cursors) -> Vec<Case> {
         case("limit=-1", Admin, "GET", "/v1/publishers?limit=-1", Body::None, 422),
         case("limit=1e9", Admin, "GET", "/v1/publishers?limit=1e9", Body::None, 400),
         case("limit=abc", Admin, "GET", "/v1/publishers?limit=abc", Body::None, 400),
+        case("feed limit=1001", LicenseeA, "GET", "/v1/feed?limit=1001", Body::None, 422),
         case("garbage cursor", LicenseeA, "GET", "/v1/content?cursor=%00%FF%FE", Body::None, 404),
         case("tampered cursor", LicenseeA, "GET", &format!("/v1/feed?cursor={}", cursors.tampered), Body::None, 404),
         case("another licensee's cursor", LicenseeB, "GET", &format!("/v1/feed?cursor={}", cursors.licensee_a), Body::None, 404),
