@@ -74,18 +74,20 @@ pub fn record_batch(
         } else {
             None
         };
+        let stale = |d: &Delivery| matches!((d.generation, current), (Some(seen), Some(current)) if seen != current);
+        let mut keys = claim_keys(conn, batch.iter().filter(|d| !stale(d)))?;
         let mut counters: HashMap<(&str, NaiveDateTime), Counter> = HashMap::new();
         let mut events = Vec::with_capacity(batch.len());
         let mut daily: HashMap<DayKey<'_>, DayTotals> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for d in batch {
-            if let (Some(seen), Some(current)) = (d.generation, current)
-                && seen != current
-            {
+            if let (true, Some(current)) = (stale(d), current) {
                 outcomes.push(Recorded::Stale { current });
                 continue;
             }
-            let new_key = insert_ignoring_conflict(conn, d)?;
+            let key = keys.get_mut(&billing_key(d));
+            // The first delivery of a key this batch inserted is the billable one.
+            let new_key = key.as_deref() == Some(&KeyState::New);
             let mut used = 0;
             if let Some(quota) = d.quota {
                 let counter = match counters.entry((d.licence_id.as_str(), d.period_start)) {
@@ -97,14 +99,8 @@ pub fn record_batch(
                 };
                 if new_key {
                     if counter.used >= quota {
-                        // Give the key back: this delivery is refused and
-                        // writes nothing.
-                        diesel::delete(billed_deliveries::table.find((
-                            &d.licence_id,
-                            &d.article_id,
-                            d.period_start,
-                        )))
-                        .execute(conn)?;
+                        // Refused, and writes nothing: the key stays
+                        // unclaimed and is given back below.
                         outcomes.push(Recorded::OverQuota { used: counter.used });
                         continue;
                     }
@@ -112,6 +108,9 @@ pub fn record_batch(
                     counter.changed = true;
                 }
                 used = counter.used;
+            }
+            if let Some(state) = key {
+                *state = KeyState::Claimed;
             }
             events.push(event_row(d, new_key));
             let day = daily
@@ -132,6 +131,16 @@ pub fn record_batch(
                 billable: new_key,
                 used,
             });
+        }
+        for ((licence_id, article_id, period_start), state) in keys {
+            if state == KeyState::New {
+                diesel::delete(billed_deliveries::table.find((
+                    licence_id,
+                    article_id,
+                    period_start,
+                )))
+                .execute(conn)?;
+            }
         }
         for ((licence_id, period_start), counter) in counters {
             if counter.changed {
@@ -294,27 +303,83 @@ fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
     )
 }
 
-/// Inserts the billing key; `true` if it was new.
-fn insert_ignoring_conflict(conn: &mut DbConnection, d: &Delivery) -> Result<bool, StorageError> {
-    let inserted = match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(billed_deliveries::table)
-            .values((
-                billed_deliveries::licence_id.eq(&d.licence_id),
-                billed_deliveries::article_id.eq(&d.article_id),
-                billed_deliveries::period_start.eq(d.period_start),
-            ))
+/// A billing key: (licence, article, period start).
+type BillingKey<'a> = (&'a str, &'a str, NaiveDateTime);
+
+fn billing_key(d: &Delivery) -> BillingKey<'_> {
+    (&d.licence_id, &d.article_id, d.period_start)
+}
+
+/// Where a batch's billing key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyState {
+    /// Billed before this batch.
+    Existing,
+    /// Inserted by this batch, not yet billed to a delivery.
+    New,
+    /// Inserted by this batch and billed to its first delivery.
+    Claimed,
+}
+
+/// Keys per multi-row insert of billing keys (3 parameters each).
+const KEYS_PER_INSERT: usize = 1000;
+
+/// Inserts the deliveries' billing keys, a few hundred per statement, and
+/// tells which of them are new (`INSERT … ON CONFLICT DO NOTHING
+/// RETURNING` returns only the rows it inserted).
+fn claim_keys<'a>(
+    conn: &mut DbConnection,
+    deliveries: impl Iterator<Item = &'a Delivery>,
+) -> Result<HashMap<BillingKey<'a>, KeyState>, StorageError> {
+    let mut keys: HashMap<BillingKey<'a>, KeyState> = HashMap::new();
+    for d in deliveries {
+        keys.entry(billing_key(d)).or_insert(KeyState::Existing);
+    }
+    let unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
+    for chunk in unique.chunks(KEYS_PER_INSERT) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(licence_id, article_id, period_start)| {
+                (
+                    billed_deliveries::licence_id.eq(*licence_id),
+                    billed_deliveries::article_id.eq(*article_id),
+                    billed_deliveries::period_start.eq(*period_start),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(billed_deliveries::table)
+            .values(rows)
             .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(billed_deliveries::table)
-            .values((
-                billed_deliveries::licence_id.eq(&d.licence_id),
-                billed_deliveries::article_id.eq(&d.article_id),
-                billed_deliveries::period_start.eq(d.period_start),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
-    Ok(inserted == 1)
+            .returning((
+                billed_deliveries::licence_id,
+                billed_deliveries::article_id,
+                billed_deliveries::period_start,
+            ));
+        let inserted: Vec<(String, String, NaiveDateTime)> = match conn {
+            DbConnection::Sqlite(c) => insert.get_results(c)?,
+            DbConnection::Postgresql(c) => insert.get_results(c)?,
+        };
+        let inserted: std::collections::HashSet<(&str, &str, NaiveDateTime)> = inserted
+            .iter()
+            .map(|(licence_id, article_id, period_start)| {
+                (licence_id.as_str(), article_id.as_str(), *period_start)
+            })
+            .collect();
+        let mut matched = 0;
+        for key in chunk {
+            if inserted.contains(key) {
+                keys.insert(*key, KeyState::New);
+                matched += 1;
+            }
+        }
+        if matched != inserted.len() {
+            // A key read back unlike it was written would go unbilled.
+            return Err(StorageError::Other(
+                "a billing key came back from the database unlike it was written".into(),
+            ));
+        }
+    }
+    Ok(keys)
 }
 
 fn ensure_counter(

@@ -315,5 +315,37 @@ mod daily {
             let whole = usage::report(&mut conn, &ReportScope::default(), GroupBy::Day).unwrap();
             assert_eq!(whole.iter().map(|r| r.deliveries).sum::<i64>(), 240);
         }
+
+        async fn a_batch_bills_each_new_key_once_and_gives_back_keys_refused_over_quota(backend: Backend) {
+            use usage::Recorded::{Delivered, OverQuota};
+            let app = spawn_app(backend).await;
+            let mut conn = app.db.connect();
+            let at = NaiveDate::from_ymd_opt(2026, 5, 4).unwrap().and_hms_opt(9, 0, 0).unwrap();
+            let of = |article: &str, quota: i64| usage::Delivery {
+                licence_id: "licence-q".to_owned(),
+                article_id: article.to_owned(),
+                quota: Some(quota),
+                ..delivery(0, at)
+            };
+            let earlier = usage::record_batch(&mut conn, &[of("c", 2)]).unwrap();
+            assert_eq!(earlier, [Delivered { billable: true, used: 1 }]);
+
+            let batch = [of("a", 2), of("a", 2), of("b", 2), of("b", 2), of("c", 2)];
+            let outcomes = usage::record_batch(&mut conn, &batch).unwrap();
+            assert_eq!(outcomes, [
+                Delivered { billable: true, used: 2 },
+                Delivered { billable: false, used: 2 },
+                OverQuota { used: 2 },
+                OverQuota { used: 2 },
+                Delivered { billable: false, used: 2 },
+            ]);
+            assert_eq!(usage::count_events(&mut conn, "licence-q").unwrap(), (4, 2), "(events, billable)");
+            assert_eq!(usage::counter(&mut conn, "licence-q", at.date().and_time(chrono::NaiveTime::MIN)).unwrap(), 2);
+
+            // The refused key was given back: with room in the quota it bills.
+            let later = usage::record_batch(&mut conn, &[of("b", 3), of("b", 3)]).unwrap();
+            assert_eq!(later, [Delivered { billable: true, used: 3 }, Delivered { billable: false, used: 3 }]);
+            assert_eq!(usage::count_events(&mut conn, "licence-q").unwrap(), (6, 3));
+        }
     }
 }
