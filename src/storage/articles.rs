@@ -419,7 +419,9 @@ pub struct FeedEventRow {
 pub struct FeedRow {
     pub event: FeedEventRow,
     pub redistribution: String,
+    /// For a `killed` event only (else `None`).
     pub first_published_at: Option<NaiveDateTime>,
+    /// For a `killed` event only (else `None`).
     pub killed_at: Option<NaiveDateTime>,
 }
 
@@ -449,12 +451,20 @@ pub fn feed(
             "(SELECT a.{column} FROM articles AS a{index} WHERE a.id = content_events.article_id)"
         )
     };
+    // Only a kill is decided on when the article was first published and
+    // killed; other events leave both out.
+    let if_killed = |column: &str| {
+        format!(
+            "(CASE WHEN content_events.kind = 'killed' THEN {} END)",
+            of_article(column)
+        )
+    };
     let mut query = content_events::table
         .select((
             FeedEventRow::as_select(),
             sql::<Text>(&of_article("redistribution")),
-            sql::<Nullable<Timestamp>>(&of_article("first_published_at")),
-            sql::<Nullable<Timestamp>>(&of_article("killed_at")),
+            sql::<Nullable<Timestamp>>(&if_killed("first_published_at")),
+            sql::<Nullable<Timestamp>>(&if_killed("killed_at")),
         ))
         .filter(content_events::publisher_id.eq_any(publishers.to_vec()))
         .filter(content_events::visible_at.le(now))
