@@ -12,7 +12,9 @@
 # Knobs: BENCH_ARTICLES (10000), BENCH_ROUNDS (3), BENCH_SECONDS (15),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PAIRS (100000: at most
 # this many (licensee, article) pairs, drawn at random from all, are
-# requested; 10 000 articles make about 12 000). Needs wrk and python3.
+# requested; 10 000 articles make about 12 000; several sizes, e.g.
+# "12000 100000", are measured one after the other on the same data, each
+# with its own ceiling rounds). Needs wrk and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -61,9 +63,9 @@ start_server
 
 # Tokens for every licensee and the admin; the request list for wrk; one
 # real response body for the ceiling.
-python3 - "$work" "$base" "$pairs" <<'PY'
+python3 - "$work" "$base" $pairs <<'PY'
 import json, random, sys, urllib.parse, urllib.request
-work, base, most = sys.argv[1], sys.argv[2], int(sys.argv[3])
+work, base, sizes = sys.argv[1], sys.argv[2], [int(n) for n in sys.argv[3:]]
 seed = json.load(open(f"{work}/seed.json"))
 
 def token(client):
@@ -77,16 +79,19 @@ for licensee in seed["licensees"]:
     bearer = "Bearer " + token(licensee["client"])
     pairs += [(f"/v1/content/{article}", bearer) for article in licensee["articles"]]
 random.Random(7).shuffle(pairs)
-pairs = pairs[:most]
-with open(f"{work}/real.lua", "w") as out:
-    out.write("return {\n" + "".join(f'{{"{p}", "{a}"}},\n' for p, a in pairs) + "}\n")
+for size in sizes:
+    chosen = pairs[:size]
+    with open(f"{work}/real-{size}.lua", "w") as out:
+        out.write("return {\n" + "".join(f'{{"{p}", "{a}"}},\n' for p, a in chosen) + "}\n")
+    print(f"bench: requests over {len(chosen)} (licensee, article) pairs, {len({p for p, _ in chosen})} articles",
+          file=sys.stderr)
 open(f"{work}/admin.token", "w").write(token(seed["admin"]))
 path, bearer = pairs[0]
 with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Authorization": bearer})) as response:
     open(f"{work}/body.json", "wb").write(response.read())
 with open(f"{work}/ceiling.lua", "w") as out:
     out.write('return {{"%s", "Bearer ceiling-static-token"}}\n' % path)
-print(f"bench: {len(pairs)} (licensee, article) pairs over {len({p for p, _ in pairs})} articles; body of {len(open(f'{work}/body.json','rb').read())} bytes;"
+print(f"bench: body of {len(open(f'{work}/body.json','rb').read())} bytes;"
       f" seeded at {seed['articles'] / seed['ingest_seconds']:.0f} articles/s (with a photo each)", file=sys.stderr)
 PY
 
@@ -117,18 +122,19 @@ run_wrk() { # name url requests-file
 
 results=$work/results
 : > "$results"
-for round in $(seq 1 "$rounds"); do
-    run_wrk ceiling "http://127.0.0.1:$ceiling_port" "$work/ceiling.lua" | tee -a "$results" >&2
-    before=$(ledger)
-    served_before=$(served)
-    line=$(run_wrk real "$base" "$work/real.lua")
-    sleep 0.5
-    after=$(ledger)
-    served_after=$(served)
-    echo "$line ledger=$((after - before)) served=$((served_after - served_before))" | tee -a "$results" >&2
-    python3 - "$line" "$((after - before))" "$((served_after - served_before))" <<'PY'
+for size in $pairs; do
+    for round in $(seq 1 "$rounds"); do
+        run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.lua" | tee -a "$results" >&2
+        before=$(ledger)
+        served_before=$(served)
+        line=$(run_wrk "real $size" "$base" "$work/real-$size.lua")
+        sleep 0.5
+        after=$(ledger)
+        served_after=$(served)
+        echo "$line ledger=$((after - before)) served=$((served_after - served_before))" | tee -a "$results" >&2
+        python3 - "$line" "$((after - before))" "$((served_after - served_before))" <<'PY'
 import sys
-fields = dict(item.split("=") for item in sys.argv[1].split()[1:])
+fields = dict(item.split("=") for item in sys.argv[1].split()[2:])
 ok, sent = int(fields["ok"]), int(fields["sent"])
 new, served = int(sys.argv[2]), int(sys.argv[3])
 # Exact: every 200 the server answered is one new usage event.
@@ -142,15 +148,17 @@ if not ok <= new <= sent:
 if int(fields["other"]):
     sys.exit(f"bench: {fields['other']} responses were not 200")
 PY
+    done
+    # Peak RSS so far (the process's high-water mark).
+    echo "rss $size ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")" >> "$results"
 done
-
-echo "rss ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")" >> "$results"
+last=${pairs##* }
 
 # A crash: kill -9 the server halfway through a round, start it again, and
 # check that every 200 wrk read is in the ledger (a usage event is durable
 # before its response is sent).
 before=$(ledger)
-BENCH_REQUESTS=$work/real.lua wrk -t"$threads" -c"$connections" -d"${seconds}s" \
+BENCH_REQUESTS=$work/real-$last.lua wrk -t"$threads" -c"$connections" -d"${seconds}s" \
     -s bench/delivery.lua "$base" > "$work/crash.out" 2>&1 &
 load=$!
 sleep "$((seconds / 2))"
@@ -171,21 +179,23 @@ PY
 
 python3 - "$results" "$backend" "$articles" <<'PY'
 import statistics, sys
-rows = {"ceiling": [], "real": []}
-rss = {}
+rows, rss = {}, {}
 for line in open(sys.argv[1]):
     parts = line.split()
+    fields = dict(p.split("=") for p in parts[2:])
     if parts[0] == "rss":
-        rss = dict(p.split("=") for p in parts[1:])
-        continue
-    rows[parts[0]].append(dict(p.split("=") for p in parts[1:]))
-def median(name, key):
-    return statistics.median(float(r[key]) for r in rows[name])
-print(f"\n{sys.argv[2]}, {sys.argv[3]} articles, medians of {len(rows['real'])} alternating rounds\n")
-print("| | req/s | p50 ms | p99 ms | peak RSS MB |")
-print("| --- | ---: | ---: | ---: | ---: |")
-for name in ("ceiling", "real"):
-    print(f"| {name} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | {median(name, 'p99_ms'):.2f} | {rss.get(name, '?')} |")
-print(f"| real / ceiling | {median('real', 'rps') / median('ceiling', 'rps'):.2f} | "
-      f"{median('real', 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median('real', 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
+        rss[parts[1]] = fields
+    else:
+        rows.setdefault(parts[1], {}).setdefault(parts[0], []).append(fields)
+for size, of in rows.items():
+    def median(name, key):
+        return statistics.median(float(r[key]) for r in of[name])
+    print(f"\n{sys.argv[2]}, {sys.argv[3]} articles, requests over at most {size} (licensee, article) pairs,"
+          f" medians of {len(of['real'])} alternating rounds\n")
+    print("| | req/s | p50 ms | p99 ms | peak RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in ("ceiling", "real"):
+        print(f"| {name} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | {median(name, 'p99_ms'):.2f} | {rss.get(size, {}).get(name, '?')} |")
+    print(f"| real / ceiling | {median('real', 'rps') / median('ceiling', 'rps'):.2f} | "
+          f"{median('real', 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median('real', 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
 PY

@@ -16,6 +16,7 @@ use syndicate::storage::{self, DatabaseUrl, PoolSettings};
 use syndicate::{openapi, telemetry};
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     telemetry::init(cli.log_format, &cli.log);
     let result = match cli.command {
@@ -45,6 +46,19 @@ fn main() -> ExitCode {
 }
 
 type AnyError = Box<dyn std::error::Error>;
+
+/// glibc gives threads their own malloc arenas, up to eight per core, and
+/// each keeps what it once held: under load (request workers, the blocking
+/// pool, the usage writer) that was about 100 MB of the process for nothing.
+/// Two arenas measured the same throughput.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it runs first in
+    // main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
 
 fn serve(args: syndicate::config::ServeArgs) -> Result<(), AnyError> {
     let settings = Settings::try_from(args)?;

@@ -187,6 +187,10 @@ impl Application {
             source,
         })?
         .disable_signals()
+        // Storage work runs on each worker's blocking threads, and each of
+        // them needs a pooled connection: more threads than connections
+        // only wait, and every thread costs its own allocator heap.
+        .worker_max_blocking_threads(usize::try_from(settings.pool.max_size).unwrap_or(16).max(1))
         .shutdown_timeout(settings.shutdown_timeout.as_secs());
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
