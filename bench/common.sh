@@ -27,3 +27,17 @@ wait_ready() { # base
     done
     curl -sf "$1/readyz" > /dev/null
 }
+
+# A scratch directory in $work, removed on exit together with the server
+# whose pid is in $server (if any).
+make_workspace() {
+    work=$(mktemp -d)
+    server=
+    trap remove_workspace EXIT
+}
+
+remove_workspace() {
+    [ -n "$server" ] && kill "$server" 2> /dev/null
+    wait 2> /dev/null || true
+    rm -rf "$work"
+}

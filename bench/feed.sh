@@ -22,14 +22,7 @@ page=${BENCH_PAGE:-1000}
 cargo build --release --quiet --bin syndicate
 bin=target/release/syndicate
 
-work=$(mktemp -d)
-server=
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2> /dev/null
-    wait 2> /dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_workspace
 
 database_url=${DATABASE_URL:-sqlite://$work/feed.db}
 backend=$(prepare_database "$database_url")
