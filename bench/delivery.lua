@@ -1,5 +1,6 @@
 -- wrk script for the delivery benchmark: each thread walks its own shuffled
--- list of (path, Authorization) pairs from the file named by BENCH_REQUESTS,
+-- list of (path, Authorization) pairs from the file named by BENCH_REQUESTS
+-- (one pair a line, separated by a tab),
 -- counts what it sent and the statuses it got, and the last thread to
 -- finish prints one machine-readable line.
 
@@ -13,7 +14,11 @@ function setup(thread)
 end
 
 function init(args)
-   requests = dofile(os.getenv("BENCH_REQUESTS"))
+   requests = {}
+   for line in io.lines(os.getenv("BENCH_REQUESTS")) do
+      local path, authorization = line:match("^([^\t]+)\t(.+)$")
+      requests[#requests + 1] = { path, authorization }
+   end
    math.randomseed(id * 7919)
    position = math.random(#requests)
    sent, ok, other = 0, 0, 0

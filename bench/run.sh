@@ -81,16 +81,16 @@ for licensee in seed["licensees"]:
 random.Random(7).shuffle(pairs)
 for size in sizes:
     chosen = pairs[:size]
-    with open(f"{work}/real-{size}.lua", "w") as out:
-        out.write("return {\n" + "".join(f'{{"{p}", "{a}"}},\n' for p, a in chosen) + "}\n")
+    with open(f"{work}/real-{size}.txt", "w") as out:
+        out.write("".join(f"{p}\t{a}\n" for p, a in chosen))
     print(f"bench: requests over {len(chosen)} (licensee, article) pairs, {len({p for p, _ in chosen})} articles",
           file=sys.stderr)
 open(f"{work}/admin.token", "w").write(token(seed["admin"]))
 path, bearer = pairs[0]
 with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Authorization": bearer})) as response:
     open(f"{work}/body.json", "wb").write(response.read())
-with open(f"{work}/ceiling.lua", "w") as out:
-    out.write('return {{"%s", "Bearer ceiling-static-token"}}\n' % path)
+with open(f"{work}/ceiling.txt", "w") as out:
+    out.write(f"{path}\tBearer ceiling-static-token\n")
 print(f"bench: body of {len(open(f'{work}/body.json','rb').read())} bytes;"
       f" seeded at {seed['articles'] / seed['ingest_seconds']:.0f} articles/s (with a photo each)", file=sys.stderr)
 PY
@@ -124,10 +124,10 @@ results=$work/results
 : > "$results"
 for size in $pairs; do
     for round in $(seq 1 "$rounds"); do
-        run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.lua" | tee -a "$results" >&2
+        run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.txt" | tee -a "$results" >&2
         before=$(ledger)
         served_before=$(served)
-        line=$(run_wrk "real $size" "$base" "$work/real-$size.lua")
+        line=$(run_wrk "real $size" "$base" "$work/real-$size.txt")
         sleep 0.5
         after=$(ledger)
         served_after=$(served)
@@ -158,7 +158,7 @@ last=${pairs##* }
 # check that every 200 wrk read is in the ledger (a usage event is durable
 # before its response is sent).
 before=$(ledger)
-BENCH_REQUESTS=$work/real-$last.lua wrk -t"$threads" -c"$connections" -d"${seconds}s" \
+BENCH_REQUESTS=$work/real-$last.txt wrk -t"$threads" -c"$connections" -d"${seconds}s" \
     -s bench/delivery.lua "$base" > "$work/crash.out" 2>&1 &
 load=$!
 sleep "$((seconds / 2))"
