@@ -109,7 +109,7 @@ pub fn record_batch(
                 }
                 used = counter.used;
             }
-            if let Some(state) = key {
+            if new_key && let Some(state) = key {
                 *state = KeyState::Claimed;
             }
             events.push(event_row(d, new_key));
