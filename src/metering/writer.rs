@@ -1,4 +1,4 @@
-//! The group-commit usage writer: one thread owns a database connection;
+//! The group-commit usage writer: one thread writes the ledger;
 //! requests hand it their delivery and wait; it takes everything queued,
 //! records it in one transaction, commits, and only then answers each
 //! request. No timer: under light load a batch is one delivery, under heavy
@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::storage::usage::{self, Delivery, Recorded};
-use crate::storage::{Pool, StorageError};
+use crate::storage::{DbConnection, Pool, PooledConnection, StorageError};
 
 /// Largest batch committed at once.
 const MAX_BATCH: usize = 1024;
@@ -93,6 +93,7 @@ impl WriterThread {
 }
 
 fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
+    let mut connection = Connection::new(pool);
     let mut stopping = false;
     while !stopping {
         let Ok(first) = receiver.recv() else { return };
@@ -110,7 +111,7 @@ fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
         if batch.is_empty() {
             continue;
         }
-        commit(pool, batch);
+        commit(&mut connection, batch);
     }
     // Stop was asked: record whatever is still queued before leaving.
     let rest: Vec<_> = receiver
@@ -121,19 +122,45 @@ fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
         })
         .collect();
     if !rest.is_empty() {
-        commit(pool, rest);
+        commit(&mut connection, rest);
+    }
+}
+
+/// The writer's connection. On an SQLite file it is taken from the pool
+/// once and kept between batches (no checkout and its check per batch);
+/// a failed batch gives it back. A PostgreSQL connection is taken per
+/// batch, so the pool's check finds one the server dropped before a batch
+/// fails on it; an in-memory SQLite database has a pool of one, which the
+/// requests need too.
+struct Connection<'a> {
+    pool: &'a Pool,
+    held: Option<PooledConnection>,
+}
+
+impl<'a> Connection<'a> {
+    fn new(pool: &'a Pool) -> Self {
+        Self { pool, held: None }
+    }
+
+    fn record(&mut self, deliveries: &[Delivery]) -> Result<Vec<Recorded>, StorageError> {
+        let mut conn = match self.held.take() {
+            Some(conn) => conn,
+            None => self.pool.get()?,
+        };
+        let outcome = usage::record_batch(&mut conn, deliveries);
+        let keep = matches!(*conn, DbConnection::Sqlite(_)) && self.pool.max_size() > 1;
+        if outcome.is_ok() && keep {
+            self.held = Some(conn);
+        }
+        outcome
     }
 }
 
 type Pending = (Delivery, oneshot::Sender<Result<Recorded, String>>);
 
-fn commit(pool: &Pool, batch: Vec<Pending>) {
+fn commit(connection: &mut Connection<'_>, batch: Vec<Pending>) {
     let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
-    let outcome = pool
-        .get()
-        .map_err(StorageError::from)
-        .and_then(|mut conn| usage::record_batch(&mut conn, &deliveries));
-    match outcome {
+    match connection.record(&deliveries) {
         Ok(results) => {
             tracing::debug!(batch = results.len(), "usage batch committed");
             for (reply, result) in replies.into_iter().zip(results) {

@@ -63,7 +63,8 @@ pub enum Recorded {
 /// (the SQLite transaction holds the write lock; PostgreSQL locks the row
 /// for update, across nodes), counted in memory through the batch and
 /// written back once, so quotas are exact under any concurrency. The
-/// events go in with multi-row inserts.
+/// events go in one cached statement per row on SQLite, in multi-row
+/// inserts on PostgreSQL.
 pub fn record_batch(
     conn: &mut DbConnection,
     batch: &[Delivery],
@@ -142,22 +143,28 @@ pub fn record_batch(
                 .execute(conn)?;
             }
         }
-        for ((licence_id, period_start), counter) in counters {
-            if counter.changed {
-                diesel::update(quota_usage::table.find((licence_id, period_start)))
-                    .set(quota_usage::used.eq(counter.used))
-                    .execute(conn)?;
+        // Diesel compiles an UPDATE or an upsert afresh each time: one
+        // statement each for the batch's counters and its days.
+        write_counters(conn, &counters)?;
+        add_to_days(conn, &daily)?;
+        match conn {
+            // In-process: one cached prepared statement run per row costs
+            // less than compiling a multi-row statement of each batch's size.
+            DbConnection::Sqlite(c) => {
+                for row in events {
+                    diesel::insert_into(usage_events::table)
+                        .values(row)
+                        .execute(c)?;
+                }
             }
-        }
-        for (key, totals) in daily {
-            add_to_day(conn, &key, totals)?;
-        }
-        for chunk in events.chunks(EVENTS_PER_INSERT) {
-            let insert = diesel::insert_into(usage_events::table).values(chunk);
-            match conn {
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-                DbConnection::Postgresql(c) => insert.execute(c)?,
-            };
+            // Over the network: few statements, few round trips.
+            DbConnection::Postgresql(c) => {
+                for chunk in events.chunks(EVENTS_PER_INSERT) {
+                    diesel::insert_into(usage_events::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
         }
         Ok(outcomes)
     })
@@ -180,23 +187,65 @@ struct DayTotals {
     amount_minor: i64,
 }
 
-/// Adds a batch's totals to its day's row.
-fn add_to_day(
+/// Writes back the quota counters a batch changed, in one statement (the
+/// rows exist and are locked: `ensure_counter`, `locked_counter`).
+fn write_counters(
     conn: &mut DbConnection,
-    key: &DayKey<'_>,
-    totals: DayTotals,
+    counters: &HashMap<(&str, NaiveDateTime), Counter>,
 ) -> Result<(), StorageError> {
+    use diesel::upsert::excluded;
+    use quota_usage::dsl as q;
+    let rows: Vec<_> = counters
+        .iter()
+        .filter(|(_, counter)| counter.changed)
+        .map(|((licence_id, period_start), counter)| {
+            (
+                q::licence_id.eq(*licence_id),
+                q::period_start.eq(*period_start),
+                q::used.eq(counter.used),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let upsert = diesel::insert_into(q::quota_usage)
+        .values(rows)
+        .on_conflict((q::licence_id, q::period_start))
+        .do_update()
+        .set(q::used.eq(excluded(q::used)));
+    match conn {
+        DbConnection::Sqlite(c) => upsert.execute(c)?,
+        DbConnection::Postgresql(c) => upsert.execute(c)?,
+    };
+    Ok(())
+}
+
+/// Adds a batch's totals to their days' rows, in one statement.
+fn add_to_days(
+    conn: &mut DbConnection,
+    daily: &HashMap<DayKey<'_>, DayTotals>,
+) -> Result<(), StorageError> {
+    use diesel::upsert::excluded;
     use usage_daily::dsl as u;
-    let row = (
-        u::licensee_id.eq(key.licensee_id),
-        u::licence_id.eq(key.licence_id),
-        u::publisher_id.eq(key.publisher_id),
-        u::day.eq(key.day.to_string()),
-        u::currency.eq(key.currency),
-        u::deliveries.eq(totals.deliveries),
-        u::billable_units.eq(totals.billable_units),
-        u::amount_minor.eq(totals.amount_minor),
-    );
+    if daily.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = daily
+        .iter()
+        .map(|(key, totals)| {
+            (
+                u::licensee_id.eq(key.licensee_id),
+                u::licence_id.eq(key.licence_id),
+                u::publisher_id.eq(key.publisher_id),
+                u::day.eq(key.day.to_string()),
+                u::currency.eq(key.currency),
+                u::deliveries.eq(totals.deliveries),
+                u::billable_units.eq(totals.billable_units),
+                u::amount_minor.eq(totals.amount_minor),
+            )
+        })
+        .collect();
     let keys = (
         u::licensee_id,
         u::licence_id,
@@ -205,28 +254,23 @@ fn add_to_day(
         u::currency,
     );
     let sums = (
-        u::deliveries.eq(u::deliveries + totals.deliveries),
-        u::billable_units.eq(u::billable_units + totals.billable_units),
-        u::amount_minor.eq(u::amount_minor + totals.amount_minor),
+        u::deliveries.eq(u::deliveries + excluded(u::deliveries)),
+        u::billable_units.eq(u::billable_units + excluded(u::billable_units)),
+        u::amount_minor.eq(u::amount_minor + excluded(u::amount_minor)),
     );
+    let upsert = diesel::insert_into(u::usage_daily)
+        .values(rows)
+        .on_conflict(keys)
+        .do_update()
+        .set(sums);
     match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(u::usage_daily)
-            .values(row)
-            .on_conflict(keys)
-            .do_update()
-            .set(sums)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(u::usage_daily)
-            .values(row)
-            .on_conflict(keys)
-            .do_update()
-            .set(sums)
-            .execute(c)?,
+        DbConnection::Sqlite(c) => upsert.execute(c)?,
+        DbConnection::Postgresql(c) => upsert.execute(c)?,
     };
     Ok(())
 }
 
-/// Rows per multi-row insert of events (15 parameters each).
+/// Rows per multi-row insert of events on PostgreSQL (15 parameters each).
 const EVENTS_PER_INSERT: usize = 256;
 
 /// A quota counter as the batch sees it.
@@ -239,16 +283,20 @@ struct Counter {
 /// and the end of the transaction: on SQLite the transaction already holds
 /// the write lock; on PostgreSQL the row is locked for share, so a change
 /// waits for this batch (and this batch for a change in flight).
+///
+/// Read with `get_result`, not `first`: SQLite plans a statement again
+/// whenever a new value is bound to its `LIMIT` parameter, so `first`
+/// would compile it on every batch.
 fn shared_generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
     let query = change_counter::table.find(1).select(change_counter::value);
     Ok(match conn {
-        DbConnection::Sqlite(c) => query.first(c)?,
-        DbConnection::Postgresql(c) => query.for_share().first(c)?,
+        DbConnection::Sqlite(c) => query.get_result(c)?,
+        DbConnection::Postgresql(c) => query.for_share().get_result(c)?,
     })
 }
 
 /// Units used in a period, the counter created at zero if new and locked
-/// until the transaction ends.
+/// until the transaction ends (no `LIMIT`, as for `shared_generation`).
 fn locked_counter(
     conn: &mut DbConnection,
     licence_id: &str,
@@ -259,8 +307,8 @@ fn locked_counter(
         .find((licence_id, period_start))
         .select(quota_usage::used);
     Ok(match conn {
-        DbConnection::Sqlite(c) => query.first(c)?,
-        DbConnection::Postgresql(c) => query.for_update().first(c)?,
+        DbConnection::Sqlite(c) => query.get_result(c)?,
+        DbConnection::Postgresql(c) => query.for_update().get_result(c)?,
     })
 }
 
@@ -321,12 +369,14 @@ enum KeyState {
     Claimed,
 }
 
-/// Keys per multi-row insert of billing keys (3 parameters each).
+/// Keys per multi-row insert of billing keys on PostgreSQL (3 parameters
+/// each).
 const KEYS_PER_INSERT: usize = 1000;
 
-/// Inserts the deliveries' billing keys, a few hundred per statement, and
-/// tells which of them are new (`INSERT … ON CONFLICT DO NOTHING
-/// RETURNING` returns only the rows it inserted).
+/// Inserts the deliveries' billing keys and tells which of them are new
+/// (`INSERT … ON CONFLICT DO NOTHING` inserts only those). On SQLite one
+/// cached statement runs per key and its row count tells; on PostgreSQL a
+/// statement takes a thousand keys and `RETURNING` names the new ones.
 fn claim_keys<'a>(
     conn: &mut DbConnection,
     deliveries: impl Iterator<Item = &'a Delivery>,
@@ -335,48 +385,58 @@ fn claim_keys<'a>(
     for d in deliveries {
         keys.entry(billing_key(d)).or_insert(KeyState::Existing);
     }
-    let unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
-    for chunk in unique.chunks(KEYS_PER_INSERT) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|(licence_id, article_id, period_start)| {
-                (
-                    billed_deliveries::licence_id.eq(*licence_id),
-                    billed_deliveries::article_id.eq(*article_id),
-                    billed_deliveries::period_start.eq(*period_start),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(billed_deliveries::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning((
-                billed_deliveries::licence_id,
-                billed_deliveries::article_id,
-                billed_deliveries::period_start,
-            ));
-        let inserted: Vec<(String, String, NaiveDateTime)> = match conn {
-            DbConnection::Sqlite(c) => insert.get_results(c)?,
-            DbConnection::Postgresql(c) => insert.get_results(c)?,
-        };
-        let inserted: std::collections::HashSet<(&str, &str, NaiveDateTime)> = inserted
-            .iter()
-            .map(|(licence_id, article_id, period_start)| {
-                (licence_id.as_str(), article_id.as_str(), *period_start)
-            })
-            .collect();
-        let mut matched = 0;
-        for key in chunk {
-            if inserted.contains(key) {
-                keys.insert(*key, KeyState::New);
-                matched += 1;
+    let row = |(licence_id, article_id, period_start): BillingKey<'a>| {
+        (
+            billed_deliveries::licence_id.eq(licence_id),
+            billed_deliveries::article_id.eq(article_id),
+            billed_deliveries::period_start.eq(period_start),
+        )
+    };
+    match conn {
+        DbConnection::Sqlite(c) => {
+            for (key, state) in &mut keys {
+                let inserted = diesel::insert_into(billed_deliveries::table)
+                    .values(row(*key))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                if inserted == 1 {
+                    *state = KeyState::New;
+                }
             }
         }
-        if matched != inserted.len() {
-            // A key read back unlike it was written would go unbilled.
-            return Err(StorageError::Other(
-                "a billing key came back from the database unlike it was written".into(),
-            ));
+        DbConnection::Postgresql(c) => {
+            let unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
+            for chunk in unique.chunks(KEYS_PER_INSERT) {
+                let inserted: Vec<(String, String, NaiveDateTime)> =
+                    diesel::insert_into(billed_deliveries::table)
+                        .values(chunk.iter().copied().map(row).collect::<Vec<_>>())
+                        .on_conflict_do_nothing()
+                        .returning((
+                            billed_deliveries::licence_id,
+                            billed_deliveries::article_id,
+                            billed_deliveries::period_start,
+                        ))
+                        .get_results(c)?;
+                let inserted: std::collections::HashSet<BillingKey<'_>> = inserted
+                    .iter()
+                    .map(|(licence_id, article_id, period_start)| {
+                        (licence_id.as_str(), article_id.as_str(), *period_start)
+                    })
+                    .collect();
+                let mut matched = 0;
+                for key in chunk {
+                    if inserted.contains(key) {
+                        keys.insert(*key, KeyState::New);
+                        matched += 1;
+                    }
+                }
+                if matched != inserted.len() {
+                    // A key read back unlike it was written would go unbilled.
+                    return Err(StorageError::Other(
+                        "a billing key came back from the database unlike it was written".into(),
+                    ));
+                }
+            }
         }
     }
     Ok(keys)
