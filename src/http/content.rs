@@ -3,6 +3,7 @@
 //! see now) and `GET /v1/feed` (every change it should hear of, in order).
 //! Every answer comes from the one access decision in `domain::access`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::facts::{self, Facts, StoredArticle};
+use super::facts::{self, FactCache, Facts, StoredArticle};
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
 use crate::auth::Caller;
@@ -472,9 +473,12 @@ pub struct Delivery {
 }
 
 /// The body of a delivery and its `ETag`, rendered once per article
-/// version, grant and format and kept with the article's facts.
+/// version, grant and format and kept with the article's facts (and
+/// charged to the fact cache's budget).
 pub fn render(
-    stored: &StoredArticle,
+    cache: &FactCache,
+    id: &str,
+    stored: &Arc<StoredArticle>,
     grant: &Grant,
     format: Format,
 ) -> Result<(Bytes, String), ApiError> {
@@ -489,7 +493,8 @@ pub fn render(
     .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let etag = delivery_etag(&body);
     let body = Bytes::from(body);
-    stored.keep_rendered(grant, format, &body, &etag);
+    let added = stored.keep_rendered(grant, format, &body, &etag);
+    cache.charge(id, stored, added);
     Ok((body, etag))
 }
 
@@ -638,7 +643,7 @@ pub async fn get_content(
             }
         }
         let period = Period::from_stored(licence.quota_period.as_deref());
-        let Some(stored) = facts.article.as_deref() else {
+        let Some(stored) = facts.article.as_ref() else {
             return Err(ApiError::Internal("a delivery without its article".into()));
         };
         let record = usage::Delivery {
@@ -676,7 +681,7 @@ pub async fn get_content(
                 continue;
             }
             Ok(Recorded::Delivered { used, .. }) => {
-                let (body, etag) = render(stored, &delivery.grant, format)?;
+                let (body, etag) = render(&state.facts, &id, stored, &delivery.grant, format)?;
                 let max_age = delivery.next_change.map_or(MAX_CACHE_SECONDS, |change| {
                     (change - at).num_seconds().clamp(0, MAX_CACHE_SECONDS)
                 });

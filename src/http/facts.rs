@@ -62,12 +62,20 @@ struct Rendered {
     etag: String,
 }
 
+impl Rendered {
+    /// Bytes it holds: its body, its `ETag` and its grant's photo lists.
+    fn weight(&self) -> isize {
+        let photos = self.grant.delivered.len() + self.grant.withheld.len();
+        isize::try_from(self.body.len() + self.etag.len() + 32 * photos + 128).unwrap_or(isize::MAX)
+    }
+}
+
 /// Most rendered bodies kept per article (grants differ by licence).
 const MAX_RENDERED: usize = 16;
 
 impl StoredArticle {
-    /// Estimated bytes it holds with one rendered body per format: its text
-    /// counted three times (the row, a JSON body, a ninjs body).
+    /// Estimated bytes it holds before any body is rendered: its row's text
+    /// and its photos' (each rendered body is charged when it is kept).
     fn weight(&self) -> usize {
         let row = &self.row;
         let text = row.body_html.len()
@@ -83,7 +91,7 @@ impl StoredArticle {
             .iter()
             .map(|p| p.caption.len() + p.credit_line.len() + p.renditions.len() + 256)
             .sum();
-        3 * (text + photos)
+        text + photos
     }
 
     /// The body already rendered for this grant and format, with its `ETag`.
@@ -96,18 +104,24 @@ impl StoredArticle {
             .map(|r| (r.body.clone(), r.etag.clone()))
     }
 
-    /// Keeps a rendered body.
-    pub fn keep_rendered(&self, grant: &Grant, format: Format, body: &Bytes, etag: &str) {
+    /// Keeps a rendered body; returns the bytes it added (negative when the
+    /// kept bodies were dropped to make room).
+    pub fn keep_rendered(&self, grant: &Grant, format: Format, body: &Bytes, etag: &str) -> isize {
         let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut added = 0;
         if rendered.len() >= MAX_RENDERED {
+            added -= rendered.iter().map(Rendered::weight).sum::<isize>();
             rendered.clear();
         }
-        rendered.push(Rendered {
+        let kept = Rendered {
             grant: grant.clone(),
             format,
             body: body.clone(),
             etag: etag.to_owned(),
-        });
+        };
+        added += kept.weight();
+        rendered.push(kept);
+        added
     }
 }
 
@@ -231,8 +245,26 @@ impl FactCache {
             }
             inner.article_bytes += weight;
             if inner.article_bytes > self.budget {
-                evict(&mut inner, self.budget / 4 * 3, article);
+                evict(&mut inner, self.budget / 10 * 9, article);
             }
+        }
+    }
+
+    /// Adds `bytes` to what `article` is charged, if it is still the cached
+    /// `stored` (a body rendered from it was kept), and drops articles when
+    /// the budget is exceeded.
+    pub fn charge(&self, article: &str, stored: &Arc<StoredArticle>, bytes: isize) {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let Some((Some(cached), weight)) = inner.articles.get_mut(article) else {
+            return;
+        };
+        if !Arc::ptr_eq(cached, stored) {
+            return;
+        }
+        *weight = weight.saturating_add_signed(bytes);
+        inner.article_bytes = inner.article_bytes.saturating_add_signed(bytes);
+        if inner.article_bytes > self.budget {
+            evict(&mut inner, self.budget / 10 * 9, article);
         }
     }
 
@@ -440,6 +472,100 @@ mod tests {
             inner.articles.contains_key("article-99"),
             "the newest stays"
         );
+    }
+
+    fn stored(id: &str, body: &str) -> Arc<StoredArticle> {
+        let at = chrono::NaiveDateTime::default();
+        let text = |s: &str| s.to_owned();
+        let row = ArticleRow {
+            id: text(id),
+            publisher_id: uuid::Uuid::nil().to_string(),
+            external_ref: text(id),
+            version: 1,
+            status: text("published"),
+            headline: text("A headline"),
+            standfirst: None,
+            body_html: text(body),
+            body_text: text(body),
+            word_count: 1,
+            section: text("news"),
+            tags: text("[]"),
+            language: text("en"),
+            bylines: text("[]"),
+            located: None,
+            canonical_url: None,
+            embargo_until: None,
+            agency_credits: text("[]"),
+            media: text("[]"),
+            related: text("[]"),
+            content_hash: text(""),
+            status_reason: None,
+            redistribution: text("licensees"),
+            first_published_at: Some(at),
+            killed_at: None,
+            version_created_at: at,
+            created_at: at,
+            updated_at: at,
+        };
+        Arc::new(StoredArticle {
+            facts: content::article_facts(&row),
+            photo_facts: Vec::new(),
+            row,
+            photos: Vec::new(),
+            publisher_name: text("A publisher"),
+            rendered: Mutex::default(),
+        })
+    }
+
+    fn loaded(generation: i64, article: &Arc<StoredArticle>) -> Loaded {
+        Loaded {
+            generation,
+            standing: None,
+            entitlement: None,
+            article: Some(Some(article.clone())),
+        }
+    }
+
+    #[test]
+    fn rendered_bodies_are_charged_to_the_budget_and_push_older_articles_out() {
+        let cache = FactCache::new(64 * 1024);
+        let licensee = LicenseeId(uuid::Uuid::nil());
+        let grant = Grant {
+            licence_id: "licence".to_owned(),
+            tier: crate::domain::access::Tier::Full,
+            delivered: Vec::new(),
+            withheld: Vec::new(),
+        };
+        let bytes = |cache: &FactCache| {
+            cache
+                .inner
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .article_bytes
+        };
+        let first = stored("first", "x");
+        cache.keep("client", licensee, "first", &loaded(3, &first));
+        let before = bytes(&cache);
+
+        let body = Bytes::from(vec![b'y'; 40 * 1024]);
+        let added = first.keep_rendered(&grant, Format::Json, &body, "\"tag\"");
+        cache.charge("first", &first, added);
+        assert!(bytes(&cache) >= before + 40 * 1024, "{}", bytes(&cache));
+
+        // A copy of the article that is no longer the cached one is not charged.
+        let stale = stored("first", "x");
+        cache.charge("first", &stale, 1 << 20);
+        assert!(bytes(&cache) < 64 * 1024);
+
+        // The next article's body takes the cache over its budget: the
+        // older article goes, the newer stays.
+        let second = stored("second", "x");
+        cache.keep("client", licensee, "second", &loaded(3, &second));
+        let added = second.keep_rendered(&grant, Format::Json, &body, "\"tag\"");
+        cache.charge("second", &second, added);
+        let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
+        assert!(inner.article_bytes <= 64 * 1024, "{}", inner.article_bytes);
+        assert!(inner.articles.contains_key("second") && !inner.articles.contains_key("first"));
     }
 
     #[test]
