@@ -14,7 +14,10 @@
 # this many (licensee, article) pairs, drawn at random from all, are
 # requested; 10 000 articles make about 12 000; several sizes, e.g.
 # "12000 100000", are measured one after the other on the same data, each
-# with its own ceiling rounds). Needs wrk and python3.
+# with its own ceiling rounds), BENCH_DATA (a directory that keeps the
+# seeded database and its credentials for later runs of the same size; the
+# ledger grows with each run, which the checks allow for). Needs wrk and
+# python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -44,12 +47,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-database_url=${DATABASE_URL:-sqlite://$work/bench.db}
-backend=$(prepare_database "$database_url")
-export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$work/keys SYNDICATE_LOG=warn SYNDICATE_TOKEN_TTL=3600
-
-echo "bench: seeding $articles articles on $backend" >&2
-"$bin" seed --articles "$articles" > "$work/seed.json"
+# The dataset lives in the scratch directory, or in BENCH_DATA to be kept
+# and used again by later runs (a million articles take half an hour).
+store=${BENCH_DATA:-$work}
+mkdir -p "$store"
+database_url=${DATABASE_URL:-sqlite://$store/bench.db}
+export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$store/keys SYNDICATE_LOG=warn SYNDICATE_TOKEN_TTL=3600
+if [ -n "${BENCH_DATA:-}" ] && [ -s "$store/seed.json" ]; then
+    kept=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["articles"])' "$store/seed.json")
+    if [ "$kept" != "$articles" ]; then
+        echo "bench: $store holds $kept articles, not $articles; remove it or set BENCH_ARTICLES=$kept" >&2
+        exit 1
+    fi
+    backend=${database_url%%:*}
+    backend=${backend/postgresql/postgres}
+    echo "bench: using the $articles articles kept in $store on $backend" >&2
+else
+    backend=$(prepare_database "$database_url")
+    echo "bench: seeding $articles articles on $backend" >&2
+    "$bin" seed --articles "$articles" > "$store/seed.json.part"
+    mv "$store/seed.json.part" "$store/seed.json"
+fi
+[ "$store" = "$work" ] || cp "$store/seed.json" "$work/seed.json"
 
 port=$(free_port)
 base=http://127.0.0.1:$port
