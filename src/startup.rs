@@ -109,9 +109,11 @@ impl Application {
         );
 
         let (usage, writer) =
-            UsageWriter::start(pool.clone()).map_err(|source| StartupError::Bind {
-                address: "usage writer thread".to_owned(),
-                source,
+            UsageWriter::start(pool.clone(), &settings.database_url).map_err(|source| {
+                StartupError::Bind {
+                    address: "usage writer thread".to_owned(),
+                    source,
+                }
             })?;
 
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {

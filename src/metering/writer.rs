@@ -3,14 +3,25 @@
 //! records it in one transaction, commits, and only then answers each
 //! request. No timer: under light load a batch is one delivery, under heavy
 //! load the batch grows by itself, so the fsync is shared.
+//!
+//! On an SQLite file the disk wait is taken off the writer: it commits on
+//! its own connection without syncing (`synchronous = NORMAL`) and hands
+//! the batch's answers to a second thread, which syncs the write-ahead log
+//! (one `fdatasync` for every batch committed before it began) and only
+//! then answers. So the next batch is written while the last one reaches
+//! the disk, and every answer still waits until its event is on disk.
 
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use r2d2::ManageConnection;
 use tokio::sync::oneshot;
 
 use crate::storage::usage::{self, Delivery, Recorded};
-use crate::storage::{DbConnection, Pool, PooledConnection, StorageError};
+use crate::storage::{
+    ConnectionManager, DatabaseUrl, DbConnection, Pool, SqliteTarget, StorageError,
+};
 
 /// Largest batch committed at once.
 const MAX_BATCH: usize = 1024;
@@ -50,12 +61,21 @@ pub struct WriterThread {
 }
 
 impl UsageWriter {
-    /// Starts the writer thread on a connection from `pool`.
-    pub fn start(pool: Pool) -> std::io::Result<(Self, WriterThread)> {
+    /// Starts the writer thread for the database at `url`, on connections
+    /// from `pool` (PostgreSQL, in-memory SQLite) or on its own (an SQLite
+    /// file).
+    pub fn start(pool: Pool, url: &DatabaseUrl) -> std::io::Result<(Self, WriterThread)> {
+        let target = match url {
+            DatabaseUrl::Sqlite(SqliteTarget::File(path)) => Target::SqliteFile {
+                manager: ConnectionManager::new(url.clone()),
+                wal: wal_path(path),
+            },
+            _ => Target::Pool(pool),
+        };
         let (sender, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("usage-writer".to_owned())
-            .spawn(move || run(&pool, &receiver))?;
+            .spawn(move || run(target, &receiver))?;
         Ok((
             Self {
                 sender: sender.clone(),
@@ -92,11 +112,41 @@ impl WriterThread {
     }
 }
 
-fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
-    let mut connection = Connection::new(pool);
+/// Where the writer writes.
+enum Target {
+    /// Connections from the pool; each commit syncs before it returns.
+    Pool(Pool),
+    /// Its own connection to an SQLite file, synced by the syncer thread.
+    SqliteFile {
+        manager: ConnectionManager,
+        wal: PathBuf,
+    },
+}
+
+/// The write-ahead log beside an SQLite database file.
+fn wal_path(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+type Reply = oneshot::Sender<Result<Recorded, String>>;
+type Pending = (Delivery, Reply);
+
+/// Answers for a committed batch, sent once its events are durable.
+type Answers = Vec<(Reply, Result<Recorded, String>)>;
+
+fn run(target: Target, receiver: &mpsc::Receiver<Message>) {
+    let mut ledger = match Ledger::open(target) {
+        Ok(ledger) => ledger,
+        Err(error) => {
+            tracing::error!(error = %error, "the usage writer could not start its syncer");
+            return;
+        }
+    };
     let mut stopping = false;
     while !stopping {
-        let Ok(first) = receiver.recv() else { return };
+        let Ok(first) = receiver.recv() else { break };
         let mut batch = Vec::new();
         let mut next = Some(first);
         while let Some(message) = next.take() {
@@ -108,10 +158,9 @@ fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
                 next = receiver.try_recv().ok();
             }
         }
-        if batch.is_empty() {
-            continue;
+        if !batch.is_empty() {
+            ledger.commit(batch);
         }
-        commit(&mut connection, batch);
     }
     // Stop was asked: record whatever is still queued before leaving.
     let rest: Vec<_> = receiver
@@ -122,56 +171,139 @@ fn run(pool: &Pool, receiver: &mpsc::Receiver<Message>) {
         })
         .collect();
     if !rest.is_empty() {
-        commit(&mut connection, rest);
+        ledger.commit(rest);
     }
+    ledger.close();
 }
 
-/// The writer's connection. On an SQLite file it is taken from the pool
-/// once and kept between batches (no checkout and its check per batch);
-/// a failed batch gives it back. A PostgreSQL connection is taken per
-/// batch, so the pool's check finds one the server dropped before a batch
-/// fails on it; an in-memory SQLite database has a pool of one, which the
-/// requests need too.
-struct Connection<'a> {
-    pool: &'a Pool,
-    held: Option<PooledConnection>,
+/// The writer's side of the ledger: where batches are recorded, and the
+/// syncer that answers them when it writes to an SQLite file.
+struct Ledger {
+    target: Target,
+    /// The writer's own SQLite connection, opened on first use and again
+    /// after a failed batch.
+    own: Option<DbConnection>,
+    syncer: Option<(mpsc::Sender<Answers>, JoinHandle<()>)>,
 }
 
-impl<'a> Connection<'a> {
-    fn new(pool: &'a Pool) -> Self {
-        Self { pool, held: None }
+impl Ledger {
+    fn open(target: Target) -> std::io::Result<Self> {
+        let syncer = match &target {
+            Target::Pool(_) => None,
+            Target::SqliteFile { wal, .. } => {
+                let (sender, receiver) = mpsc::channel();
+                let wal = wal.clone();
+                let handle = std::thread::Builder::new()
+                    .name("usage-sync".to_owned())
+                    .spawn(move || sync_and_answer(&wal, &receiver))?;
+                Some((sender, handle))
+            }
+        };
+        Ok(Self {
+            target,
+            own: None,
+            syncer,
+        })
+    }
+
+    /// Records a batch in one transaction; answers it once it is durable.
+    fn commit(&mut self, batch: Vec<Pending>) {
+        let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
+        match self.record(&deliveries) {
+            Ok(results) => {
+                tracing::debug!(batch = results.len(), "usage batch committed");
+                let answers: Answers = replies
+                    .into_iter()
+                    .zip(results.into_iter().map(Ok))
+                    .collect();
+                match &self.syncer {
+                    Some((sender, _)) => {
+                        if let Err(mpsc::SendError(answers)) = sender.send(answers) {
+                            fail(
+                                answers.into_iter().map(|(reply, _)| reply),
+                                "the usage syncer stopped",
+                            );
+                        }
+                    }
+                    None => answer(answers),
+                }
+            }
+            Err(error) => {
+                tracing::error!(batch = deliveries.len(), error = %error, "usage batch failed; nothing of it was written");
+                fail(replies, &error.to_string());
+            }
+        }
     }
 
     fn record(&mut self, deliveries: &[Delivery]) -> Result<Vec<Recorded>, StorageError> {
-        let mut conn = match self.held.take() {
-            Some(conn) => conn,
-            None => self.pool.get()?,
-        };
-        let outcome = usage::record_batch(&mut conn, deliveries);
-        let keep = matches!(*conn, DbConnection::Sqlite(_)) && self.pool.max_size() > 1;
-        if outcome.is_ok() && keep {
-            self.held = Some(conn);
+        match &self.target {
+            Target::Pool(pool) => usage::record_batch(&mut *pool.get()?, deliveries),
+            Target::SqliteFile { manager, .. } => {
+                let mut conn = match self.own.take() {
+                    Some(conn) => conn,
+                    None => own_connection(manager)?,
+                };
+                let outcome = usage::record_batch(&mut conn, deliveries);
+                if outcome.is_ok() {
+                    self.own = Some(conn);
+                }
+                outcome
+            }
         }
-        outcome
+    }
+
+    /// Waits until the syncer has answered everything handed to it.
+    fn close(mut self) {
+        if let Some((sender, handle)) = self.syncer.take() {
+            drop(sender);
+            if handle.join().is_err() {
+                tracing::error!("the usage syncer panicked");
+            }
+        }
     }
 }
 
-type Pending = (Delivery, oneshot::Sender<Result<Recorded, String>>);
+/// The writer's own connection to an SQLite file: commits write the log
+/// without syncing it; the syncer syncs it before any answer is sent.
+fn own_connection(manager: &ConnectionManager) -> Result<DbConnection, StorageError> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = manager
+        .connect()
+        .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
+    conn.batch_execute("PRAGMA synchronous = NORMAL;")?;
+    Ok(conn)
+}
 
-fn commit(connection: &mut Connection<'_>, batch: Vec<Pending>) {
-    let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
-    match connection.record(&deliveries) {
-        Ok(results) => {
-            tracing::debug!(batch = results.len(), "usage batch committed");
-            for (reply, result) in replies.into_iter().zip(results) {
-                let _ = reply.send(Ok(result));
+/// The syncer: takes every batch committed so far, syncs the log once
+/// (which holds them all), then answers them. A failed sync answers them
+/// with the error: their events may or may not have reached the disk.
+fn sync_and_answer(wal: &std::path::Path, receiver: &mpsc::Receiver<Answers>) {
+    while let Ok(first) = receiver.recv() {
+        let mut answers = first;
+        for more in receiver.try_iter() {
+            answers.extend(more);
+        }
+        match std::fs::File::open(wal).and_then(|log| log.sync_data()) {
+            Ok(()) => answer(answers),
+            Err(error) => {
+                tracing::error!(batch = answers.len(), error = %error, "the usage log could not be synced");
+                fail(
+                    answers.into_iter().map(|(reply, _)| reply),
+                    &format!("the usage log could not be synced: {error}"),
+                );
             }
         }
-        Err(error) => {
-            tracing::error!(batch = deliveries.len(), error = %error, "usage batch failed; nothing of it was written");
-            for reply in replies {
-                let _ = reply.send(Err(error.to_string()));
-            }
-        }
+    }
+}
+
+fn answer(answers: Answers) {
+    for (reply, result) in answers {
+        let _ = reply.send(result);
+    }
+}
+
+fn fail(replies: impl IntoIterator<Item = Reply>, error: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(error.to_owned()));
     }
 }
