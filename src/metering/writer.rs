@@ -11,8 +11,8 @@
 //! then answers. So the next batch is written while the last one reaches
 //! the disk, and every answer still waits until its event is on disk.
 
-use std::path::PathBuf;
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use r2d2::ManageConnection;
@@ -66,9 +66,8 @@ impl UsageWriter {
     /// file).
     pub fn start(pool: Pool, url: &DatabaseUrl) -> std::io::Result<(Self, WriterThread)> {
         let target = match url {
-            DatabaseUrl::Sqlite(SqliteTarget::File(path)) => Target::SqliteFile {
+            DatabaseUrl::Sqlite(SqliteTarget::File(_)) => Target::SqliteFile {
                 manager: ConnectionManager::new(url.clone()),
-                wal: wal_path(path),
             },
             _ => Target::Pool(pool),
         };
@@ -117,24 +116,15 @@ enum Target {
     /// Connections from the pool; each commit syncs before it returns.
     Pool(Pool),
     /// Its own connection to an SQLite file, synced by the syncer thread.
-    SqliteFile {
-        manager: ConnectionManager,
-        wal: PathBuf,
-    },
-}
-
-/// The write-ahead log beside an SQLite database file.
-fn wal_path(database: &std::path::Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
+    SqliteFile { manager: ConnectionManager },
 }
 
 type Reply = oneshot::Sender<Result<Recorded, String>>;
 type Pending = (Delivery, Reply);
 
-/// Answers for a committed batch, sent once its events are durable.
-type Answers = Vec<(Reply, Result<Recorded, String>)>;
+/// Answers for a batch committed to the database whose write-ahead log is
+/// at the path, sent once its events are durable.
+type Answers = (Arc<Path>, Vec<(Reply, Result<Recorded, String>)>);
 
 fn run(target: Target, receiver: &mpsc::Receiver<Message>) {
     let mut ledger = match Ledger::open(target) {
@@ -180,9 +170,9 @@ fn run(target: Target, receiver: &mpsc::Receiver<Message>) {
 /// syncer that answers them when it writes to an SQLite file.
 struct Ledger {
     target: Target,
-    /// The writer's own SQLite connection, opened on first use and again
-    /// after a failed batch.
-    own: Option<DbConnection>,
+    /// The writer's own SQLite connection and the path of its write-ahead
+    /// log, opened on first use and again after a failed batch.
+    own: Option<(DbConnection, Arc<Path>)>,
     syncer: Option<(mpsc::Sender<Answers>, JoinHandle<()>)>,
 }
 
@@ -190,12 +180,11 @@ impl Ledger {
     fn open(target: Target) -> std::io::Result<Self> {
         let syncer = match &target {
             Target::Pool(_) => None,
-            Target::SqliteFile { wal, .. } => {
+            Target::SqliteFile { .. } => {
                 let (sender, receiver) = mpsc::channel();
-                let wal = wal.clone();
                 let handle = std::thread::Builder::new()
                     .name("usage-sync".to_owned())
-                    .spawn(move || sync_and_answer(&wal, &receiver))?;
+                    .spawn(move || sync_and_answer(&receiver))?;
                 Some((sender, handle))
             }
         };
@@ -210,22 +199,22 @@ impl Ledger {
     fn commit(&mut self, batch: Vec<Pending>) {
         let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
         match self.record(&deliveries) {
-            Ok(results) => {
+            Ok((results, wal)) => {
                 tracing::debug!(batch = results.len(), "usage batch committed");
-                let answers: Answers = replies
+                let answers: Vec<_> = replies
                     .into_iter()
                     .zip(results.into_iter().map(Ok))
                     .collect();
-                match &self.syncer {
-                    Some((sender, _)) => {
-                        if let Err(mpsc::SendError(answers)) = sender.send(answers) {
+                match (&self.syncer, wal) {
+                    (Some((sender, _)), Some(wal)) => {
+                        if let Err(mpsc::SendError((_, answers))) = sender.send((wal, answers)) {
                             fail(
                                 answers.into_iter().map(|(reply, _)| reply),
                                 "the usage syncer stopped",
                             );
                         }
                     }
-                    None => answer(answers),
+                    _ => answer(answers),
                 }
             }
             Err(error) => {
@@ -235,19 +224,22 @@ impl Ledger {
         }
     }
 
-    fn record(&mut self, deliveries: &[Delivery]) -> Result<Vec<Recorded>, StorageError> {
+    /// Records a batch; with the log to sync before answering it, if the
+    /// commit did not sync it.
+    fn record(
+        &mut self,
+        deliveries: &[Delivery],
+    ) -> Result<(Vec<Recorded>, Option<Arc<Path>>), StorageError> {
         match &self.target {
-            Target::Pool(pool) => usage::record_batch(&mut *pool.get()?, deliveries),
-            Target::SqliteFile { manager, .. } => {
-                let mut conn = match self.own.take() {
-                    Some(conn) => conn,
+            Target::Pool(pool) => Ok((usage::record_batch(&mut *pool.get()?, deliveries)?, None)),
+            Target::SqliteFile { manager } => {
+                let (mut conn, wal) = match self.own.take() {
+                    Some(own) => own,
                     None => own_connection(manager)?,
                 };
-                let outcome = usage::record_batch(&mut conn, deliveries);
-                if outcome.is_ok() {
-                    self.own = Some(conn);
-                }
-                outcome
+                let results = usage::record_batch(&mut conn, deliveries)?;
+                self.own = Some((conn, wal.clone()));
+                Ok((results, Some(wal)))
             }
         }
     }
@@ -263,45 +255,110 @@ impl Ledger {
     }
 }
 
-/// The writer's own connection to an SQLite file: commits write the log
-/// without syncing it; the syncer syncs it before any answer is sent.
-fn own_connection(manager: &ConnectionManager) -> Result<DbConnection, StorageError> {
+/// The writer's own connection to an SQLite file, and the path of its
+/// write-ahead log (beside the file SQLite opened, as SQLite names it):
+/// commits write the log without syncing it; the syncer syncs it before
+/// any answer is sent.
+fn own_connection(manager: &ConnectionManager) -> Result<(DbConnection, Arc<Path>), StorageError> {
+    use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
+    use diesel::sql_types::Text;
+
+    #[derive(diesel::QueryableByName)]
+    struct Attached {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        file: String,
+    }
+
     let mut conn = manager
         .connect()
         .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
     conn.batch_execute("PRAGMA synchronous = NORMAL;")?;
-    Ok(conn)
+    let attached: Vec<Attached> = diesel::sql_query("PRAGMA database_list").load(&mut conn)?;
+    let file = attached
+        .into_iter()
+        .find(|a| a.name == "main" && !a.file.is_empty())
+        .ok_or_else(|| StorageError::Other("the usage writer's database has no file".into()))?
+        .file;
+    Ok((conn, Arc::from(PathBuf::from(format!("{file}-wal")))))
 }
 
-/// The syncer: takes every batch committed so far, syncs the log once
-/// (which holds them all), then answers them. A failed sync answers them
-/// with the error: their events may or may not have reached the disk.
-fn sync_and_answer(wal: &std::path::Path, receiver: &mpsc::Receiver<Answers>) {
-    while let Ok(first) = receiver.recv() {
-        let mut answers = first;
-        for more in receiver.try_iter() {
-            answers.extend(more);
+/// The write-ahead log as the syncer holds it open.
+struct Log {
+    path: Arc<Path>,
+    file: std::fs::File,
+}
+
+impl Log {
+    /// The log at `path`, opened again (and its directory entry synced) if
+    /// it is not the file already open: SQLite deletes the log when its
+    /// last connection closes and creates it anew.
+    fn current(held: Option<Self>, path: &Arc<Path>) -> std::io::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        if let Some(log) = held
+            && log.path == *path
+            && log.file.metadata()?.ino() == std::fs::metadata(path)?.ino()
+        {
+            return Ok(log);
         }
-        match std::fs::File::open(wal).and_then(|log| log.sync_data()) {
-            Ok(()) => answer(answers),
-            Err(error) => {
-                tracing::error!(batch = answers.len(), error = %error, "the usage log could not be synced");
-                fail(
-                    answers.into_iter().map(|(reply, _)| reply),
-                    &format!("the usage log could not be synced: {error}"),
-                );
-            }
-        }
+        let file = std::fs::File::open(path)?;
+        let directory = match path.parent() {
+            Some(directory) if !directory.as_os_str().is_empty() => directory,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(directory)?.sync_all()?;
+        Ok(Self {
+            path: path.clone(),
+            file,
+        })
     }
 }
 
-fn answer(answers: Answers) {
+/// The syncer: takes every batch committed so far, syncs the log once
+/// (which holds them all), then answers them. After a failed sync it
+/// answers every batch with an error until the node is restarted: the
+/// kernel may have dropped the pages it failed to write and not report
+/// them again, and the batches after them in the log would be lost with
+/// them.
+fn sync_and_answer(receiver: &mpsc::Receiver<Answers>) {
+    let mut log: Option<Log> = None;
+    let mut failed: Option<String> = None;
+    while let Ok((path, first)) = receiver.recv() {
+        let mut answers = first;
+        for (_, more) in receiver.try_iter() {
+            answers.extend(more);
+        }
+        if failed.is_none() {
+            let synced = Log::current(log.take(), &path).and_then(|current| {
+                current.file.sync_data()?;
+                Ok(current)
+            });
+            match synced {
+                Ok(current) => {
+                    log = Some(current);
+                    answer(answers);
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(batch = answers.len(), error = %error, "the usage log could not be synced; deliveries fail until the node is restarted");
+                    failed = Some(format!("the usage log could not be synced: {error}"));
+                }
+            }
+        }
+        let error = failed
+            .as_deref()
+            .unwrap_or("the usage log could not be synced");
+        fail(answers.into_iter().map(|(reply, _)| reply), error);
+    }
+}
+
+fn answer(answers: Vec<(Reply, Result<Recorded, String>)>) {
     for (reply, result) in answers {
         let _ = reply.send(result);
     }
 }
-
 fn fail(replies: impl IntoIterator<Item = Reply>, error: &str) {
     for reply in replies {
         let _ = reply.send(Err(error.to_owned()));
