@@ -244,9 +244,7 @@ impl FactCache {
                 inner.article_bytes -= old;
             }
             inner.article_bytes += weight;
-            if inner.article_bytes > self.budget {
-                evict(&mut inner, self.budget / 10 * 9, article);
-            }
+            self.keep_within_budget(&mut inner, article);
         }
     }
 
@@ -263,8 +261,14 @@ impl FactCache {
         }
         *weight = weight.saturating_add_signed(bytes);
         inner.article_bytes = inner.article_bytes.saturating_add_signed(bytes);
+        self.keep_within_budget(&mut inner, article);
+    }
+
+    /// Over the budget, drops articles (all but `spared`) down to nine
+    /// tenths of it.
+    fn keep_within_budget(&self, inner: &mut Inner, spared: &str) {
         if inner.article_bytes > self.budget {
-            evict(&mut inner, self.budget / 10 * 9, article);
+            evict(inner, self.budget / 10 * 9, spared);
         }
     }
 

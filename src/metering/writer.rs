@@ -359,6 +359,7 @@ fn answer(answers: Vec<(Reply, Result<Recorded, String>)>) {
         let _ = reply.send(result);
     }
 }
+
 fn fail(replies: impl IntoIterator<Item = Reply>, error: &str) {
     for reply in replies {
         let _ = reply.send(Err(error.to_owned()));
