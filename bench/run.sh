@@ -18,8 +18,8 @@
 # "12000 100000", are measured one after the other on the same data, each
 # with its own ceiling rounds), BENCH_DATA (a directory that keeps the
 # seeded database and its credentials for later runs of the same size; the
-# ledger grows with each run, which the checks allow for). Needs wrk and
-# python3.
+# ledger grows with each run, which the checks allow for). Needs python3 and wrk
+# (installed with apt-get when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -33,8 +33,14 @@ pairs=${BENCH_PAIRS:-100000}
 warmup=${BENCH_WARMUP:-1}
 
 if ! command -v wrk > /dev/null; then
-    echo "bench: wrk is needed (apt-get install wrk)" >&2
-    exit 1
+    if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+        echo "bench: installing wrk" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null; }
+    else
+        echo "bench: wrk is needed (apt-get install wrk)" >&2
+        exit 1
+    fi
 fi
 
 cargo build --release --quiet --bin syndicate --example ceiling

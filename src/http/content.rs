@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -261,57 +262,222 @@ pub struct ContentResponse {
     pub media_withheld: Vec<WithheldPhoto>,
 }
 
-fn delivered(row: &ArticleRow, grant: &Grant, photos: &[MediaRow]) -> ContentResponse {
-    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-    let media = refs
-        .iter()
-        .filter(|r| grant.delivered.contains(&MediaId(r.media_id)))
-        .filter_map(|r| {
-            let photo = photos
-                .iter()
-                .find(|p| p.id == r.media_id.hyphenated().to_string())?;
-            Some(DeliveredPhoto {
-                id: r.media_id,
-                role: r.role,
-                caption: photo.caption.clone(),
-                credit_line: photo.credit_line.clone(),
-                creator: photo.creator.clone(),
-                copyright_holder: photo.copyright_holder.clone(),
-                copyright_notice: photo.copyright_notice.clone(),
-                licensor: photo.licensor.clone(),
-                usage_terms: photo.usage_terms.clone(),
-                renditions: serde_json::from_str(&photo.renditions).unwrap_or_default(),
+/// An article's parts as a delivery writes them, prepared once when its
+/// facts are read: the body's HTML and text escaped for JSON (and held
+/// nowhere else), its lists parsed, its photos in the article's order. A
+/// JSON delivery is written from these per request, mostly by copying, so
+/// an article's text is kept once however many licences it goes out under.
+#[derive(Debug)]
+pub struct Prepared {
+    id: Uuid,
+    publisher_id: Uuid,
+    body_html: Box<RawValue>,
+    body_text: Box<RawValue>,
+    bylines: Vec<Byline>,
+    tags: Vec<String>,
+    agency_credits: Vec<AgencyCredit>,
+    /// Every photo of the article that exists, in its order.
+    photos: Vec<DeliveredPhoto>,
+}
+
+impl Prepared {
+    /// Prepares `row` with its `photos`, moving the body's HTML and text
+    /// out of the row (they are left empty there).
+    pub fn new(row: &mut ArticleRow, photos: &[MediaRow]) -> Result<Self, ApiError> {
+        let escaped = |text: String| {
+            serde_json::value::to_raw_value(&text).map_err(|e| ApiError::Internal(Box::new(e)))
+        };
+        let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
+        let photos = refs
+            .iter()
+            .filter_map(|r| {
+                let photo = photos
+                    .iter()
+                    .find(|p| p.id == r.media_id.hyphenated().to_string())?;
+                Some(DeliveredPhoto {
+                    id: r.media_id,
+                    role: r.role,
+                    caption: photo.caption.clone(),
+                    credit_line: photo.credit_line.clone(),
+                    creator: photo.creator.clone(),
+                    copyright_holder: photo.copyright_holder.clone(),
+                    copyright_notice: photo.copyright_notice.clone(),
+                    licensor: photo.licensor.clone(),
+                    usage_terms: photo.usage_terms.clone(),
+                    renditions: serde_json::from_str(&photo.renditions).unwrap_or_default(),
+                })
             })
+            .collect();
+        Ok(Self {
+            id: row.id.parse().unwrap_or_default(),
+            publisher_id: row.publisher_id.parse().unwrap_or_default(),
+            body_html: escaped(std::mem::take(&mut row.body_html))?,
+            body_text: escaped(std::mem::take(&mut row.body_text))?,
+            bylines: serde_json::from_str(&row.bylines).unwrap_or_default(),
+            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            agency_credits: serde_json::from_str(&row.agency_credits).unwrap_or_default(),
+            photos,
         })
-        .collect();
-    let full = grant.tier == Tier::Full;
-    ContentResponse {
-        id: row.id.parse().unwrap_or_default(),
-        publisher_id: row.publisher_id.parse().unwrap_or_default(),
-        licence_id: grant.licence_id.parse().unwrap_or_default(),
-        tier: grant.tier,
-        version: row.version,
-        headline: row.headline.clone(),
-        standfirst: row.standfirst.clone(),
-        body_html: full.then(|| row.body_html.clone()),
-        body_text: full.then(|| row.body_text.clone()),
-        word_count: row.word_count,
-        bylines: serde_json::from_str(&row.bylines).unwrap_or_default(),
-        located: row.located.clone(),
-        section: row.section.clone(),
-        tags: serde_json::from_str(&row.tags).unwrap_or_default(),
-        language: row.language.clone(),
-        version_created_at: utc(row.version_created_at),
-        first_published_at: row.first_published_at.map(utc),
-        canonical_url: row.canonical_url.clone(),
-        agency_credits: serde_json::from_str(&row.agency_credits).unwrap_or_default(),
-        media,
+    }
+
+    /// Bytes it holds, about.
+    pub fn weight(&self) -> usize {
+        let photos: usize = self
+            .photos
+            .iter()
+            .map(|p| p.caption.len() + p.credit_line.len() + 128 * p.renditions.len() + 256)
+            .sum();
+        let bylines: usize = self.bylines.iter().map(|b| b.name.len() + 64).sum();
+        let tags: usize = self.tags.iter().map(|t| t.len() + 24).sum();
+        let credits: usize = self
+            .agency_credits
+            .iter()
+            .map(|c| c.agency.len() + c.credit_line.len() + 64)
+            .sum();
+        self.body_html.get().len() + self.body_text.get().len() + photos + bylines + tags + credits
+    }
+
+    /// About how long a JSON delivery of it is, to write it without growing
+    /// the buffer.
+    pub fn json_size_hint(&self) -> usize {
+        self.body_html.get().len() + self.body_text.get().len() + 1024 + 512 * self.photos.len()
+    }
+}
+
+/// A JSON delivery, written straight from an article's prepared parts: the
+/// same document as [`ContentResponse`], field for field.
+#[derive(Serialize)]
+struct ContentView<'a> {
+    id: Uuid,
+    publisher_id: Uuid,
+    licence_id: Uuid,
+    tier: Tier,
+    version: i32,
+    headline: &'a str,
+    standfirst: Option<&'a str>,
+    body_html: Option<&'a RawValue>,
+    body_text: Option<&'a RawValue>,
+    word_count: i32,
+    bylines: &'a [Byline],
+    located: Option<&'a str>,
+    section: &'a str,
+    tags: &'a [String],
+    language: &'a str,
+    version_created_at: DateTime<Utc>,
+    first_published_at: Option<DateTime<Utc>>,
+    canonical_url: Option<&'a str>,
+    agency_credits: &'a [AgencyCredit],
+    media: PhotosGranted<'a>,
+    media_withheld: PhotosWithheld<'a>,
+}
+
+/// The photos a grant delivers, in the article's order.
+struct PhotosGranted<'a>(&'a [DeliveredPhoto], &'a Grant);
+
+impl Serialize for PhotosGranted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Self(photos, grant) = self;
+        serializer.collect_seq(
+            photos
+                .iter()
+                .filter(|p| grant.delivered.contains(&MediaId(p.id))),
+        )
+    }
+}
+
+/// The photos a grant leaves out, with why.
+struct PhotosWithheld<'a>(&'a Grant);
+
+impl Serialize for PhotosWithheld<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .withheld
+                .iter()
+                .map(|(_, reason)| WithheldPhoto { reason: *reason }),
+        )
+    }
+}
+
+impl<'a> ContentView<'a> {
+    fn new(stored: &'a StoredArticle, grant: &'a Grant) -> Self {
+        let (row, prepared) = (&stored.row, &stored.prepared);
+        let full = grant.tier == Tier::Full;
+        Self {
+            id: prepared.id,
+            publisher_id: prepared.publisher_id,
+            licence_id: grant.licence_id.parse().unwrap_or_default(),
+            tier: grant.tier,
+            version: row.version,
+            headline: &row.headline,
+            standfirst: row.standfirst.as_deref(),
+            body_html: full.then_some(&*prepared.body_html),
+            body_text: full.then_some(&*prepared.body_text),
+            word_count: row.word_count,
+            bylines: &prepared.bylines,
+            located: row.located.as_deref(),
+            section: &row.section,
+            tags: &prepared.tags,
+            language: &row.language,
+            version_created_at: utc(row.version_created_at),
+            first_published_at: row.first_published_at.map(utc),
+            canonical_url: row.canonical_url.as_deref(),
+            agency_credits: &prepared.agency_credits,
+            media: PhotosGranted(&prepared.photos, grant),
+            media_withheld: PhotosWithheld(grant),
+        }
+    }
+
+    /// The document's bytes.
+    fn write(&self, capacity: usize) -> Result<Vec<u8>, ApiError> {
+        let mut body = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut body, self).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        Ok(body)
+    }
+}
+
+/// The delivery as [`ContentResponse`] (for the ninjs document, which is
+/// rendered once per grant and kept).
+fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, ApiError> {
+    let view = ContentView::new(stored, grant);
+    let unescaped = |raw: Option<&RawValue>| {
+        raw.map(|raw| serde_json::from_str::<String>(raw.get()))
+            .transpose()
+            .map_err(|e| ApiError::Internal(Box::new(e)))
+    };
+    Ok(ContentResponse {
+        id: view.id,
+        publisher_id: view.publisher_id,
+        licence_id: view.licence_id,
+        tier: view.tier,
+        version: view.version,
+        headline: view.headline.to_owned(),
+        standfirst: view.standfirst.map(str::to_owned),
+        body_html: unescaped(view.body_html)?,
+        body_text: unescaped(view.body_text)?,
+        word_count: view.word_count,
+        bylines: view.bylines.to_vec(),
+        located: view.located.map(str::to_owned),
+        section: view.section.to_owned(),
+        tags: view.tags.to_vec(),
+        language: view.language.to_owned(),
+        version_created_at: view.version_created_at,
+        first_published_at: view.first_published_at,
+        canonical_url: view.canonical_url.map(str::to_owned),
+        agency_credits: view.agency_credits.to_vec(),
+        media: stored
+            .prepared
+            .photos
+            .iter()
+            .filter(|p| grant.delivered.contains(&MediaId(p.id)))
+            .cloned()
+            .collect(),
         media_withheld: grant
             .withheld
             .iter()
             .map(|(_, reason)| WithheldPhoto { reason: *reason })
             .collect(),
-    }
+    })
 }
 
 /// The delivery as an IPTC ninjs 2.2 document.
@@ -472,9 +638,10 @@ pub struct Delivery {
     pub licence: crate::storage::licences::LicenceRow,
 }
 
-/// The body of a delivery and its `ETag`, rendered once per article
-/// version, grant and format and kept with the article's facts (and
-/// charged to the fact cache's budget).
+/// The body of a delivery and its `ETag`. JSON is written per request from
+/// the article's prepared parts; a ninjs document is rendered once per
+/// article version and grant and kept with the article's facts. Either
+/// body's `ETag` is kept, charged to the fact cache's budget.
 pub fn render(
     cache: &FactCache,
     id: &str,
@@ -482,18 +649,27 @@ pub fn render(
     grant: &Grant,
     format: Format,
 ) -> Result<(Bytes, String), ApiError> {
-    if let Some(found) = stored.rendered(grant, format) {
-        return Ok(found);
+    let kept = stored.rendered(grant, format);
+    let body = match (format, &kept) {
+        (Format::Ninjs, Some((Some(body), _))) => body.clone(),
+        (Format::Ninjs, _) => Bytes::from(
+            serde_json::to_vec(&ninjs(&delivered(stored, grant)?, &stored.publisher_name))
+                .map_err(|e| ApiError::Internal(Box::new(e)))?,
+        ),
+        (Format::Json, _) => {
+            Bytes::from(ContentView::new(stored, grant).write(stored.prepared.json_size_hint())?)
+        }
+    };
+    if let Some((_, etag)) = kept {
+        return Ok((body, etag));
     }
-    let content = delivered(&stored.row, grant, &stored.photos);
-    let body = match format {
-        Format::Json => serde_json::to_vec(&content),
-        Format::Ninjs => serde_json::to_vec(&ninjs(&content, &stored.publisher_name)),
-    }
-    .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let etag = delivery_etag(&body);
-    let body = Bytes::from(body);
-    let added = stored.keep_rendered(grant, format, &body, &etag);
+    let added = stored.keep_rendered(
+        grant,
+        format,
+        (format == Format::Ninjs).then_some(&body),
+        &etag,
+    );
     cache.charge(id, stored, added);
     Ok((body, etag))
 }
@@ -1248,6 +1424,111 @@ mod tests {
     use chrono::DateTime;
 
     use super::*;
+    use crate::domain::content::MediaRole;
+
+    fn photo(id: Uuid, caption: &str) -> MediaRow {
+        let at = NaiveDateTime::default();
+        MediaRow {
+            id: id.to_string(),
+            publisher_id: Uuid::nil().to_string(),
+            caption: caption.to_owned(),
+            credit_line: "Photograph: Tove Brannick/Harbourlight".to_owned(),
+            creator: Some("Tove Brannick".to_owned()),
+            copyright_holder: "Harbourlight".to_owned(),
+            copyright_notice: None,
+            licensor: Some("Harbourlight".to_owned()),
+            renditions: r#"[{"href":"https://images.example.org/quay-1200.jpg","width":1200,"height":800,"mime_type":"image/jpeg"}]"#.to_owned(),
+            syndication: "allowed".to_owned(),
+            rights_licensees: None,
+            territories_allowed: None,
+            territories_denied: None,
+            rights_expires_at: None,
+            usage_terms: Some("Editorial use only".to_owned()),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_json_delivery_is_the_content_response_field_for_field() {
+        let html = "<p class=\"lead\">The \"Saoirse\" ferry docked at 06:40 \u{2014} \u{fc}ber-late, \\ </script>\t&amp;</p>\n<p>Passengers \u{1f6a2} waited.</p>";
+        let text = "The \"Saoirse\" ferry docked at 06:40 \u{2014} \u{fc}ber-late.\n\nPassengers waited.\u{7f}";
+        let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+        let mut row = ArticleRow::sample(&Uuid::now_v7().to_string(), html);
+        row.body_text = text.to_owned();
+        row.standfirst = Some("Fog held the morning crossing for an hour.".to_owned());
+        row.located = Some("KILLOWEN QUAY".to_owned());
+        row.canonical_url = Some("https://news.example.org/ferries/late-crossing".to_owned());
+        row.bylines =
+            r#"[{"name":"Ines Marlow","role":"Transport correspondent","location":null}]"#
+                .to_owned();
+        row.tags = r#"["ferries","fog"]"#.to_owned();
+        row.agency_credits = r#"[{"agency":"Northwire","role":"contributed","credit_line":"Northwire contributed to this report","redistribution":"allowed"}]"#.to_owned();
+        let refs: Vec<MediaRef> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| MediaRef {
+                media_id: *id,
+                role: if i == 0 {
+                    MediaRole::Main
+                } else {
+                    MediaRole::Inline
+                },
+            })
+            .collect();
+        row.media = serde_json::to_string(&refs).unwrap();
+        // Out of order, and the second photo no longer exists.
+        let photos = [
+            photo(ids[2], "The quay at dawn"),
+            photo(ids[0], "Fog over the \"harbour\""),
+        ];
+        let stored = StoredArticle::new(row, &photos, "Harbourlight News".to_owned()).unwrap();
+        assert!(stored.row.body_html.is_empty() && stored.row.body_text.is_empty());
+
+        let licence = Uuid::now_v7().to_string();
+        for (tier, delivered_ids, withheld) in [
+            (Tier::Full, vec![ids[0], ids[2]], vec![]),
+            (
+                Tier::Full,
+                vec![ids[2]],
+                vec![(ids[0], WithheldReason::Territory)],
+            ),
+            (
+                Tier::Preview,
+                vec![],
+                vec![
+                    (ids[0], WithheldReason::LicenceExcludesMedia),
+                    (ids[2], WithheldReason::Expired),
+                ],
+            ),
+        ] {
+            let grant = Grant {
+                licence_id: licence.clone(),
+                tier,
+                delivered: delivered_ids.iter().copied().map(MediaId).collect(),
+                withheld: withheld
+                    .iter()
+                    .map(|(id, why)| (MediaId(*id), *why))
+                    .collect(),
+            };
+            let written = ContentView::new(&stored, &grant).write(0).unwrap();
+            let response = delivered(&stored, &grant).unwrap();
+            assert_eq!(
+                String::from_utf8(written.clone()).unwrap(),
+                serde_json::to_string(&response).unwrap()
+            );
+            let read: ContentResponse = serde_json::from_slice(&written).unwrap();
+            let full = tier == Tier::Full;
+            assert_eq!(read.body_html.as_deref(), full.then_some(html));
+            assert_eq!(read.body_text.as_deref(), full.then_some(text));
+            assert_eq!(read.licence_id.to_string(), licence);
+            let sent: Vec<Uuid> = read.media.iter().map(|p| p.id).collect();
+            assert_eq!(sent, delivered_ids);
+            assert_eq!(read.media_withheld.len(), withheld.len());
+            assert_eq!(read.tags, ["ferries", "fog"]);
+            assert_eq!(read.bylines[0].name, "Ines Marlow");
+        }
+    }
 
     #[test]
     fn a_page_writes_the_cursors_one_at_a_time_would() {

@@ -25,6 +25,7 @@ use super::{AppState, db};
 use crate::auth::caller::read_standing;
 use crate::domain::LicenseeId;
 use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
+use crate::domain::content::MediaRef;
 use crate::storage::articles::{self, ArticleRow};
 use crate::storage::clients::ClientStanding;
 use crate::storage::media::{self, MediaRow};
@@ -39,26 +40,27 @@ const ENTRY_OVERHEAD: usize = 1024;
 /// An article as a delivery needs it.
 #[derive(Debug)]
 pub struct StoredArticle {
-    /// The article.
+    /// The article, without its body's HTML and text (they are in
+    /// `prepared`, escaped, and empty here).
     pub row: ArticleRow,
-    /// Its photos, in any order.
-    pub photos: Vec<MediaRow>,
+    /// Its parts as a delivery writes them, with its photos.
+    pub prepared: content::Prepared,
     /// Its publisher's name (ninjs `copyrightholder`).
     pub publisher_name: String,
     /// The access decision's view of it, read once from `row`.
     pub facts: ArticleFacts,
     /// The decision's view of its photos, in the article's order.
     pub photo_facts: Vec<PhotoFacts>,
-    /// Bodies rendered from it, by grant and format.
+    /// What was rendered from it, by grant and format.
     rendered: Mutex<Vec<Rendered>>,
 }
 
-/// One rendered body of an article.
+/// The `ETag` of one delivery of an article, and its body when kept.
 #[derive(Debug)]
 struct Rendered {
     grant: Grant,
     format: Format,
-    body: Bytes,
+    body: Option<Bytes>,
     etag: String,
 }
 
@@ -66,36 +68,59 @@ impl Rendered {
     /// Bytes it holds: its body, its `ETag` and its grant's photo lists.
     fn weight(&self) -> isize {
         let photos = self.grant.delivered.len() + self.grant.withheld.len();
-        isize::try_from(self.body.len() + self.etag.len() + 32 * photos + 128).unwrap_or(isize::MAX)
+        let body = self.body.as_ref().map_or(0, Bytes::len);
+        isize::try_from(body + self.etag.len() + 32 * photos + 128).unwrap_or(isize::MAX)
     }
 }
 
-/// Most rendered bodies kept per article (grants differ by licence).
+/// Most renderings kept per article (grants differ by licence).
 const MAX_RENDERED: usize = 16;
 
 impl StoredArticle {
-    /// Estimated bytes it holds before any body is rendered: its row's text
-    /// and its photos' (each rendered body is charged when it is kept).
+    /// An article as read, with its photos (any order; those it names that
+    /// do not exist are left out) and its publisher's name.
+    pub fn new(
+        mut row: ArticleRow,
+        photos: &[MediaRow],
+        publisher_name: String,
+    ) -> Result<Self, ApiError> {
+        let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
+        let photo_facts = refs
+            .iter()
+            .filter_map(|r| {
+                let id = r.media_id.hyphenated().to_string();
+                photos.iter().find(|p| p.id == id).map(content::photo_facts)
+            })
+            .collect();
+        Ok(Self {
+            facts: content::article_facts(&row),
+            photo_facts,
+            prepared: content::Prepared::new(&mut row, photos)?,
+            row,
+            publisher_name,
+            rendered: Mutex::default(),
+        })
+    }
+
+    /// Estimated bytes it holds before anything is rendered from it (each
+    /// rendering is charged when it is kept).
     fn weight(&self) -> usize {
         let row = &self.row;
-        let text = row.body_html.len()
-            + row.body_text.len()
-            + row.headline.len()
+        let text = row.headline.len()
             + row.standfirst.as_ref().map_or(0, String::len)
             + row.media.len()
             + row.bylines.len()
             + row.agency_credits.len()
-            + row.tags.len();
-        let photos: usize = self
-            .photos
-            .iter()
-            .map(|p| p.caption.len() + p.credit_line.len() + p.renditions.len() + 256)
-            .sum();
-        text + photos
+            + row.tags.len()
+            + row.related.len()
+            + row.content_hash.len()
+            + 512;
+        text + self.prepared.weight() + 64 * self.photo_facts.len()
     }
 
-    /// The body already rendered for this grant and format, with its `ETag`.
-    pub fn rendered(&self, grant: &Grant, format: Format) -> Option<(Bytes, String)> {
+    /// What was rendered for this grant and format: its `ETag`, and its
+    /// body if that was kept.
+    pub fn rendered(&self, grant: &Grant, format: Format) -> Option<(Option<Bytes>, String)> {
         self.rendered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -104,9 +129,15 @@ impl StoredArticle {
             .map(|r| (r.body.clone(), r.etag.clone()))
     }
 
-    /// Keeps a rendered body; returns the bytes it added (negative when the
-    /// kept bodies were dropped to make room).
-    pub fn keep_rendered(&self, grant: &Grant, format: Format, body: &Bytes, etag: &str) -> isize {
+    /// Keeps a rendering's `ETag`, and its body if given; returns the bytes
+    /// it added (negative when the kept ones were dropped to make room).
+    pub fn keep_rendered(
+        &self,
+        grant: &Grant,
+        format: Format,
+        body: Option<&Bytes>,
+        etag: &str,
+    ) -> isize {
         let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
         let mut added = 0;
         if rendered.len() >= MAX_RENDERED {
@@ -116,7 +147,7 @@ impl StoredArticle {
         let kept = Rendered {
             grant: grant.clone(),
             format,
-            body: body.clone(),
+            body: body.cloned(),
             etag: etag.to_owned(),
         };
         added += kept.weight();
@@ -411,31 +442,14 @@ pub fn load(
 }
 
 fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, ApiError> {
-    let refs: Vec<crate::domain::content::MediaRef> =
-        serde_json::from_str(&row.media).unwrap_or_default();
+    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
     let ids: Vec<String> = refs
         .iter()
         .map(|r| r.media_id.hyphenated().to_string())
         .collect();
     let photos = media::find_many(conn, &ids)?;
     let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
-    let photo_facts = ids
-        .iter()
-        .filter_map(|id| {
-            photos
-                .iter()
-                .find(|p| &p.id == id)
-                .map(content::photo_facts)
-        })
-        .collect();
-    Ok(StoredArticle {
-        facts: content::article_facts(&row),
-        photo_facts,
-        row,
-        photos,
-        publisher_name,
-        rendered: Mutex::default(),
-    })
+    StoredArticle::new(row, &photos, publisher_name)
 }
 
 #[cfg(test)]
@@ -479,46 +493,8 @@ mod tests {
     }
 
     fn stored(id: &str, body: &str) -> Arc<StoredArticle> {
-        let at = chrono::NaiveDateTime::default();
-        let text = |s: &str| s.to_owned();
-        let row = ArticleRow {
-            id: text(id),
-            publisher_id: uuid::Uuid::nil().to_string(),
-            external_ref: text(id),
-            version: 1,
-            status: text("published"),
-            headline: text("A headline"),
-            standfirst: None,
-            body_html: text(body),
-            body_text: text(body),
-            word_count: 1,
-            section: text("news"),
-            tags: text("[]"),
-            language: text("en"),
-            bylines: text("[]"),
-            located: None,
-            canonical_url: None,
-            embargo_until: None,
-            agency_credits: text("[]"),
-            media: text("[]"),
-            related: text("[]"),
-            content_hash: text(""),
-            status_reason: None,
-            redistribution: text("licensees"),
-            first_published_at: Some(at),
-            killed_at: None,
-            version_created_at: at,
-            created_at: at,
-            updated_at: at,
-        };
-        Arc::new(StoredArticle {
-            facts: content::article_facts(&row),
-            photo_facts: Vec::new(),
-            row,
-            photos: Vec::new(),
-            publisher_name: text("A publisher"),
-            rendered: Mutex::default(),
-        })
+        let row = ArticleRow::sample(id, body);
+        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
     }
 
     fn loaded(generation: i64, article: &Arc<StoredArticle>) -> Loaded {
@@ -552,7 +528,7 @@ mod tests {
         let before = bytes(&cache);
 
         let body = Bytes::from(vec![b'y'; 40 * 1024]);
-        let added = first.keep_rendered(&grant, Format::Json, &body, "\"tag\"");
+        let added = first.keep_rendered(&grant, Format::Ninjs, Some(&body), "\"tag\"");
         cache.charge("first", &first, added);
         assert!(bytes(&cache) >= before + 40 * 1024, "{}", bytes(&cache));
 
@@ -565,7 +541,7 @@ mod tests {
         // older article goes, the newer stays.
         let second = stored("second", "x");
         cache.keep("client", licensee, "second", &loaded(3, &second));
-        let added = second.keep_rendered(&grant, Format::Json, &body, "\"tag\"");
+        let added = second.keep_rendered(&grant, Format::Ninjs, Some(&body), "\"tag\"");
         cache.charge("second", &second, added);
         let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
         assert!(inner.article_bytes <= 64 * 1024, "{}", inner.article_bytes);

@@ -275,7 +275,9 @@ fn own_connection(manager: &ConnectionManager) -> Result<(DbConnection, Arc<Path
     let mut conn = manager
         .connect()
         .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
-    conn.batch_execute("PRAGMA synchronous = NORMAL;")?;
+    // The writer keeps SQLite's default 2 MiB of pages (the indexes it
+    // writes), not a pool connection's 512 KiB.
+    conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")?;
     let attached: Vec<Attached> = diesel::sql_query("PRAGMA database_list").load(&mut conn)?;
     let file = attached
         .into_iter()

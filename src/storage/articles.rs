@@ -43,6 +43,45 @@ pub struct ArticleRow {
     pub updated_at: NaiveDateTime,
 }
 
+#[cfg(test)]
+impl ArticleRow {
+    /// A published article with `body` as its HTML and text, for unit tests.
+    pub fn sample(id: &str, body: &str) -> Self {
+        let at = NaiveDateTime::default();
+        let text = |s: &str| s.to_owned();
+        Self {
+            id: text(id),
+            publisher_id: uuid::Uuid::nil().to_string(),
+            external_ref: text(id),
+            version: 1,
+            status: text("published"),
+            headline: text("A headline"),
+            standfirst: None,
+            body_html: text(body),
+            body_text: text(body),
+            word_count: 1,
+            section: text("news"),
+            tags: text("[]"),
+            language: text("en"),
+            bylines: text("[]"),
+            located: None,
+            canonical_url: None,
+            embargo_until: None,
+            agency_credits: text("[]"),
+            media: text("[]"),
+            related: text("[]"),
+            content_hash: text(""),
+            status_reason: None,
+            redistribution: text("licensees"),
+            first_published_at: Some(at),
+            killed_at: None,
+            version_created_at: at,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// One version of an article.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = article_versions)]
