@@ -276,7 +276,7 @@ fn own_connection(manager: &ConnectionManager) -> Result<(DbConnection, Arc<Path
         .connect()
         .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
     // The writer keeps SQLite's default 2 MiB of pages (the indexes it
-    // writes), not a pool connection's 512 KiB.
+    // writes), not a pool connection's 128 KiB.
     conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")?;
     let attached: Vec<Attached> = diesel::sql_query("PRAGMA database_list").load(&mut conn)?;
     let file = attached

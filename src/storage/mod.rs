@@ -155,13 +155,13 @@ impl r2d2::ManageConnection for ConnectionManager {
                 let mut connection = SqliteConnection::establish(&path)?;
                 // WAL lets readers run beside the one writer; FULL makes every
                 // commit reach the disk before it is acknowledged. A pool
-                // connection keeps 512 KiB of pages (not SQLite's 2 MiB): a
+                // connection keeps 128 KiB of pages (not SQLite's 2 MiB): a
                 // delivery reads from the fact cache, and the operating
                 // system caches the file for every connection at once.
                 connection.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -512;",
+                     PRAGMA cache_size = -128;",
                     SQLITE_BUSY_TIMEOUT.as_millis()
                 ))?;
                 Ok(DbConnection::Sqlite(connection))
