@@ -322,12 +322,32 @@ impl Prepared {
 
     /// Bytes it holds, about.
     pub fn weight(&self) -> usize {
+        let text = |text: &Option<String>| text.as_ref().map_or(0, String::len);
         let photos: usize = self
             .photos
             .iter()
-            .map(|p| p.caption.len() + p.credit_line.len() + 128 * p.renditions.len() + 256)
+            .map(|p| {
+                let renditions: usize = p
+                    .renditions
+                    .iter()
+                    .map(|r| r.href.len() + r.mime_type.len() + 64)
+                    .sum();
+                p.caption.len()
+                    + p.credit_line.len()
+                    + p.copyright_holder.len()
+                    + text(&p.creator)
+                    + text(&p.copyright_notice)
+                    + text(&p.licensor)
+                    + text(&p.usage_terms)
+                    + renditions
+                    + 256
+            })
             .sum();
-        let bylines: usize = self.bylines.iter().map(|b| b.name.len() + 64).sum();
+        let bylines: usize = self
+            .bylines
+            .iter()
+            .map(|b| b.name.len() + text(&b.role) + text(&b.location) + 64)
+            .sum();
         let tags: usize = self.tags.iter().map(|t| t.len() + 24).sum();
         let credits: usize = self
             .agency_credits
@@ -1449,12 +1469,34 @@ mod tests {
         }
     }
 
+    /// The document a JSON delivery must be, written out by hand.
+    fn photo_json(id: Uuid, role: &str, caption: &str) -> serde_json::Value {
+        serde_json::json!({
+            "id": id, "role": role, "caption": caption,
+            "credit_line": "Photograph: Tove Brannick/Harbourlight", "creator": "Tove Brannick",
+            "copyright_holder": "Harbourlight", "copyright_notice": null, "licensor": "Harbourlight",
+            "usage_terms": "Editorial use only",
+            "renditions": [{"href": "https://images.example.org/quay-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}],
+        })
+    }
+
     #[test]
     fn a_json_delivery_is_the_content_response_field_for_field() {
         let html = "<p class=\"lead\">The \"Saoirse\" ferry docked at 06:40 \u{2014} \u{fc}ber-late, \\ </script>\t&amp;</p>\n<p>Passengers \u{1f6a2} waited.</p>";
         let text = "The \"Saoirse\" ferry docked at 06:40 \u{2014} \u{fc}ber-late.\n\nPassengers waited.\u{7f}";
         let ids = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-        let mut row = ArticleRow::sample(&Uuid::now_v7().to_string(), html);
+        let article = Uuid::now_v7();
+        let publisher = Uuid::now_v7();
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let mut row = ArticleRow::sample(&article.to_string(), html);
+        row.publisher_id = publisher.to_string();
+        row.version = 3;
+        row.headline = "Fog delays the morning ferry".to_owned();
+        row.section = "transport".to_owned();
+        row.language = "en-GB".to_owned();
+        row.word_count = 11;
+        row.version_created_at = at("2026-11-28 07:12:00");
+        row.first_published_at = Some(at("2026-11-28 06:00:00"));
         row.body_text = text.to_owned();
         row.standfirst = Some("Fog held the morning crossing for an hour.".to_owned());
         row.located = Some("KILLOWEN QUAY".to_owned());
@@ -1485,13 +1527,23 @@ mod tests {
         let stored = StoredArticle::new(row, &photos, "Harbourlight News".to_owned()).unwrap();
         assert!(stored.row.body_html.is_empty() && stored.row.body_text.is_empty());
 
-        let licence = Uuid::now_v7().to_string();
-        for (tier, delivered_ids, withheld) in [
-            (Tier::Full, vec![ids[0], ids[2]], vec![]),
+        let licence = Uuid::now_v7();
+        let main = photo_json(ids[0], "main", "Fog over the \"harbour\"");
+        let inline = photo_json(ids[2], "inline", "The quay at dawn");
+        for (tier, delivered_ids, withheld, media, reasons) in [
+            (
+                Tier::Full,
+                vec![ids[0], ids[2]],
+                vec![],
+                vec![main.clone(), inline.clone()],
+                vec![],
+            ),
             (
                 Tier::Full,
                 vec![ids[2]],
                 vec![(ids[0], WithheldReason::Territory)],
+                vec![inline.clone()],
+                vec!["territory"],
             ),
             (
                 Tier::Preview,
@@ -1500,10 +1552,12 @@ mod tests {
                     (ids[0], WithheldReason::LicenceExcludesMedia),
                     (ids[2], WithheldReason::Expired),
                 ],
+                vec![],
+                vec!["licence_excludes_media", "expired"],
             ),
         ] {
             let grant = Grant {
-                licence_id: licence.clone(),
+                licence_id: licence.to_string(),
                 tier,
                 delivered: delivered_ids.iter().copied().map(MediaId).collect(),
                 withheld: withheld
@@ -1512,22 +1566,59 @@ mod tests {
                     .collect(),
             };
             let written = ContentView::new(&stored, &grant).write(0).unwrap();
-            let response = delivered(&stored, &grant).unwrap();
+            // Field order and names: those of the documented response.
             assert_eq!(
                 String::from_utf8(written.clone()).unwrap(),
-                serde_json::to_string(&response).unwrap()
+                serde_json::to_string(&delivered(&stored, &grant).unwrap()).unwrap()
             );
-            let read: ContentResponse = serde_json::from_slice(&written).unwrap();
+            // Every value, against the article as it was written.
             let full = tier == Tier::Full;
-            assert_eq!(read.body_html.as_deref(), full.then_some(html));
-            assert_eq!(read.body_text.as_deref(), full.then_some(text));
-            assert_eq!(read.licence_id.to_string(), licence);
-            let sent: Vec<Uuid> = read.media.iter().map(|p| p.id).collect();
-            assert_eq!(sent, delivered_ids);
-            assert_eq!(read.media_withheld.len(), withheld.len());
-            assert_eq!(read.tags, ["ferries", "fog"]);
-            assert_eq!(read.bylines[0].name, "Ines Marlow");
+            let expected = serde_json::json!({
+                "id": article, "publisher_id": publisher, "licence_id": licence,
+                "tier": if full { "full" } else { "preview" }, "version": 3,
+                "headline": "Fog delays the morning ferry",
+                "standfirst": "Fog held the morning crossing for an hour.",
+                "body_html": full.then_some(html), "body_text": full.then_some(text),
+                "word_count": 11,
+                "bylines": [{"name": "Ines Marlow", "role": "Transport correspondent", "location": null}],
+                "located": "KILLOWEN QUAY", "section": "transport", "tags": ["ferries", "fog"],
+                "language": "en-GB", "version_created_at": "2026-11-28T07:12:00Z",
+                "first_published_at": "2026-11-28T06:00:00Z",
+                "canonical_url": "https://news.example.org/ferries/late-crossing",
+                "agency_credits": [{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}],
+                "media": media,
+                "media_withheld": reasons.iter().map(|r| serde_json::json!({"reason": r})).collect::<Vec<_>>(),
+            });
+            let read: serde_json::Value = serde_json::from_slice(&written).unwrap();
+            assert_eq!(read, expected);
         }
+
+        // What an article leaves out is null, not missing.
+        let bare = ArticleRow {
+            first_published_at: None,
+            ..ArticleRow::sample(&article.to_string(), "<p>One line.</p>")
+        };
+        let bare = StoredArticle::new(bare, &[], "Harbourlight News".to_owned()).unwrap();
+        let grant = Grant {
+            licence_id: licence.to_string(),
+            tier: Tier::Preview,
+            delivered: Vec::new(),
+            withheld: Vec::new(),
+        };
+        let written = ContentView::new(&bare, &grant).write(0).unwrap();
+        let read: serde_json::Value = serde_json::from_slice(&written).unwrap();
+        for field in [
+            "standfirst",
+            "body_html",
+            "body_text",
+            "located",
+            "first_published_at",
+            "canonical_url",
+        ] {
+            assert_eq!(read[field], serde_json::Value::Null, "{field}");
+        }
+        assert_eq!(read["media"], serde_json::json!([]));
+        assert_eq!(read["media_withheld"], serde_json::json!([]));
     }
 
     #[test]

@@ -272,7 +272,7 @@ impl FactCache {
                 .articles
                 .insert(article.to_owned(), (stored.clone(), weight))
             {
-                inner.article_bytes -= old;
+                inner.article_bytes = inner.article_bytes.saturating_sub(old);
             }
             inner.article_bytes += weight;
             self.keep_within_budget(&mut inner, article);
@@ -325,7 +325,7 @@ fn evict(inner: &mut Inner, target: usize, spared: &str) {
         if id == spared {
             continue;
         }
-        bytes -= weight;
+        bytes = bytes.saturating_sub(*weight);
         dropped.push(id.clone());
     }
     for id in dropped {
