@@ -166,93 +166,114 @@ fn run(target: Target, receiver: &mpsc::Receiver<Message>) {
     ledger.close();
 }
 
-/// The writer's side of the ledger: where batches are recorded, and the
-/// syncer that answers them when it writes to an SQLite file.
-struct Ledger {
-    target: Target,
-    /// The writer's own SQLite connection and the path of its write-ahead
-    /// log, opened on first use and again after a failed batch.
-    own: Option<(DbConnection, Arc<Path>)>,
-    syncer: Option<(mpsc::Sender<Answers>, JoinHandle<()>)>,
+/// The writer's side of the ledger: where batches are recorded, and who
+/// answers them.
+enum Ledger {
+    /// Pooled connections; each commit syncs, so a batch is answered as
+    /// soon as it commits.
+    Pool(Pool),
+    /// The writer's own connection to an SQLite file, committing without
+    /// syncing; the syncer thread answers each batch once the log holding
+    /// it is on disk.
+    SqliteFile {
+        manager: ConnectionManager,
+        /// The connection and the path of its write-ahead log, opened on
+        /// first use and again after a failed batch.
+        own: Option<(DbConnection, Arc<Path>)>,
+        syncer: mpsc::Sender<Answers>,
+        handle: JoinHandle<()>,
+    },
 }
 
 impl Ledger {
     fn open(target: Target) -> std::io::Result<Self> {
-        let syncer = match &target {
-            Target::Pool(_) => None,
-            Target::SqliteFile { .. } => {
-                let (sender, receiver) = mpsc::channel();
+        Ok(match target {
+            Target::Pool(pool) => Self::Pool(pool),
+            Target::SqliteFile { manager } => {
+                let (syncer, receiver) = mpsc::channel();
                 let handle = std::thread::Builder::new()
                     .name("usage-sync".to_owned())
                     .spawn(move || sync_and_answer(&receiver))?;
-                Some((sender, handle))
+                Self::SqliteFile {
+                    manager,
+                    own: None,
+                    syncer,
+                    handle,
+                }
             }
-        };
-        Ok(Self {
-            target,
-            own: None,
-            syncer,
         })
     }
 
     /// Records a batch in one transaction; answers it once it is durable.
     fn commit(&mut self, batch: Vec<Pending>) {
         let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
-        match self.record(&deliveries) {
-            Ok((results, wal)) => {
-                tracing::debug!(batch = results.len(), "usage batch committed");
-                let answers: Vec<_> = replies
-                    .into_iter()
-                    .zip(results.into_iter().map(Ok))
-                    .collect();
-                match (&self.syncer, wal) {
-                    (Some((sender, _)), Some(wal)) => {
-                        if let Err(mpsc::SendError((_, answers))) = sender.send((wal, answers)) {
-                            fail(
-                                answers.into_iter().map(|(reply, _)| reply),
-                                "the usage syncer stopped",
-                            );
-                        }
+        let failed = match self {
+            Self::Pool(pool) => match pool
+                .get()
+                .map_err(StorageError::from)
+                .and_then(|mut conn| usage::record_batch(&mut conn, &deliveries))
+            {
+                Ok(results) => return answer(paired(replies, results)),
+                Err(error) => error,
+            },
+            Self::SqliteFile {
+                manager,
+                own,
+                syncer,
+                ..
+            } => match record_own(manager, own, &deliveries) {
+                Ok((results, wal)) => {
+                    if let Err(mpsc::SendError((_, answers))) =
+                        syncer.send((wal, paired(replies, results)))
+                    {
+                        fail(
+                            answers.into_iter().map(|(reply, _)| reply),
+                            "the usage syncer stopped",
+                        );
                     }
-                    _ => answer(answers),
+                    return;
                 }
-            }
-            Err(error) => {
-                tracing::error!(batch = deliveries.len(), error = %error, "usage batch failed; nothing of it was written");
-                fail(replies, &error.to_string());
-            }
-        }
-    }
-
-    /// Records a batch; with the log to sync before answering it, if the
-    /// commit did not sync it.
-    fn record(
-        &mut self,
-        deliveries: &[Delivery],
-    ) -> Result<(Vec<Recorded>, Option<Arc<Path>>), StorageError> {
-        match &self.target {
-            Target::Pool(pool) => Ok((usage::record_batch(&mut *pool.get()?, deliveries)?, None)),
-            Target::SqliteFile { manager } => {
-                let (mut conn, wal) = match self.own.take() {
-                    Some(own) => own,
-                    None => own_connection(manager)?,
-                };
-                let results = usage::record_batch(&mut conn, deliveries)?;
-                self.own = Some((conn, wal.clone()));
-                Ok((results, Some(wal)))
-            }
-        }
+                Err(error) => error,
+            },
+        };
+        tracing::error!(batch = deliveries.len(), error = %failed, "usage batch failed; nothing of it was written");
+        fail(replies, &failed.to_string());
     }
 
     /// Waits until the syncer has answered everything handed to it.
-    fn close(mut self) {
-        if let Some((sender, handle)) = self.syncer.take() {
-            drop(sender);
+    fn close(self) {
+        if let Self::SqliteFile { syncer, handle, .. } = self {
+            drop(syncer);
             if handle.join().is_err() {
                 tracing::error!("the usage syncer panicked");
             }
         }
     }
+}
+
+/// A committed batch's answers, one for each request.
+fn paired(replies: Vec<Reply>, results: Vec<Recorded>) -> Vec<(Reply, Result<Recorded, String>)> {
+    tracing::debug!(batch = results.len(), "usage batch committed");
+    replies
+        .into_iter()
+        .zip(results.into_iter().map(Ok))
+        .collect()
+}
+
+/// Records a batch on the writer's own connection (opened if it is not);
+/// returns the log to sync before answering it.
+fn record_own(
+    manager: &ConnectionManager,
+    own: &mut Option<(DbConnection, Arc<Path>)>,
+    deliveries: &[Delivery],
+) -> Result<(Vec<Recorded>, Arc<Path>), StorageError> {
+    let (mut conn, wal) = match own.take() {
+        Some(open) => open,
+        None => own_connection(manager)?,
+    };
+    let results = usage::record_batch(&mut conn, deliveries)?;
+    *own = Some((conn, wal.clone()));
+    Ok((results, wal))
 }
 
 /// The writer's own connection to an SQLite file, and the path of its
