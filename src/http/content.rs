@@ -281,31 +281,26 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Prepares `row` with its `photos`, moving the body's HTML and text
-    /// out of the row (they are left empty there).
-    pub fn new(row: &mut ArticleRow, photos: &[MediaRow]) -> Result<Self, ApiError> {
+    /// Prepares `row` with its photos (each with the article's reference
+    /// to it, in the article's order), moving the body's HTML and text out
+    /// of the row (they are left empty there).
+    pub fn new(row: &mut ArticleRow, photos: &[(&MediaRef, &MediaRow)]) -> Result<Self, ApiError> {
         let escaped = |text: String| {
             serde_json::value::to_raw_value(&text).map_err(|e| ApiError::Internal(Box::new(e)))
         };
-        let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-        let photos = refs
+        let photos = photos
             .iter()
-            .filter_map(|r| {
-                let photo = photos
-                    .iter()
-                    .find(|p| p.id == r.media_id.hyphenated().to_string())?;
-                Some(DeliveredPhoto {
-                    id: r.media_id,
-                    role: r.role,
-                    caption: photo.caption.clone(),
-                    credit_line: photo.credit_line.clone(),
-                    creator: photo.creator.clone(),
-                    copyright_holder: photo.copyright_holder.clone(),
-                    copyright_notice: photo.copyright_notice.clone(),
-                    licensor: photo.licensor.clone(),
-                    usage_terms: photo.usage_terms.clone(),
-                    renditions: serde_json::from_str(&photo.renditions).unwrap_or_default(),
-                })
+            .map(|(r, photo)| DeliveredPhoto {
+                id: r.media_id,
+                role: r.role,
+                caption: photo.caption.clone(),
+                credit_line: photo.credit_line.clone(),
+                creator: photo.creator.clone(),
+                copyright_holder: photo.copyright_holder.clone(),
+                copyright_notice: photo.copyright_notice.clone(),
+                licensor: photo.licensor.clone(),
+                usage_terms: photo.usage_terms.clone(),
+                renditions: serde_json::from_str(&photo.renditions).unwrap_or_default(),
             })
             .collect();
         Ok(Self {
@@ -394,28 +389,36 @@ struct ContentView<'a> {
 /// The photos a grant delivers, in the article's order.
 struct PhotosGranted<'a>(&'a [DeliveredPhoto], &'a Grant);
 
+impl<'a> PhotosGranted<'a> {
+    fn iter(&self) -> impl Iterator<Item = &'a DeliveredPhoto> {
+        let Self(photos, grant) = *self;
+        photos
+            .iter()
+            .filter(|p| grant.delivered.contains(&MediaId(p.id)))
+    }
+}
+
 impl Serialize for PhotosGranted<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Self(photos, grant) = self;
-        serializer.collect_seq(
-            photos
-                .iter()
-                .filter(|p| grant.delivered.contains(&MediaId(p.id))),
-        )
+        serializer.collect_seq(self.iter())
     }
 }
 
 /// The photos a grant leaves out, with why.
 struct PhotosWithheld<'a>(&'a Grant);
 
+impl<'a> PhotosWithheld<'a> {
+    fn iter(&self) -> impl Iterator<Item = WithheldPhoto> + 'a {
+        self.0
+            .withheld
+            .iter()
+            .map(|(_, reason)| WithheldPhoto { reason: *reason })
+    }
+}
+
 impl Serialize for PhotosWithheld<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.0
-                .withheld
-                .iter()
-                .map(|(_, reason)| WithheldPhoto { reason: *reason }),
-        )
+        serializer.collect_seq(self.iter())
     }
 }
 
@@ -485,18 +488,8 @@ fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, A
         first_published_at: view.first_published_at,
         canonical_url: view.canonical_url.map(str::to_owned),
         agency_credits: view.agency_credits.to_vec(),
-        media: stored
-            .prepared
-            .photos
-            .iter()
-            .filter(|p| grant.delivered.contains(&MediaId(p.id)))
-            .cloned()
-            .collect(),
-        media_withheld: grant
-            .withheld
-            .iter()
-            .map(|(_, reason)| WithheldPhoto { reason: *reason })
-            .collect(),
+        media: view.media.iter().cloned().collect(),
+        media_withheld: view.media_withheld.iter().collect(),
     })
 }
 

@@ -85,17 +85,17 @@ impl StoredArticle {
         publisher_name: String,
     ) -> Result<Self, ApiError> {
         let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-        let photo_facts = refs
+        let found: Vec<(&MediaRef, &MediaRow)> = refs
             .iter()
             .filter_map(|r| {
                 let id = r.media_id.hyphenated().to_string();
-                photos.iter().find(|p| p.id == id).map(content::photo_facts)
+                photos.iter().find(|p| p.id == id).map(|p| (r, p))
             })
             .collect();
         Ok(Self {
             facts: content::article_facts(&row),
-            photo_facts,
-            prepared: content::Prepared::new(&mut row, photos)?,
+            photo_facts: found.iter().map(|(_, p)| content::photo_facts(p)).collect(),
+            prepared: content::Prepared::new(&mut row, &found)?,
             row,
             publisher_name,
             rendered: Mutex::default(),
