@@ -65,16 +65,16 @@ impl UsageWriter {
     /// from `pool` (PostgreSQL, in-memory SQLite) or on its own (an SQLite
     /// file).
     pub fn start(pool: Pool, url: &DatabaseUrl) -> std::io::Result<(Self, WriterThread)> {
-        let target = match url {
-            DatabaseUrl::Sqlite(SqliteTarget::File(_)) => Target::SqliteFile {
-                manager: ConnectionManager::new(url.clone()),
-            },
-            _ => Target::Pool(pool),
+        let ledger = match url {
+            DatabaseUrl::Sqlite(SqliteTarget::File(_)) => {
+                Ledger::sqlite_file(ConnectionManager::new(url.clone()))?
+            }
+            _ => Ledger::Pool(pool),
         };
         let (sender, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("usage-writer".to_owned())
-            .spawn(move || run(target, &receiver))?;
+            .spawn(move || run(ledger, &receiver))?;
         Ok((
             Self {
                 sender: sender.clone(),
@@ -111,14 +111,6 @@ impl WriterThread {
     }
 }
 
-/// Where the writer writes.
-enum Target {
-    /// Connections from the pool; each commit syncs before it returns.
-    Pool(Pool),
-    /// Its own connection to an SQLite file, synced by the syncer thread.
-    SqliteFile { manager: ConnectionManager },
-}
-
 type Reply = oneshot::Sender<Result<Recorded, String>>;
 type Pending = (Delivery, Reply);
 
@@ -126,14 +118,7 @@ type Pending = (Delivery, Reply);
 /// at the path, sent once its events are durable.
 type Answers = (Arc<Path>, Vec<(Reply, Result<Recorded, String>)>);
 
-fn run(target: Target, receiver: &mpsc::Receiver<Message>) {
-    let mut ledger = match Ledger::open(target) {
-        Ok(ledger) => ledger,
-        Err(error) => {
-            tracing::error!(error = %error, "the usage writer could not start its syncer");
-            return;
-        }
-    };
+fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>) {
     let mut stopping = false;
     while !stopping {
         let Ok(first) = receiver.recv() else { break };
@@ -186,21 +171,17 @@ enum Ledger {
 }
 
 impl Ledger {
-    fn open(target: Target) -> std::io::Result<Self> {
-        Ok(match target {
-            Target::Pool(pool) => Self::Pool(pool),
-            Target::SqliteFile { manager } => {
-                let (syncer, receiver) = mpsc::channel();
-                let handle = std::thread::Builder::new()
-                    .name("usage-sync".to_owned())
-                    .spawn(move || sync_and_answer(&receiver))?;
-                Self::SqliteFile {
-                    manager,
-                    own: None,
-                    syncer,
-                    handle,
-                }
-            }
+    /// The ledger on an SQLite file, with its syncer thread started.
+    fn sqlite_file(manager: ConnectionManager) -> std::io::Result<Self> {
+        let (syncer, receiver) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("usage-sync".to_owned())
+            .spawn(move || sync_and_answer(&receiver))?;
+        Ok(Self::SqliteFile {
+            manager,
+            own: None,
+            syncer,
+            handle,
         })
     }
 
