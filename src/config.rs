@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::auth::TokenSettings;
+use crate::identity::TokenSettings;
 use crate::storage::{DatabaseUrl, PoolSettings, UnsupportedDatabaseUrl};
 
 /// Licensing and metered delivery of news content.

@@ -7,7 +7,6 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::auth::{Caller, Organisation};
 use crate::domain::{ClientId, PublisherId, Role};
 use crate::http::articles::{self, CreateArticleRequest, Created, Transition};
 use crate::http::clients::{self, CreateClientRequest};
@@ -15,6 +14,7 @@ use crate::http::licensees::{self, CreateLicenseeRequest};
 use crate::http::media::{self, MediaRequest};
 use crate::http::problem::ApiError;
 use crate::http::publishers::{self, CreatePublisherRequest};
+use crate::identity::{Caller, Organisation};
 use crate::storage::licences::{self, LicenceRow};
 use crate::storage::{DbConnection, now, organisations};
 

@@ -1,10 +1,10 @@
 //! syndicate: licensing and metered delivery of news content.
 
-pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod identity;
 pub mod metering;
 pub mod openapi;
 pub mod seed;

@@ -219,7 +219,7 @@ fn past_deliveries(
 /// body, written for the benchmark.
 fn write_article(
     conn: &mut DbConnection,
-    desk: &crate::auth::Caller,
+    desk: &crate::identity::Caller,
     n: usize,
 ) -> Result<String, ApiError> {
     let (place, dateline) = PLACES[n % PLACES.len()];

@@ -10,10 +10,10 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::auth::throttle::TokenThrottle;
-use crate::auth::{KeyStore, TokenService};
 use crate::config::{KeyLocation, Settings};
 use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
+use crate::identity::throttle::TokenThrottle;
+use crate::identity::{KeyStore, TokenService};
 use crate::metering::writer::WriterThread;
 use crate::metering::{RateLimits, UsageWriter};
 use crate::openapi;
@@ -42,7 +42,7 @@ pub enum StartupError {
     },
     /// The token signing keys could not be loaded or made.
     #[error("could not load token signing keys")]
-    Keys(#[source] crate::auth::keys::KeyError),
+    Keys(#[source] crate::identity::keys::KeyError),
     /// The demo world could not be seeded.
     #[error("could not seed the demo world: {0}")]
     Demo(String),
@@ -67,11 +67,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let pool = storage::pool(&settings.database_url, &settings.pool);
         if settings.migrate_on_start {
-            let migrate_pool = pool.clone();
-            let applied = web::block(move || storage::migrate::run_pending(&migrate_pool))
+            let applied = storage::blocking(&pool, storage::migrate::run_pending_on)
                 .await
-                .map_err(StorageError::from)
-                .and_then(|result| result)
                 .map_err(|source| StartupError::Migrate {
                     url: settings.database_url.redacted(),
                     source,

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::media::{acting_publisher, reader_scope};
 use super::problem::{ApiError, FieldError, responses};
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::Caller;
 use crate::domain::content::{
     AgencyCredit, ArticleStatus, Byline, ChangeKind, EventKind, MediaRef, MediaRole,
     Redistribution, valid_language, valid_web_url,
@@ -21,6 +20,7 @@ use crate::domain::content::{
 use crate::domain::html::{plain_text, sanitise, word_count};
 use crate::domain::text::single_line;
 use crate::domain::{ArticleId, Role};
+use crate::identity::Caller;
 use crate::storage::articles::{self, ArticleFilter, ArticleRow, NewEventRow, VersionRow};
 use crate::storage::{DbConnection, StorageError, media, now};
 

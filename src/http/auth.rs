@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, db};
-use crate::auth::{Caller, Organisation, secrets};
 use crate::domain::{ClientId, Role};
+use crate::identity::{Caller, Organisation, secrets};
 use crate::storage::{StorageError, clients, organisations};
 
 /// A token request (RFC 6749 §4.4.2), as a form or as JSON. Credentials go

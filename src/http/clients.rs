@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::problem::{ApiError, FieldError, responses};
 use super::publishers::MAX_NAME_CHARS;
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::{Caller, secrets};
 use crate::domain::text::single_line;
 use crate::domain::{ClientId, Role};
+use crate::identity::{Caller, secrets};
 use crate::storage::clients::{self, ClientRow, NewClientRow};
 use crate::storage::{DbConnection, StorageError, now, organisations};
 

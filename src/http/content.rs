@@ -18,11 +18,10 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::caller::{Claimed, in_good_standing};
 use super::facts::{self, FactCache, Facts, StoredArticle};
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
-use crate::auth::Caller;
-use crate::auth::caller::{Claimed, check_standing, in_good_standing};
 use crate::domain::access::{
     self, ArticleFacts, Denial, Grant, LicenceFacts, LicenseeFacts, PhotoFacts, Tier,
     WithheldReason,
@@ -34,6 +33,8 @@ use crate::domain::content::{
 use crate::domain::{
     ArticleId, LicenseeId, LicenseeStatus, MediaId, PublisherId, Role, Territories,
 };
+use crate::identity::Caller;
+use crate::identity::caller::check_standing;
 use crate::metering::Period;
 use crate::metering::headers::{self, QuotaState};
 use crate::metering::ratelimit::RateState;
@@ -794,7 +795,10 @@ pub async fn get_content(
     for attempt in 0..DELIVERY_ATTEMPTS {
         let at = now();
         let facts = facts::gather(&state, &client, licensee, &id).await?;
-        let delivery = match check_standing(&facts.standing).and_then(|()| decide(&facts, at)) {
+        let delivery = match check_standing(&facts.standing)
+            .map_err(ApiError::from)
+            .and_then(|()| decide(&facts, at))
+        {
             Ok(delivery) => delivery,
             Err(refusal) => {
                 // A refusal writes nothing for the usage writer to check:
@@ -850,7 +854,7 @@ pub async fn get_content(
             .to_owned(),
             at,
             period_start: period.start(at),
-            request_id: super::request_id::current().id,
+            request_id: super::context::current().id,
             quota: licence.quota_units,
             unit_price: licence.price_amount_minor,
             currency: licence.price_currency.clone(),

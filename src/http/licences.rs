@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, FieldError, responses};
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::Caller;
 use crate::domain::access::Tier;
 use crate::domain::text::single_line;
 use crate::domain::{LicenceId, Role};
+use crate::identity::Caller;
 use crate::storage::licences::{self, LicenceFilter, LicenceRow};
 use crate::storage::{DbConnection, StorageError, now, organisations};
 

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::problem::{ApiError, FieldError, responses};
 use super::publishers::MAX_NAME_CHARS;
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::Caller;
 use crate::domain::organisation::CountryCode;
 use crate::domain::text::single_line;
 use crate::domain::{LicenseeId, LicenseeStatus, Role, Territories};
+use crate::identity::Caller;
 use crate::storage::organisations::{self, LicenseeChanges, LicenseeRow, NewLicenseeRow};
 use crate::storage::{DbConnection, now};
 

@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, FieldError, responses};
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::Caller;
 use crate::domain::content::{Rendition, Syndication, valid_mime_type, valid_web_url};
 use crate::domain::organisation::CountryCode;
 use crate::domain::text::single_line;
 use crate::domain::{MediaId, Role, Territories};
+use crate::identity::Caller;
 use crate::storage::media::{self, MediaRow};
 use crate::storage::{DbConnection, StorageError, now, organisations};
 

@@ -3,9 +3,11 @@
 
 pub mod articles;
 pub mod auth;
+pub mod caller;
 pub mod chart;
 pub mod clients;
 pub mod content;
+pub mod context;
 pub mod facts;
 pub mod licences;
 pub mod licensees;
@@ -36,9 +38,9 @@ pub struct AppState {
     /// The OpenAPI document, serialised once.
     pub openapi: Bytes,
     /// Issues and verifies access tokens.
-    pub tokens: crate::auth::TokenService,
+    pub tokens: crate::identity::TokenService,
     /// Limits token requests.
-    pub throttle: crate::auth::throttle::TokenThrottle,
+    pub throttle: crate::identity::throttle::TokenThrottle,
     /// Records deliveries (group commit).
     pub usage: crate::metering::UsageWriter,
     /// Per-licence request rates.
@@ -179,12 +181,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut crate::storage::DbConnection) -> Result<T, ApiError> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().map_err(crate::storage::StorageError::from)?;
-        work(&mut conn)
-    })
-    .await?
+    crate::storage::blocking(&state.pool, work).await
 }
 
 /// Refuses a query parameter longer than `max` characters.

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::request_id;
+use super::context;
 use crate::storage::StorageError;
 
 /// The media type of every error body.
@@ -125,24 +125,7 @@ pub struct Problem {
     pub reason: Option<String>,
 }
 
-/// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-pub struct FieldError {
-    /// The field, as a JSON pointer-like dotted path (`bylines.0.name`).
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl FieldError {
-    /// An error on `field`.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::domain::FieldError;
 
 /// Every way a request can fail. Handlers return `Result<_, ApiError>`.
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +307,18 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<crate::identity::IdentityError> for ApiError {
+    fn from(error: crate::identity::IdentityError) -> Self {
+        use crate::identity::IdentityError;
+        match error {
+            IdentityError::Unauthorized(detail) => ApiError::Unauthorized(detail),
+            IdentityError::Forbidden(detail) => ApiError::Forbidden(detail),
+            IdentityError::Suspended(detail) => ApiError::Suspended(detail),
+            IdentityError::Storage(error) => error.into(),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(Box::new(error))
@@ -376,7 +371,7 @@ impl ResponseError for ApiError {
         if problem_type.status.is_server_error() {
             tracing::error!(error.cause_chain = %CauseChain(self), "request failed");
         }
-        let context = request_id::current();
+        let context = context::current();
         let problem = Problem {
             problem_type: problem_type.uri(),
             title: problem_type.title.to_owned(),

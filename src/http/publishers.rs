@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, FieldError, responses};
 use super::{AppState, PageQuery, db, utc};
-use crate::auth::Caller;
 use crate::domain::text::single_line;
 use crate::domain::{PublisherId, Role, Slug};
+use crate::identity::Caller;
 use crate::storage::organisations::{self, NewPublisherRow, PublisherChanges, PublisherRow};
 use crate::storage::{DbConnection, StorageError, now};
 

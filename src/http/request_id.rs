@@ -14,6 +14,7 @@ use actix_web::{Error, HttpResponse, web};
 use tracing::Instrument;
 
 use super::Draining;
+use super::context::{CONTEXT, RequestContext};
 use super::problem::{Problem, ProblemType, problem_response};
 
 /// The request id header, read and echoed.
@@ -21,24 +22,6 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Longest incoming request id that is honoured.
 const MAX_REQUEST_ID_LEN: usize = 128;
-
-/// What every problem body says about the request it answers.
-#[derive(Debug, Clone, Default)]
-pub struct RequestContext {
-    /// The request id.
-    pub id: String,
-    /// The request path.
-    pub path: String,
-}
-
-tokio::task_local! {
-    static CONTEXT: RequestContext;
-}
-
-/// The context of the request being handled (empty outside a request).
-pub fn current() -> RequestContext {
-    CONTEXT.try_with(Clone::clone).unwrap_or_default()
-}
 
 /// Keeps an incoming id if it is short and plain, else makes a new one.
 fn request_id(req: &ServiceRequest) -> String {

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, db, utc};
-use crate::auth::Caller;
 use crate::domain::Role;
+use crate::identity::Caller;
 use crate::metering::Period;
 use crate::storage::usage::{self, GroupBy, ReportRow, ReportScope};
 use crate::storage::{licences, now};

@@ -47,9 +47,3 @@ impl From<r2d2::Error> for StorageError {
         StorageError::Unavailable(Box::new(error))
     }
 }
-
-impl From<actix_web::error::BlockingError> for StorageError {
-    fn from(error: actix_web::error::BlockingError) -> Self {
-        StorageError::Other(Box::new(error))
-    }
-}

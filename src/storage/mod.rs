@@ -35,6 +35,24 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 /// A connection borrowed from the pool.
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
+/// Runs `work` with a pooled connection on the runtime's blocking threads,
+/// so the async threads never wait on the database. (The same thread pool
+/// `actix_web::web::block` uses, sized in `startup`.)
+pub async fn blocking<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StorageError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(StorageError::from)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|error| E::from(StorageError::Other(Box::new(error))))?
+}
+
 /// Which database a URL points at, decided by its scheme alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

@@ -183,7 +183,7 @@ crate::backend_tests! {
         let app = spawn_app(backend).await;
         let admin = app.create_client(Role::Admin, None);
         let good = claims_for(&admin.client_id);
-        let keys = syndicate::auth::KeyStore::load_or_generate(&app.keys_dir).unwrap();
+        let keys = syndicate::identity::KeyStore::load_or_generate(&app.keys_dir).unwrap();
         let kid = keys.signing_kid().to_owned();
         let public_key = keys.jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
         let hs256_with_public_key = {
@@ -193,7 +193,7 @@ crate::backend_tests! {
             jsonwebtoken::encode(&header, &good, &jsonwebtoken::EncodingKey::from_secret(&secret).unwrap()).unwrap()
         };
         let foreign_key = |kid: &str| {
-            let foreign = syndicate::auth::KeyStore::ephemeral().unwrap();
+            let foreign = syndicate::identity::KeyStore::ephemeral().unwrap();
             let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
             header.kid = Some(kid.to_owned());
             jsonwebtoken::encode(&header, &good, foreign.encoding_key()).unwrap()

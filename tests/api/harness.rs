@@ -259,7 +259,7 @@ impl TestApp {
 
     /// Signs arbitrary claims with the app's own signing key.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
-        let keys = syndicate::auth::KeyStore::load_or_generate(&self.keys_dir).unwrap();
+        let keys = syndicate::identity::KeyStore::load_or_generate(&self.keys_dir).unwrap();
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some(keys.signing_kid().to_owned());
         jsonwebtoken::encode(&header, claims, keys.encoding_key()).unwrap()

@@ -7,71 +7,11 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use super::AppState;
+use super::problem::ApiError;
 use crate::domain::{ClientId, LicenseeId, PublisherId, Role};
-use crate::http::AppState;
-use crate::http::problem::ApiError;
-use crate::storage::clients::ClientStanding;
-use crate::storage::{StorageError, clients};
-
-/// The organisation a caller acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Organisation {
-    /// A publisher's client.
-    Publisher(PublisherId),
-    /// A licensee's client.
-    Licensee(LicenseeId),
-}
-
-/// Who is asking.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The API client.
-    pub client_id: ClientId,
-    /// Its role.
-    pub role: Role,
-    /// Its organisation (none for admins).
-    pub organisation: Option<Organisation>,
-}
-
-impl Caller {
-    /// Refuses callers of any other role with 403.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        self.require_any(&[role])
-    }
-
-    /// Refuses callers whose role is not listed with 403.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            let allowed = roles
-                .iter()
-                .map(Role::as_str)
-                .collect::<Vec<_>>()
-                .join(" or ");
-            Err(ApiError::Forbidden(format!(
-                "this operation is for {allowed} clients; this is a {} client",
-                self.role
-            )))
-        }
-    }
-
-    /// The publisher this caller acts for, if it is a publisher's client.
-    pub fn publisher_id(&self) -> Option<PublisherId> {
-        match self.organisation {
-            Some(Organisation::Publisher(id)) => Some(id),
-            _ => None,
-        }
-    }
-
-    /// The licensee this caller acts for, if it is a licensee's client.
-    pub fn licensee_id(&self) -> Option<LicenseeId> {
-        match self.organisation {
-            Some(Organisation::Licensee(id)) => Some(id),
-            _ => None,
-        }
-    }
-}
+use crate::identity::caller::{check_standing, read_standing};
+use crate::identity::{Caller, Organisation};
 
 /// The token from `Authorization: Bearer …`.
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
@@ -123,19 +63,6 @@ fn claimed(token: &str, state: &AppState) -> Result<Caller, ApiError> {
     })
 }
 
-/// Refuses a revoked client (401) and a suspended licensee's client (403).
-pub fn check_standing(standing: &ClientStanding) -> Result<(), ApiError> {
-    if standing.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized(
-            "the token's client has been revoked".to_owned(),
-        ));
-    }
-    if standing.licensee_status.as_deref() == Some("suspended") {
-        return Err(ApiError::Suspended("the licensee is suspended".to_owned()));
-    }
-    Ok(())
-}
-
 fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
@@ -160,29 +87,15 @@ impl FromRequest for Caller {
     }
 }
 
-/// A client's standing as stored; a client that does not exist is 401.
-pub fn read_standing(
-    conn: &mut crate::storage::DbConnection,
-    client: &str,
-) -> Result<ClientStanding, ApiError> {
-    match clients::standing(conn, client) {
-        Ok(standing) => Ok(standing),
-        Err(StorageError::NotFound) => Err(ApiError::Unauthorized(
-            "the token's client does not exist".to_owned(),
-        )),
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// Reads a client's standing from the database and refuses it as
 /// [`check_standing`] does.
 pub async fn in_good_standing(state: &AppState, client: String) -> Result<(), ApiError> {
-    let standing = crate::http::db(state, move |conn| read_standing(conn, &client)).await?;
-    check_standing(&standing)
+    let standing = super::db(state, move |conn| Ok(read_standing(conn, &client)?)).await?;
+    Ok(check_standing(&standing)?)
 }
 
 /// A caller whose token verified but whose standing the handler checks
-/// itself, from facts it holds in memory (see `http::facts`).
+/// itself, from facts it holds in memory (see `delivery::facts`).
 #[derive(Debug, Clone)]
 pub struct Claimed(pub Caller);
 

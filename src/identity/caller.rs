@@ -1,0 +1,97 @@
+//! Who is asking: the verified client behind a bearer token, its role and
+//! organisation, and the standing (revocation, suspension) checked on every
+//! request.
+
+use super::IdentityError;
+use crate::domain::{ClientId, LicenseeId, PublisherId, Role};
+use crate::storage::clients::ClientStanding;
+use crate::storage::{DbConnection, StorageError, clients};
+
+/// The organisation a caller acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Organisation {
+    /// A publisher's client.
+    Publisher(PublisherId),
+    /// A licensee's client.
+    Licensee(LicenseeId),
+}
+
+/// Who is asking.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The API client.
+    pub client_id: ClientId,
+    /// Its role.
+    pub role: Role,
+    /// Its organisation (none for admins).
+    pub organisation: Option<Organisation>,
+}
+
+impl Caller {
+    /// Refuses callers of any other role with 403.
+    pub fn require(&self, role: Role) -> Result<(), IdentityError> {
+        self.require_any(&[role])
+    }
+
+    /// Refuses callers whose role is not listed with 403.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), IdentityError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let allowed = roles
+                .iter()
+                .map(Role::as_str)
+                .collect::<Vec<_>>()
+                .join(" or ");
+            Err(IdentityError::Forbidden(format!(
+                "this operation is for {allowed} clients; this is a {} client",
+                self.role
+            )))
+        }
+    }
+
+    /// The publisher this caller acts for, if it is a publisher's client.
+    pub fn publisher_id(&self) -> Option<PublisherId> {
+        match self.organisation {
+            Some(Organisation::Publisher(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The licensee this caller acts for, if it is a licensee's client.
+    pub fn licensee_id(&self) -> Option<LicenseeId> {
+        match self.organisation {
+            Some(Organisation::Licensee(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses a revoked client (401) and a suspended licensee's client (403).
+pub fn check_standing(standing: &ClientStanding) -> Result<(), IdentityError> {
+    if standing.revoked_at.is_some() {
+        return Err(IdentityError::Unauthorized(
+            "the token's client has been revoked".to_owned(),
+        ));
+    }
+    if standing.licensee_status.as_deref() == Some("suspended") {
+        return Err(IdentityError::Suspended(
+            "the licensee is suspended".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A client's standing as stored; a client that does not exist is 401.
+pub fn read_standing(
+    conn: &mut DbConnection,
+    client: &str,
+) -> Result<ClientStanding, IdentityError> {
+    match clients::standing(conn, client) {
+        Ok(standing) => Ok(standing),
+        Err(StorageError::NotFound) => Err(IdentityError::Unauthorized(
+            "the token's client does not exist".to_owned(),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
