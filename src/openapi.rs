@@ -38,9 +38,9 @@ use crate::http::{self, ops, problem};
             problem::FieldError,
             problem::OAuthErrorBody,
             ops::HealthResponse,
-            http::content::Format,
-            http::content::ContentResponse,
-            http::usage::ReportFormat,
+            crate::delivery::Format,
+            crate::delivery::ContentResponse,
+            crate::metering::reports::ReportFormat,
         ),
         responses(
             problem::responses::BadRequest,

@@ -140,7 +140,7 @@ impl Application {
             throttle,
             usage,
             rate_limits: RateLimits::default(),
-            facts: http::facts::FactCache::new(settings.fact_cache_bytes),
+            facts: crate::delivery::FactCache::new(settings.fact_cache_bytes),
         });
         let body_limit = settings.body_limit;
         let draining = web::Data::new(Draining::default());

@@ -4,11 +4,9 @@
 pub mod articles;
 pub mod auth;
 pub mod caller;
-pub mod chart;
 pub mod clients;
 pub mod content;
 pub mod context;
-pub mod facts;
 pub mod licences;
 pub mod licensees;
 pub mod media;
@@ -46,7 +44,7 @@ pub struct AppState {
     /// Per-licence request rates.
     pub rate_limits: crate::metering::RateLimits,
     /// Delivery facts kept between requests.
-    pub facts: facts::FactCache,
+    pub facts: crate::delivery::FactCache,
 }
 
 /// Set once shutdown begins; responses then close their connections.

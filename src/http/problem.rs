@@ -303,6 +303,7 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(what) => ApiError::Conflict(what),
             StorageError::Unavailable(source) => ApiError::Unavailable(source),
             StorageError::Other(source) => ApiError::Internal(source),
+            corrupt @ StorageError::Corrupt { .. } => ApiError::Internal(Box::new(corrupt)),
         }
     }
 }
@@ -315,6 +316,52 @@ impl From<crate::identity::IdentityError> for ApiError {
             IdentityError::Forbidden(detail) => ApiError::Forbidden(detail),
             IdentityError::Suspended(detail) => ApiError::Suspended(detail),
             IdentityError::Storage(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::delivery::DeliveryError> for ApiError {
+    fn from(error: crate::delivery::DeliveryError) -> Self {
+        use crate::delivery::DeliveryError;
+        match error {
+            DeliveryError::Identity(error) => error.into(),
+            DeliveryError::NotFound => ApiError::NotFound("no such article".to_owned()),
+            DeliveryError::Killed { killed_at, reason } => ApiError::Killed { killed_at, reason },
+            DeliveryError::RateLimited {
+                detail,
+                retry_after,
+                ..
+            } => ApiError::RateLimited {
+                detail,
+                retry_after,
+            },
+            DeliveryError::QuotaExceeded {
+                detail,
+                retry_after,
+                ..
+            } => ApiError::QuotaExceeded {
+                detail,
+                retry_after,
+            },
+            DeliveryError::Invalid(errors) => ApiError::Validation(errors),
+            DeliveryError::UnknownCursor => super::unknown_cursor(),
+            unavailable @ DeliveryError::KeptChanging => {
+                ApiError::Unavailable(unavailable.to_string().into())
+            }
+            DeliveryError::ShuttingDown => ApiError::ShuttingDown,
+            DeliveryError::Ledger(cause) => ApiError::Unavailable(cause),
+            DeliveryError::Storage(error) => error.into(),
+            DeliveryError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<crate::metering::MeteringError> for ApiError {
+    fn from(error: crate::metering::MeteringError) -> Self {
+        use crate::metering::MeteringError;
+        match error {
+            MeteringError::Forbidden(detail) => ApiError::Forbidden(detail),
+            MeteringError::Storage(error) => error.into(),
         }
     }
 }

@@ -18,6 +18,23 @@ pub struct QuotaState {
     pub window: i64,
 }
 
+/// Where a request stands against its licence's rate and quota: what the
+/// `RateLimit` fields of its answer say, a 200 or a 429 alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The request rate, with the licence's requests a minute.
+    pub rate: Option<(RateState, u32)>,
+    /// The billable quota.
+    pub quota: Option<QuotaState>,
+}
+
+impl Limits {
+    /// The two field values, if there is any policy to state.
+    pub fn fields(&self) -> Option<(String, String)> {
+        fields(self.rate, self.quota)
+    }
+}
+
 /// The two field values, if there is any policy to state.
 pub fn fields(
     rate: Option<(RateState, u32)>,

@@ -11,13 +11,13 @@
 //! then answers. So the next batch is written while the last one reaches
 //! the disk, and every answer still waits until its event is on disk.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
-use r2d2::ManageConnection;
 use tokio::sync::oneshot;
 
+use crate::storage::sqlite_ledger::{self, WriteAheadLog};
 use crate::storage::usage::{self, Delivery, Recorded};
 use crate::storage::{
     ConnectionManager, DatabaseUrl, DbConnection, Pool, SqliteTarget, StorageError,
@@ -250,74 +250,11 @@ fn record_own(
 ) -> Result<(Vec<Recorded>, Arc<Path>), StorageError> {
     let (mut conn, wal) = match own.take() {
         Some(open) => open,
-        None => own_connection(manager)?,
+        None => sqlite_ledger::unsynced_connection(manager)?,
     };
     let results = usage::record_batch(&mut conn, deliveries)?;
     *own = Some((conn, wal.clone()));
     Ok((results, wal))
-}
-
-/// The writer's own connection to an SQLite file, and the path of its
-/// write-ahead log (beside the file SQLite opened, as SQLite names it):
-/// commits write the log without syncing it; the syncer syncs it before
-/// any answer is sent.
-fn own_connection(manager: &ConnectionManager) -> Result<(DbConnection, Arc<Path>), StorageError> {
-    use diesel::RunQueryDsl;
-    use diesel::connection::SimpleConnection;
-    use diesel::sql_types::Text;
-
-    #[derive(diesel::QueryableByName)]
-    struct Attached {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        file: String,
-    }
-
-    let mut conn = manager
-        .connect()
-        .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
-    // The writer keeps SQLite's default 2 MiB of pages (the indexes it
-    // writes), not a pool connection's 128 KiB.
-    conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")?;
-    let attached: Vec<Attached> = diesel::sql_query("PRAGMA database_list").load(&mut conn)?;
-    let file = attached
-        .into_iter()
-        .find(|a| a.name == "main" && !a.file.is_empty())
-        .ok_or_else(|| StorageError::Other("the usage writer's database has no file".into()))?
-        .file;
-    Ok((conn, Arc::from(PathBuf::from(format!("{file}-wal")))))
-}
-
-/// The write-ahead log as the syncer holds it open.
-struct Log {
-    path: Arc<Path>,
-    file: std::fs::File,
-}
-
-impl Log {
-    /// The log at `path`, opened again (and its directory entry synced) if
-    /// it is not the file already open: SQLite deletes the log when its
-    /// last connection closes and creates it anew.
-    fn current(held: Option<Self>, path: &Arc<Path>) -> std::io::Result<Self> {
-        use std::os::unix::fs::MetadataExt;
-        if let Some(log) = held
-            && log.path == *path
-            && log.file.metadata()?.ino() == std::fs::metadata(path)?.ino()
-        {
-            return Ok(log);
-        }
-        let file = std::fs::File::open(path)?;
-        let directory = match path.parent() {
-            Some(directory) if !directory.as_os_str().is_empty() => directory,
-            _ => Path::new("."),
-        };
-        std::fs::File::open(directory)?.sync_all()?;
-        Ok(Self {
-            path: path.clone(),
-            file,
-        })
-    }
 }
 
 /// The syncer: takes every batch committed so far, syncs the log once
@@ -327,7 +264,7 @@ impl Log {
 /// them again, and the batches after them in the log would be lost with
 /// them.
 fn sync_and_answer(receiver: &mpsc::Receiver<Answers>) {
-    let mut log: Option<Log> = None;
+    let mut log: Option<WriteAheadLog> = None;
     let mut failed: Option<String> = None;
     while let Ok((path, first)) = receiver.recv() {
         let mut answers = first;
@@ -335,8 +272,8 @@ fn sync_and_answer(receiver: &mpsc::Receiver<Answers>) {
             answers.extend(more);
         }
         if failed.is_none() {
-            let synced = Log::current(log.take(), &path).and_then(|current| {
-                current.file.sync_data()?;
+            let synced = WriteAheadLog::current(log.take(), &path).and_then(|current| {
+                current.sync()?;
                 Ok(current)
             });
             match synced {

@@ -72,7 +72,7 @@ impl ArticleRow {
             related: text("[]"),
             content_hash: text(""),
             status_reason: None,
-            redistribution: text("licensees"),
+            redistribution: text("allowed"),
             first_published_at: Some(at),
             killed_at: None,
             version_created_at: at,

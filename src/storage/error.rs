@@ -15,6 +15,17 @@ pub enum StorageError {
     /// The database could not be reached or no connection was free in time.
     #[error("database unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored row that does not convert to its domain type (a value no
+    /// version of this service writes): an error, never a default.
+    #[error("stored {table} row {id} does not convert: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The row's key.
+        id: String,
+        /// What did not convert.
+        detail: String,
+    },
     /// Anything else the database or driver reported.
     #[error("storage failure")]
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),

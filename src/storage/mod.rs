@@ -3,13 +3,16 @@
 
 pub mod articles;
 pub mod clients;
+pub mod counter;
 pub mod error;
+pub mod facts;
 pub mod licences;
 pub mod media;
 pub mod migrate;
 pub mod organisations;
 pub mod page;
 pub mod schema;
+pub mod sqlite_ledger;
 pub mod usage;
 
 use std::path::PathBuf;

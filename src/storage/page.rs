@@ -87,7 +87,9 @@ impl<T> Page<T> {
     }
 }
 
-fn encode(id: &str, scope: &str) -> String {
+/// The cursor that continues a list of `scope` after the row `id`, for a
+/// list that fills its pages itself.
+pub fn encode(id: &str, scope: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{scope}:{id}"))
 }
 

@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{billed_deliveries, change_counter, quota_usage, usage_daily, usage_events};
+use super::schema::{billed_deliveries, quota_usage, usage_daily, usage_events};
 use super::{DbConnection, StorageError};
 
 /// One delivery to record.
@@ -71,7 +71,7 @@ pub fn record_batch(
 ) -> Result<Vec<Recorded>, StorageError> {
     super::in_transaction(conn, |conn| {
         let current = if batch.iter().any(|d| d.generation.is_some()) {
-            Some(shared_generation(conn)?)
+            Some(super::counter::read_shared(conn)?)
         } else {
             None
         };
@@ -279,24 +279,8 @@ struct Counter {
     changed: bool,
 }
 
-/// The change counter, read so that no change commits between this read
-/// and the end of the transaction: on SQLite the transaction already holds
-/// the write lock; on PostgreSQL the row is locked for share, so a change
-/// waits for this batch (and this batch for a change in flight).
-///
-/// Read with `get_result`, not `first`: SQLite plans a statement again
-/// whenever a new value is bound to its `LIMIT` parameter, so `first`
-/// would compile it on every batch.
-fn shared_generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
-    let query = change_counter::table.find(1).select(change_counter::value);
-    Ok(match conn {
-        DbConnection::Sqlite(c) => query.get_result(c)?,
-        DbConnection::Postgresql(c) => query.for_share().get_result(c)?,
-    })
-}
-
 /// Units used in a period, the counter created at zero if new and locked
-/// until the transaction ends (no `LIMIT`, as for `shared_generation`).
+/// until the transaction ends (no `LIMIT`: SQLite plans a statement again whenever its `LIMIT` is bound anew).
 fn locked_counter(
     conn: &mut DbConnection,
     licence_id: &str,

@@ -1,27 +1,37 @@
-//! What a delivery is decided on, kept in memory between requests: a
-//! client's standing, a licensee's entitlement, and an article with its
-//! photos and publisher. Facts are cached, never decisions: every request
-//! decides afresh at its own instant, so an embargo that lifts or photo
-//! rights that end take effect by themselves.
+//! The delivery read model: what a delivery is decided on, kept in memory
+//! between requests (a client's standing, a licensee's entitlement, and an
+//! article with its photos and publisher), and how it is kept fresh. Facts
+//! are cached, never decisions: every request decides afresh at its own
+//! instant, so an embargo that lifts or photo rights that end take effect by
+//! themselves.
 //!
-//! Every change to the tables these facts come from moves the database's
-//! change counter in the change's own transaction (triggers, whichever node
-//! or hand made the change). Cached facts carry the counter they were read
-//! at; the usage writer compares it with the database's inside the
-//! transaction that records the delivery, and refuses a delivery decided on
-//! older facts, which the handler then decides again on fresh ones. So a
-//! revoked client, a suspended licensee, a changed licence or photo and a
-//! killed article all take effect on the next request, on every node.
+//! Freshness, all of it in this file. Every change to the tables these facts
+//! come from moves the database's change counter in the change's own
+//! transaction (`storage::counter`). Cached facts carry the counter they
+//! were read at, and [`on_fresh_facts`] runs one delivery attempt on them:
+//! - a delivery that writes is checked by the usage writer, which compares
+//!   the facts' counter with the database's inside the transaction that
+//!   records it and answers `Recorded::Stale` if it moved
+//!   ([`Attempt::Stale`]);
+//! - a refusal writes nothing, so the counter is read again before the
+//!   refusal stands ([`Attempt::Refused`]);
+//!
+//! and either way the cache is dropped and the attempt made again on fresh
+//! facts, a few times at most. So a revoked client, a suspended licensee, a
+//! changed licence or photo and a killed article all take effect on the
+//! next request, on every node.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use actix_web::web::Bytes;
-use diesel::prelude::*;
+use std::future::Future;
 
-use super::content::{self, Entitlement, Format};
-use super::problem::ApiError;
-use super::{AppState, db};
+use bytes::Bytes;
+
+use super::DeliveryError;
+use super::document::Format;
+use super::entitlement::Entitlement;
+use super::prepared::Prepared;
 use crate::domain::LicenseeId;
 use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
 use crate::domain::content::MediaRef;
@@ -29,9 +39,11 @@ use crate::identity::caller::read_standing;
 use crate::storage::articles::{self, ArticleRow};
 use crate::storage::clients::ClientStanding;
 use crate::storage::media::{self, MediaRow};
-use crate::storage::schema::change_counter;
-use crate::storage::{DbConnection, StorageError, organisations};
+use crate::storage::{self, DbConnection, Pool, StorageError, counter, facts, organisations};
 
+/// How often a delivery is decided again when its facts changed under it
+/// before it gives up with [`DeliveryError::KeptChanging`].
+const ATTEMPTS: usize = 4;
 /// Most clients or licensees kept; the cache starts over beyond.
 const MAX_PARTIES: usize = 10_000;
 /// What an entry costs beside its text, in bytes (maps, rows, allocations).
@@ -44,7 +56,7 @@ pub struct StoredArticle {
     /// `prepared`, escaped, and empty here).
     pub row: ArticleRow,
     /// Its parts as a delivery writes them, with its photos.
-    pub prepared: content::Prepared,
+    pub prepared: Prepared,
     /// Its publisher's name (ninjs `copyrightholder`).
     pub publisher_name: String,
     /// The access decision's view of it, read once from `row`.
@@ -83,8 +95,8 @@ impl StoredArticle {
         mut row: ArticleRow,
         photos: &[MediaRow],
         publisher_name: String,
-    ) -> Result<Self, ApiError> {
-        let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
+    ) -> Result<Self, StorageError> {
+        let refs = media_refs(&row)?;
         let found: Vec<(&MediaRef, &MediaRow)> = refs
             .iter()
             .filter_map(|r| {
@@ -93,9 +105,12 @@ impl StoredArticle {
             })
             .collect();
         Ok(Self {
-            facts: content::article_facts(&row),
-            photo_facts: found.iter().map(|(_, p)| content::photo_facts(p)).collect(),
-            prepared: content::Prepared::new(&mut row, &found)?,
+            facts: facts::article(&row)?,
+            photo_facts: found
+                .iter()
+                .map(|(_, p)| facts::photo(p))
+                .collect::<Result<_, _>>()?,
+            prepared: Prepared::new(&mut row, &found)?,
             row,
             publisher_name,
             rendered: Mutex::default(),
@@ -334,21 +349,71 @@ fn evict(inner: &mut Inner, target: usize, spared: &str) {
     inner.article_bytes = bytes;
 }
 
-/// The facts for one delivery: from memory when all are there, else read
-/// from the database (only what is missing) and kept.
-pub async fn gather(
-    state: &AppState,
+/// What one delivery attempt came to, for [`on_fresh_facts`].
+pub enum Attempt<T> {
+    /// Delivered (or refused by the ledger, as over quota) on facts the
+    /// usage writer found current.
+    Done(T),
+    /// Refused on these facts, before anything was written: it stands only
+    /// if the facts were current.
+    Refused(DeliveryError),
+    /// The usage writer found the database's counter at `current`, past
+    /// the facts': nothing was written.
+    Stale {
+        /// The change counter now.
+        current: i64,
+    },
+}
+
+/// Runs `attempt` on the facts for one delivery (see the module
+/// documentation), with the attempt's number, until it is done on current
+/// facts, or gives up after a few tries.
+pub async fn on_fresh_facts<T, F, Fut>(
+    pool: &Pool,
+    cache: &FactCache,
     client: &str,
     licensee: LicenseeId,
     article: &str,
-) -> Result<Facts, ApiError> {
-    let missing = match state.facts.lookup(client, licensee, article) {
+    mut attempt: F,
+) -> Result<T, DeliveryError>
+where
+    F: FnMut(Facts, usize) -> Fut,
+    Fut: Future<Output = Result<Attempt<T>, DeliveryError>>,
+{
+    for number in 0..ATTEMPTS {
+        let facts = gather(pool, cache, client, licensee, article).await?;
+        let generation = facts.generation;
+        match attempt(facts, number).await? {
+            Attempt::Done(done) => return Ok(done),
+            Attempt::Refused(refusal) => {
+                let current = storage::blocking(pool, counter::read).await?;
+                if current == generation {
+                    return Err(refusal);
+                }
+                cache.outdated(current);
+            }
+            Attempt::Stale { current } => cache.outdated(current),
+        }
+    }
+    Err(DeliveryError::KeptChanging)
+}
+
+/// The facts for one delivery: from memory when all are there, else read
+/// from the database (only what is missing) and kept.
+pub async fn gather(
+    pool: &Pool,
+    cache: &FactCache,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+) -> Result<Facts, DeliveryError> {
+    let missing = match cache.lookup(client, licensee, article) {
         Ok(facts) => return Ok(facts),
         Err(missing) => missing,
     };
-    let loaded = read(state, missing, client, licensee, article).await?;
-    state.facts.keep(client, licensee, article, &loaded);
-    if let Ok(facts) = state.facts.lookup(client, licensee, article) {
+    let loaded = read(pool, missing, client, licensee, article).await?;
+    cache.keep(client, licensee, article, &loaded);
+    if let Ok(facts) = cache.lookup(client, licensee, article) {
         return Ok(facts);
     }
     // The counter moved while reading: read everything at one counter.
@@ -357,8 +422,8 @@ pub async fn gather(
         entitlement: true,
         article: true,
     };
-    let loaded = read(state, everything, client, licensee, article).await?;
-    state.facts.keep(client, licensee, article, &loaded);
+    let loaded = read(pool, everything, client, licensee, article).await?;
+    cache.keep(client, licensee, article, &loaded);
     match loaded {
         Loaded {
             generation,
@@ -371,37 +436,24 @@ pub async fn gather(
             entitlement,
             article,
         }),
-        _ => Err(ApiError::Internal(
-            "facts read in full came back partial".into(),
+        _ => Err(DeliveryError::internal(
+            "facts read in full came back partial",
         )),
     }
 }
 
 async fn read(
-    state: &AppState,
+    pool: &Pool,
     missing: Missing,
     client: &str,
     licensee: LicenseeId,
     article: &str,
-) -> Result<Loaded, ApiError> {
+) -> Result<Loaded, DeliveryError> {
     let (client, article) = (client.to_owned(), article.to_owned());
-    db(state, move |conn| {
+    storage::blocking(pool, move |conn| {
         load(conn, &missing, &client, licensee, &article)
     })
     .await
-}
-
-/// The database's change counter now.
-pub async fn current(state: &AppState) -> Result<i64, ApiError> {
-    db(state, |conn| Ok(generation(conn)?)).await
-}
-
-/// The database's change counter.
-pub fn generation(conn: &mut DbConnection) -> Result<i64, StorageError> {
-    Ok(change_counter::table
-        .find(1)
-        .select(change_counter::value)
-        .first(conn)?)
 }
 
 /// Reads what `missing` names, after reading the counter, so the facts are
@@ -412,8 +464,8 @@ pub fn load(
     client: &str,
     licensee: LicenseeId,
     article: &str,
-) -> Result<Loaded, ApiError> {
-    let generation = generation(conn)?;
+) -> Result<Loaded, DeliveryError> {
+    let generation = counter::read(conn)?;
     let standing = if missing.standing {
         Some(read_standing(conn, client)?)
     } else {
@@ -441,9 +493,13 @@ pub fn load(
     })
 }
 
-fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, ApiError> {
-    let refs: Vec<MediaRef> = serde_json::from_str(&row.media).unwrap_or_default();
-    let ids: Vec<String> = refs
+/// The photos an article refers to, in its order.
+fn media_refs(row: &ArticleRow) -> Result<Vec<MediaRef>, StorageError> {
+    facts::json("articles", &row.id, "media", &row.media)
+}
+
+fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, StorageError> {
+    let ids: Vec<String> = media_refs(&row)?
         .iter()
         .map(|r| r.media_id.hyphenated().to_string())
         .collect();
@@ -492,8 +548,10 @@ mod tests {
         );
     }
 
-    fn stored(id: &str, body: &str) -> Arc<StoredArticle> {
-        let row = ArticleRow::sample(id, body);
+    /// An article whose row has an id of its own (the cache's key is
+    /// whatever the test keeps it under).
+    fn stored(body: &str) -> Arc<StoredArticle> {
+        let row = ArticleRow::sample(&uuid::Uuid::now_v7().to_string(), body);
         Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
     }
 
@@ -523,7 +581,7 @@ mod tests {
                 .unwrap_or_else(PoisonError::into_inner)
                 .article_bytes
         };
-        let first = stored("first", "x");
+        let first = stored("x");
         cache.keep("client", licensee, "first", &loaded(3, &first));
         let before = bytes(&cache);
 
@@ -533,13 +591,13 @@ mod tests {
         assert!(bytes(&cache) >= before + 40 * 1024, "{}", bytes(&cache));
 
         // A copy of the article that is no longer the cached one is not charged.
-        let stale = stored("first", "x");
+        let stale = stored("x");
         cache.charge("first", &stale, 1 << 20);
         assert!(bytes(&cache) < 64 * 1024);
 
         // The next article's body takes the cache over its budget: the
         // older article goes, the newer stays.
-        let second = stored("second", "x");
+        let second = stored("x");
         cache.keep("client", licensee, "second", &loaded(3, &second));
         let added = second.keep_rendered(&grant, Format::Ninjs, Some(&body), "\"tag\"");
         cache.charge("second", &second, added);

@@ -1,0 +1,351 @@
+//! The access decision's rules, one table row at a time.
+
+use chrono::{Duration, NaiveDate};
+
+use super::*;
+
+fn noon() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 28)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+}
+
+fn territories(codes: &[&str]) -> Vec<Territory> {
+    codes.iter().map(|c| c.parse().unwrap()).collect()
+}
+
+struct World {
+    licensee: LicenseeFacts,
+    licences: Vec<LicenceFacts>,
+    article: ArticleFacts,
+    photos: Vec<PhotoFacts>,
+}
+
+fn world() -> World {
+    let publisher = PublisherId::generate();
+    World {
+        licensee: LicenseeFacts {
+            id: LicenseeId::generate(),
+            status: LicenseeStatus::Active,
+            territories: territories(&["GB", "IE"]),
+        },
+        licences: vec![LicenceFacts {
+            id: "licence-a".to_owned(),
+            publisher_id: publisher,
+            sections: None,
+            tier: Tier::Full,
+            include_media: true,
+            valid_from: noon() - Duration::days(30),
+            valid_until: None,
+        }],
+        article: ArticleFacts {
+            publisher_id: publisher,
+            status: ArticleStatus::Published,
+            section: "world".to_owned(),
+            embargo_until: None,
+            redistribution: Redistribution::Allowed,
+            first_published_at: Some(noon() - Duration::hours(2)),
+            killed_at: None,
+        },
+        photos: vec![PhotoFacts {
+            id: MediaId::generate(),
+            syndication: Syndication::Allowed,
+            licensees: None,
+            territories_allowed: None,
+            territories_denied: Vec::new(),
+            expires_at: None,
+        }],
+    }
+}
+
+impl World {
+    fn decide_at(&self, now: NaiveDateTime) -> Decision {
+        decide(
+            &self.licensee,
+            &self.licences,
+            &self.article,
+            &self.photos,
+            now,
+        )
+    }
+
+    fn decide(&self) -> Decision {
+        self.decide_at(noon())
+    }
+
+    fn photo_reason(&self, now: NaiveDateTime) -> Option<WithheldReason> {
+        let grant = self.decide_at(now).expect("article delivered");
+        grant.withheld.first().map(|(_, reason)| *reason)
+    }
+}
+
+#[test]
+fn a_published_licensed_article_is_delivered_in_full_with_its_photo() {
+    let w = world();
+    let grant = w.decide().unwrap();
+    assert_eq!(grant.tier, Tier::Full);
+    assert_eq!(grant.licence_id, "licence-a");
+    assert_eq!(grant.delivered, vec![w.photos[0].id]);
+    assert!(grant.withheld.is_empty());
+}
+
+#[test]
+fn article_rules_each_deny_on_their_own() {
+    type Change = fn(&mut World);
+    let cases: &[(&str, Change, Denial)] = &[
+        (
+            "suspended licensee",
+            |w| w.licensee.status = LicenseeStatus::Suspended,
+            Denial::Suspended,
+        ),
+        (
+            "draft",
+            |w| w.article.status = ArticleStatus::Draft,
+            Denial::NotPublished,
+        ),
+        (
+            "withheld",
+            |w| w.article.status = ArticleStatus::Withheld,
+            Denial::NotPublished,
+        ),
+        ("no licence", |w| w.licences.clear(), Denial::NotLicensed),
+        (
+            "other publisher",
+            |w| w.licences[0].publisher_id = PublisherId::generate(),
+            Denial::NotLicensed,
+        ),
+        (
+            "licence not yet valid",
+            |w| w.licences[0].valid_from = noon() + Duration::seconds(1),
+            Denial::NotLicensed,
+        ),
+        (
+            "licence ended",
+            |w| w.licences[0].valid_until = Some(noon()),
+            Denial::NotLicensed,
+        ),
+        (
+            "section outside scope",
+            |w| w.licences[0].sections = Some(vec!["sport".to_owned()]),
+            Denial::NotLicensed,
+        ),
+        (
+            "agency prohibits",
+            |w| w.article.redistribution = Redistribution::Prohibited,
+            Denial::RedistributionProhibited,
+        ),
+        (
+            "embargoed",
+            |w| w.article.embargo_until = Some(noon() + Duration::seconds(1)),
+            Denial::Embargoed,
+        ),
+    ];
+    for (name, change, expected) in cases {
+        let mut w = world();
+        change(&mut w);
+        assert_eq!(w.decide(), Err(*expected), "{name}");
+    }
+}
+
+#[test]
+fn an_embargo_lifts_at_its_instant() {
+    let mut w = world();
+    w.article.embargo_until = Some(noon());
+    assert_eq!(
+        w.decide_at(noon() - Duration::microseconds(1)),
+        Err(Denial::Embargoed)
+    );
+    assert!(w.decide_at(noon()).is_ok());
+    assert!(w.decide_at(noon() + Duration::seconds(1)).is_ok());
+}
+
+#[test]
+fn a_licence_is_in_force_from_its_start_until_just_before_its_end() {
+    let mut w = world();
+    w.licences[0].valid_from = noon();
+    w.licences[0].valid_until = Some(noon() + Duration::hours(1));
+    assert!(w.decide_at(noon()).is_ok());
+    assert!(
+        w.decide_at(noon() + Duration::hours(1) - Duration::microseconds(1))
+            .is_ok()
+    );
+    assert_eq!(
+        w.decide_at(noon() + Duration::hours(1)),
+        Err(Denial::NotLicensed)
+    );
+}
+
+#[test]
+fn sections_in_scope_are_delivered() {
+    let mut w = world();
+    w.licences[0].sections = Some(vec!["sport".to_owned(), "world".to_owned()]);
+    assert!(w.decide().is_ok());
+}
+
+#[test]
+fn preview_tier_and_preview_only_credits_give_a_preview() {
+    let mut preview_licence = world();
+    preview_licence.licences[0].tier = Tier::Preview;
+    let mut preview_credit = world();
+    preview_credit.article.redistribution = Redistribution::PreviewOnly;
+    assert_eq!(preview_licence.decide().unwrap().tier, Tier::Preview);
+    assert_eq!(preview_credit.decide().unwrap().tier, Tier::Preview);
+}
+
+#[test]
+fn prohibited_hides_even_from_a_full_licence_and_beats_preview_only() {
+    let mut w = world();
+    w.article.redistribution =
+        Redistribution::most_restrictive([Redistribution::PreviewOnly, Redistribution::Prohibited]);
+    assert_eq!(w.decide(), Err(Denial::RedistributionProhibited));
+}
+
+#[test]
+fn the_best_licence_in_force_wins() {
+    let mut w = world();
+    w.licences[0].tier = Tier::Preview;
+    let mut full = w.licences[0].clone();
+    full.id = "licence-b".to_owned();
+    full.tier = Tier::Full;
+    full.sections = Some(vec!["world".to_owned()]);
+    w.licences.push(full);
+    let grant = w.decide().unwrap();
+    assert_eq!(
+        (grant.licence_id.as_str(), grant.tier),
+        ("licence-b", Tier::Full)
+    );
+}
+
+#[test]
+fn a_kill_is_a_410_only_for_a_licensee_that_could_have_seen_it() {
+    let mut w = world();
+    w.article.status = ArticleStatus::Killed;
+    w.article.killed_at = Some(noon() - Duration::hours(1));
+    assert_eq!(w.decide(), Err(Denial::Killed));
+
+    let mut never_public = world();
+    never_public.article.status = ArticleStatus::Killed;
+    never_public.article.first_published_at = None;
+    never_public.article.killed_at = Some(noon());
+    assert_eq!(never_public.decide(), Err(Denial::NotLicensed));
+
+    let mut licensed_after = world();
+    licensed_after.article.status = ArticleStatus::Killed;
+    licensed_after.article.killed_at = Some(noon() - Duration::hours(1));
+    licensed_after.licences[0].valid_from = noon() - Duration::minutes(30);
+    assert_eq!(licensed_after.decide(), Err(Denial::NotLicensed));
+
+    let mut other_section = world();
+    other_section.article.status = ArticleStatus::Killed;
+    other_section.article.killed_at = Some(noon() - Duration::hours(1));
+    other_section.licences[0].sections = Some(vec!["sport".to_owned()]);
+    assert_eq!(other_section.decide(), Err(Denial::NotLicensed));
+}
+
+#[test]
+fn suspension_beats_everything() {
+    let mut w = world();
+    w.licensee.status = LicenseeStatus::Suspended;
+    w.article.status = ArticleStatus::Killed;
+    w.article.killed_at = Some(noon());
+    assert_eq!(w.decide(), Err(Denial::Suspended));
+}
+
+#[test]
+fn photo_rules_each_withhold_with_their_reason() {
+    type Change = fn(&mut World);
+    let cases: &[(&str, Change, WithheldReason)] = &[
+        (
+            "licence without media",
+            |w| w.licences[0].include_media = false,
+            WithheldReason::LicenceExcludesMedia,
+        ),
+        (
+            "syndication prohibited",
+            |w| w.photos[0].syndication = Syndication::Prohibited,
+            WithheldReason::SyndicationProhibited,
+        ),
+        (
+            "other licensees only",
+            |w| w.photos[0].licensees = Some(vec![LicenseeId::generate()]),
+            WithheldReason::LicenseeNotAllowed,
+        ),
+        (
+            "one territory denied",
+            |w| w.photos[0].territories_denied = territories(&["IE"]),
+            WithheldReason::Territory,
+        ),
+        (
+            "one territory not allowed",
+            |w| w.photos[0].territories_allowed = Some(territories(&["GB"])),
+            WithheldReason::Territory,
+        ),
+        (
+            "expired",
+            |w| w.photos[0].expires_at = Some(noon()),
+            WithheldReason::Expired,
+        ),
+    ];
+    for (name, change, expected) in cases {
+        let mut w = world();
+        change(&mut w);
+        assert_eq!(w.photo_reason(noon()), Some(*expected), "{name}");
+    }
+}
+
+#[test]
+fn photos_allowed_by_licensee_and_territory_are_delivered() {
+    let mut w = world();
+    w.photos[0].licensees = Some(vec![w.licensee.id]);
+    w.photos[0].territories_allowed = Some(territories(&["GB", "IE", "FR"]));
+    w.photos[0].territories_denied = territories(&["US"]);
+    assert_eq!(w.photo_reason(noon()), None);
+}
+
+#[test]
+fn a_photo_expiring_at_noon_is_delivered_at_11_59_59_and_not_at_noon() {
+    let mut w = world();
+    w.photos[0].expires_at = Some(noon());
+    assert_eq!(w.photo_reason(noon() - Duration::seconds(1)), None);
+    assert_eq!(w.photo_reason(noon()), Some(WithheldReason::Expired));
+}
+
+#[test]
+fn the_first_failing_photo_rule_is_the_reason_given() {
+    let mut w = world();
+    w.licences[0].include_media = false;
+    w.photos[0].syndication = Syndication::Prohibited;
+    w.photos[0].expires_at = Some(noon());
+    assert_eq!(
+        w.photo_reason(noon()),
+        Some(WithheldReason::LicenceExcludesMedia)
+    );
+}
+
+#[test]
+fn each_photo_is_decided_on_its_own() {
+    let mut w = world();
+    let mut expired = w.photos[0].clone();
+    expired.id = MediaId::generate();
+    expired.expires_at = Some(noon());
+    w.photos.push(expired.clone());
+    let grant = w.decide().unwrap();
+    assert_eq!(grant.delivered, vec![w.photos[0].id]);
+    assert_eq!(grant.withheld, vec![(expired.id, WithheldReason::Expired)]);
+}
+
+#[test]
+fn the_next_change_is_the_earliest_future_edge() {
+    let mut w = world();
+    w.licences[0].valid_until = Some(noon() + Duration::hours(3));
+    w.photos[0].expires_at = Some(noon() + Duration::hours(1));
+    assert_eq!(
+        next_change(&w.licences, &w.article, &w.photos, noon()),
+        Some(noon() + Duration::hours(1))
+    );
+    assert_eq!(
+        next_change(&w.licences, &w.article, &[], noon()),
+        Some(noon() + Duration::hours(3))
+    );
+}

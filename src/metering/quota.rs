@@ -1,0 +1,61 @@
+//! Where a licensee stands against the billable quota of each licence in
+//! force, in the licence's current period.
+
+use chrono::NaiveDateTime;
+use uuid::Uuid;
+
+use super::{MeteringError, Period};
+use crate::domain::LicenseeId;
+use crate::storage::{DbConnection, facts, licences, usage};
+
+/// One licence's standing in its current period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The licence.
+    pub licence_id: Uuid,
+    /// Its quota period.
+    pub period: Period,
+    /// Billable units allowed per period; `None` is unlimited.
+    pub units: Option<i64>,
+    /// Billable units used this period.
+    pub used: i64,
+    /// When the period ends.
+    pub resets_at: NaiveDateTime,
+}
+
+impl Standing {
+    /// Units left; `None` is unlimited.
+    pub fn remaining(&self) -> Option<i64> {
+        self.units.map(|units| (units - self.used).max(0))
+    }
+}
+
+/// The standing of each of `licensee`'s licences in force at `at`.
+/// Re-deliveries of articles already billed this period do not count.
+pub fn standings(
+    conn: &mut DbConnection,
+    licensee: LicenseeId,
+    at: NaiveDateTime,
+) -> Result<Vec<Standing>, MeteringError> {
+    let licensee = licensee.to_string();
+    let mut out = Vec::new();
+    for licence in licences::of_licensee(conn, &licensee)? {
+        if !facts::licence(&licence)?.in_force(at) {
+            continue;
+        }
+        let period = Period::from_stored(licence.quota_period.as_deref());
+        let start = period.start(at);
+        let used = match licence.quota_units {
+            Some(_) => usage::counter(conn, &licence.id, start)?,
+            None => usage::billable_between(conn, &licensee, &licence.id, start, period.end(at))?,
+        };
+        out.push(Standing {
+            licence_id: facts::parse_field("licences", &licence.id, "id", &licence.id)?,
+            period,
+            units: licence.quota_units,
+            used,
+            resets_at: period.end(at),
+        });
+    }
+    Ok(out)
+}
