@@ -7,11 +7,12 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::domain::{ClientId, PublisherId, Role};
-use crate::http::articles::{self, CreateArticleRequest, Created, Transition};
+use crate::content::ingest::{CreateArticleRequest, Created, create_article};
+use crate::content::lifecycle::{Reason, kill};
+use crate::content::media::{MediaRequest, create_media};
+use crate::domain::{ArticleId, ClientId, PublisherId, Role};
 use crate::http::clients::{self, CreateClientRequest};
 use crate::http::licensees::{self, CreateLicenseeRequest};
-use crate::http::media::{self, MediaRequest};
 use crate::http::problem::ApiError;
 use crate::http::publishers::{self, CreatePublisherRequest};
 use crate::identity::{Caller, Organisation};
@@ -127,7 +128,7 @@ pub(crate) fn photo(
 ) -> Result<String, ApiError> {
     let request: MediaRequest =
         serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    Ok(media::create(conn, desk, &request)?.id)
+    Ok(create_media(conn, desk, &request)?.id)
 }
 
 pub(crate) fn article(
@@ -137,7 +138,7 @@ pub(crate) fn article(
 ) -> Result<String, ApiError> {
     let request: CreateArticleRequest =
         serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    match articles::create(conn, desk, &request)? {
+    match create_article(conn, desk, &request)? {
         Created::New(row) | Created::Existing(row) => Ok(row.id),
     }
 }
@@ -470,14 +471,11 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, ApiError> {
             first = id.clone();
         }
         if index == 9 {
-            articles::transition(
-                conn,
-                desk,
-                &id,
-                None,
-                Transition::Kill,
-                Some("Legal: the contract figures were wrong; do not publish.".to_owned()),
-            )?;
+            let id = id
+                .parse::<ArticleId>()
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            let reason = Reason::parse("Legal: the contract figures were wrong; do not publish.")?;
+            kill(conn, desk, id, None, reason)?;
         }
     }
     Ok(DemoCredentials {

@@ -1,6 +1,7 @@
 //! syndicate: licensing and metered delivery of news content.
 
 pub mod config;
+pub mod content;
 pub mod delivery;
 pub mod demo;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! The HTTP layer: application state, route registration, and what answers
 //! a path or method that no handler takes.
 
+pub mod article_versions;
 pub mod articles;
 pub mod auth;
 pub mod caller;
@@ -110,8 +111,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(articles::publish_article)
         .service(articles::withhold_article)
         .service(articles::kill_article)
-        .service(articles::list_article_versions)
-        .service(articles::get_article_version);
+        .service(article_versions::list_article_versions)
+        .service(article_versions::get_article_version);
 }
 
 /// Paths and the methods they answer, taken from the OpenAPI document, so a

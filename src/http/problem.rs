@@ -366,6 +366,26 @@ impl From<crate::metering::MeteringError> for ApiError {
     }
 }
 
+impl From<crate::content::ContentError> for ApiError {
+    fn from(error: crate::content::ContentError) -> Self {
+        use crate::content::ContentError;
+        match error {
+            ContentError::Invalid(errors) => ApiError::Validation(errors),
+            ContentError::UnknownReference(errors) => ApiError::UnknownReference(errors),
+            ContentError::NotFound(detail) => ApiError::NotFound(detail),
+            ContentError::Forbidden(detail) => ApiError::Forbidden(detail),
+            ContentError::Conflict(detail) => ApiError::Conflict(detail),
+            ContentError::ExternalRefTaken { existing_id } => ApiError::Duplicate {
+                existing_id: existing_id.0,
+            },
+            ContentError::PreconditionFailed(detail) => ApiError::PreconditionFailed(detail),
+            ContentError::PreconditionRequired(detail) => ApiError::PreconditionRequired(detail),
+            ContentError::Storage(error) => error.into(),
+            ContentError::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(Box::new(error))

@@ -7,6 +7,8 @@ use syndicate::domain::Role;
 
 use crate::harness::{TestApp, expect_problem, spawn_app};
 
+mod without_http;
+
 /// A photo written for these tests.
 fn photo() -> Value {
     json!({
