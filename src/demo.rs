@@ -10,13 +10,14 @@ use serde_json::{Value, json};
 use crate::content::ingest::{CreateArticleRequest, Created, create_article};
 use crate::content::lifecycle::{Reason, kill};
 use crate::content::media::{MediaRequest, create_media};
+use crate::domain::access::Tier;
 use crate::domain::{ArticleId, ClientId, PublisherId, Role};
-use crate::http::clients::{self, CreateClientRequest};
-use crate::http::licensees::{self, CreateLicenseeRequest};
 use crate::http::problem::ApiError;
-use crate::http::publishers::{self, CreatePublisherRequest};
+use crate::identity::clients::{self, CreateClientRequest};
 use crate::identity::{Caller, Organisation};
-use crate::storage::licences::{self, LicenceRow};
+use crate::licensing::licences::{self, CreateLicenceRequest, Price, Quota, QuotaPeriod};
+use crate::licensing::licensees::{self, CreateLicenseeRequest};
+use crate::licensing::publishers::{self, CreatePublisherRequest};
 use crate::storage::{DbConnection, now, organisations};
 
 /// The slug whose presence means the demo world exists.
@@ -92,33 +93,56 @@ pub(crate) fn client(
     Ok((created.client.client_id.to_string(), created.client_secret))
 }
 
+/// Creates a publisher as `POST /v1/publishers` does; returns its id.
+pub(crate) fn publisher(
+    conn: &mut DbConnection,
+    name: &str,
+    slug: Option<&str>,
+) -> Result<uuid::Uuid, ApiError> {
+    let request = CreatePublisherRequest {
+        name: name.to_owned(),
+        slug: slug.map(str::to_owned),
+    };
+    Ok(publishers::create(conn, &request)?.id.0)
+}
+
+/// Creates an active licensee as `POST /v1/licensees` does; returns its id.
+pub(crate) fn licensee(
+    conn: &mut DbConnection,
+    name: &str,
+    territories: &[&str],
+) -> Result<uuid::Uuid, ApiError> {
+    let request = CreateLicenseeRequest {
+        name: name.to_owned(),
+        territories: territories.iter().map(|&code| code.to_owned()).collect(),
+        status: None,
+    };
+    Ok(licensees::create(conn, &request)?.id.0)
+}
+
+/// Grants a licence through the same workflow (and checks) as
+/// `POST /v1/licences`: full text with photos, in force since 30 days ago,
+/// unlimited and free unless `terms` says otherwise.
 pub(crate) fn licence(
     conn: &mut DbConnection,
     licensee: uuid::Uuid,
     publisher: uuid::Uuid,
-    row: impl FnOnce(&mut LicenceRow),
+    terms: impl FnOnce(&mut CreateLicenceRequest),
 ) -> Result<String, ApiError> {
-    let at = now();
-    let mut licence = LicenceRow {
-        id: crate::domain::LicenceId::generate().to_string(),
-        licensee_id: licensee.hyphenated().to_string(),
-        publisher_id: publisher.hyphenated().to_string(),
+    let mut request = CreateLicenceRequest {
+        licensee_id: licensee,
+        publisher_id: publisher,
         sections: None,
-        tier: "full".to_owned(),
+        tier: Tier::Full,
         include_media: true,
-        valid_from: at - Duration::days(30),
+        valid_from: (now() - Duration::days(30)).and_utc(),
         valid_until: None,
-        quota_units: None,
-        quota_period: None,
+        quota: None,
         rate_limit_per_minute: None,
-        price_amount_minor: None,
-        price_currency: None,
-        created_at: at,
-        updated_at: at,
+        price_per_unit: None,
     };
-    row(&mut licence);
-    licences::insert(conn, &licence)?;
-    Ok(licence.id)
+    terms(&mut request);
+    Ok(licences::create(conn, &request)?.id.to_string())
 }
 
 pub(crate) fn photo(
@@ -151,6 +175,14 @@ pub(crate) fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, 
         role: Role::Publisher,
         organisation: Some(Organisation::Publisher(PublisherId(publisher))),
     })
+}
+
+/// A price per unit in minor units of `currency`.
+fn price(amount_minor: i64, currency: &str) -> Price {
+    Price {
+        amount_minor,
+        currency: currency.to_owned(),
+    }
 }
 
 /// Text of the demo stories: (external ref, section, headline, standfirst,
@@ -326,75 +358,34 @@ const STORIES: &[Story] = &[
 ];
 
 fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, ApiError> {
-    let gazette = publishers::create(
-        conn,
-        &CreatePublisherRequest {
-            name: "The Harbour Gazette".to_owned(),
-            slug: Some(MARKER_SLUG.to_owned()),
-        },
-    )?;
-    let courier = publishers::create(
-        conn,
-        &CreatePublisherRequest {
-            name: "Valley Courier".to_owned(),
-            slug: None,
-        },
-    )?;
-    let brief = licensees::create(
-        conn,
-        &CreateLicenseeRequest {
-            name: "Morning Brief".to_owned(),
-            territories: vec!["GB".to_owned(), "IE".to_owned()],
-            status: None,
-        },
-    )?;
-    let nordlys = licensees::create(
-        conn,
-        &CreateLicenseeRequest {
-            name: "Nordlys News".to_owned(),
-            territories: vec!["NO".to_owned(), "SE".to_owned()],
-            status: None,
-        },
-    )?;
-    licence(conn, brief.id, gazette.id, |l| {
-        l.quota_units = Some(50);
-        l.quota_period = Some("day".to_owned());
+    let gazette = publisher(conn, "The Harbour Gazette", Some(MARKER_SLUG))?;
+    let courier = publisher(conn, "Valley Courier", None)?;
+    let brief = licensee(conn, "Morning Brief", &["GB", "IE"])?;
+    let nordlys = licensee(conn, "Nordlys News", &["NO", "SE"])?;
+    licence(conn, brief, gazette, |l| {
+        l.quota = Some(Quota {
+            units: 50,
+            period: QuotaPeriod::Day,
+        });
         l.rate_limit_per_minute = Some(120);
-        l.price_amount_minor = Some(25);
-        l.price_currency = Some("GBP".to_owned());
+        l.price_per_unit = Some(price(25, "GBP"));
     })?;
-    licence(conn, nordlys.id, gazette.id, |l| {
-        l.tier = "preview".to_owned();
+    licence(conn, nordlys, gazette, |l| {
+        l.tier = Tier::Preview;
         l.include_media = false;
-        l.price_amount_minor = Some(10);
-        l.price_currency = Some("EUR".to_owned());
+        l.price_per_unit = Some(price(10, "EUR"));
     })?;
-    licence(conn, brief.id, courier.id, |l| {
-        l.tier = "preview".to_owned();
+    licence(conn, brief, courier, |l| {
+        l.tier = Tier::Preview;
         l.include_media = false;
     })?;
     let admin = client(conn, "demo operator", Role::Admin, None)?;
-    let publisher = client(
-        conn,
-        "Harbour Gazette desk",
-        Role::Publisher,
-        Some(gazette.id),
-    )?;
-    let licensee = client(conn, "Morning Brief ingest", Role::Licensee, Some(brief.id))?;
-    client(
-        conn,
-        "Nordlys News ingest",
-        Role::Licensee,
-        Some(nordlys.id),
-    )?;
-    let courier_desk = client(
-        conn,
-        "Valley Courier desk",
-        Role::Publisher,
-        Some(courier.id),
-    )?;
-    let gazette_desk = desk_of(gazette.id, &publisher.0)?;
-    let courier_desk = desk_of(courier.id, &courier_desk.0)?;
+    let publisher = client(conn, "Harbour Gazette desk", Role::Publisher, Some(gazette))?;
+    let licensee = client(conn, "Morning Brief ingest", Role::Licensee, Some(brief))?;
+    client(conn, "Nordlys News ingest", Role::Licensee, Some(nordlys))?;
+    let courier_desk = client(conn, "Valley Courier desk", Role::Publisher, Some(courier))?;
+    let gazette_desk = desk_of(gazette, &publisher.0)?;
+    let courier_desk = desk_of(courier, &courier_desk.0)?;
 
     let rendition = |name: &str| json!([{"href": format!("https://images.example.org/demo/{name}-1200.jpg"), "width": 1200, "height": 800, "mime_type": "image/jpeg"}]);
     let in_an_hour = (Utc::now() + Duration::hours(1)).to_rfc3339();

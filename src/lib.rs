@@ -7,6 +7,7 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod identity;
+pub mod licensing;
 pub mod metering;
 pub mod openapi;
 pub mod seed;

@@ -7,10 +7,10 @@ use clap::Parser;
 
 use syndicate::config::{AdminArgs, AdminCommand, Cli, Command, Settings};
 use syndicate::domain::Role;
-use syndicate::http::clients::{self, CreateClientRequest};
-use syndicate::http::licensees::{self, CreateLicenseeRequest};
 use syndicate::http::problem::ApiError;
-use syndicate::http::publishers::{self, CreatePublisherRequest};
+use syndicate::identity::clients::{self, CreateClientRequest};
+use syndicate::licensing::licensees::{self, CreateLicenseeRequest};
+use syndicate::licensing::publishers::{self, CreatePublisherRequest};
 use syndicate::startup::Application;
 use syndicate::storage::{self, DatabaseUrl, PoolSettings};
 use syndicate::{openapi, telemetry};
@@ -125,7 +125,8 @@ fn seed(args: syndicate::config::SeedArgs) -> Result<(), AnyError> {
     Ok(())
 }
 
-/// Creates what was asked and prints it as JSON on stdout.
+/// Creates what was asked and prints it as JSON on stdout. A refusal's
+/// message names each invalid field.
 fn admin(args: AdminArgs) -> Result<(), AnyError> {
     let pool = migrated_pool(&args.database.database_url)?;
     let mut conn = pool.get()?;
@@ -140,11 +141,11 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
                 role: role.parse::<Role>()?,
                 organisation_id: organisation,
             };
-            serde_json::to_value(clients::create(&mut conn, &request).map_err(explain)?)?
+            serde_json::to_value(clients::create(&mut conn, &request)?)?
         }
         AdminCommand::CreatePublisher { name, slug } => {
             let request = CreatePublisherRequest { name, slug };
-            serde_json::to_value(publishers::create(&mut conn, &request).map_err(explain)?)?
+            serde_json::to_value(publishers::create(&mut conn, &request)?)?
         }
         AdminCommand::CreateLicensee { name, territories } => {
             let request = CreateLicenseeRequest {
@@ -152,14 +153,15 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
                 territories,
                 status: None,
             };
-            serde_json::to_value(licensees::create(&mut conn, &request).map_err(explain)?)?
+            serde_json::to_value(licensees::create(&mut conn, &request)?)?
         }
     };
     println!("{created}");
     Ok(())
 }
 
-/// An API error as a message for the terminal, naming each invalid field.
+/// An API error (the seed writes articles through the API's functions) as
+/// a message for the terminal, naming each invalid field.
 fn explain(error: ApiError) -> AnyError {
     match error {
         ApiError::Validation(errors) => errors

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::domain::Role;
 use crate::http::problem::ApiError;
+use crate::licensing::licences::{Price, Quota, QuotaPeriod};
 use crate::metering::Period;
 use crate::storage::{DbConnection, in_transaction, now, usage};
 
@@ -79,15 +80,11 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
     let admin = crate::demo::client(conn, "benchmark admin", Role::Admin, None)?;
     let mut publishers = Vec::with_capacity(size.publishers);
     for p in 0..size.publishers.max(1) {
-        let publisher = crate::http::publishers::create(
-            conn,
-            &crate::http::publishers::CreatePublisherRequest {
-                name: format!("Bench Courier {p}"),
-                slug: Some(format!("bench-courier-{p}")),
-            },
-        )?;
-        let desk = crate::demo::client(conn, "bench desk", Role::Publisher, Some(publisher.id))?;
-        publishers.push((publisher.id, crate::demo::desk_of(publisher.id, &desk.0)?));
+        let name = format!("Bench Courier {p}");
+        let slug = format!("bench-courier-{p}");
+        let publisher = crate::demo::publisher(conn, &name, Some(&slug))?;
+        let desk = crate::demo::client(conn, "bench desk", Role::Publisher, Some(publisher))?;
+        publishers.push((publisher, crate::demo::desk_of(publisher, &desk.0)?));
     }
     let started = std::time::Instant::now();
     let mut by_publisher: Vec<Vec<String>> = vec![Vec::new(); publishers.len()];
@@ -113,35 +110,33 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
     let mut licensees = Vec::with_capacity(size.licensees);
     let mut covered = Vec::new();
     for l in 0..size.licensees {
-        let licensee = crate::http::licensees::create(
-            conn,
-            &crate::http::licensees::CreateLicenseeRequest {
-                name: format!("Bench Reader {l}"),
-                territories: vec!["GB".to_owned(), "IE".to_owned()],
-                status: None,
-            },
-        )?;
+        let name = format!("Bench Reader {l}");
+        let licensee = crate::demo::licensee(conn, &name, &["GB", "IE"])?;
         let mut articles = Vec::new();
         for k in 0..size.licences_each.min(publishers.len()) {
             let index = (l + k) % publishers.len();
-            let licence = crate::demo::licence(conn, licensee.id, publishers[index].0, |row| {
-                row.valid_from = now() - Duration::days(1);
-                row.quota_units = Some(1_000_000_000);
-                row.quota_period = Some("month".to_owned());
-                row.price_amount_minor = Some(2);
-                row.price_currency = Some("GBP".to_owned());
+            let licence = crate::demo::licence(conn, licensee, publishers[index].0, |terms| {
+                terms.valid_from = (now() - Duration::days(1)).and_utc();
+                terms.quota = Some(Quota {
+                    units: 1_000_000_000,
+                    period: QuotaPeriod::Month,
+                });
+                terms.price_per_unit = Some(Price {
+                    amount_minor: 2,
+                    currency: "GBP".to_owned(),
+                });
             })?;
             articles.extend(by_publisher[index].iter().cloned());
             for article in &by_publisher[index] {
                 covered.push((
-                    licensee.id,
+                    licensee,
                     licence.clone(),
                     publishers[index].0,
                     article.clone(),
                 ));
             }
         }
-        let client = crate::demo::client(conn, "bench ingest", Role::Licensee, Some(licensee.id))?;
+        let client = crate::demo::client(conn, "bench ingest", Role::Licensee, Some(licensee))?;
         licensees.push(SeededLicensee {
             client: Credentials {
                 client_id: client.0,

@@ -22,3 +22,14 @@ impl FieldError {
         }
     }
 }
+
+/// Every field and its message on one line (`name: must not be empty;
+/// slug: …`), for an error's text where no problem document carries the
+/// list (the `admin` command, logs).
+pub fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|error| format!("{}: {}", error.field, error.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

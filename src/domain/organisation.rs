@@ -122,6 +122,13 @@ impl fmt::Display for Territory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Territories(Vec<Territory>);
 
+impl Serialize for Territories {
+    /// As the list of codes, the form every reader of the API knows.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Territory::as_str))
+    }
+}
+
 /// Most territories one licensee may list.
 pub const MAX_TERRITORIES: usize = 250;
 
@@ -175,8 +182,12 @@ impl Territories {
     }
 }
 
+/// Longest display name of an organisation or an API client, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// A URL-safe short name: lower-case letters, digits and single hyphens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct Slug(String);
 
 /// Longest slug.

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, db};
-use crate::domain::{ClientId, Role};
+use crate::domain::{ClientId, LicenseeId, LicenseeStatus, Role};
 use crate::identity::{Caller, Organisation, secrets};
+use crate::licensing::licensees;
 use crate::storage::{StorageError, clients, organisations};
 
 /// A token request (RFC 6749 §4.4.2), as a form or as JSON. Credentials go
@@ -220,12 +221,12 @@ pub async fn create_token(
     })
     .await?;
     let client = standing_ok.ok_or_else(invalid_client)?;
-    if let Some(licensee) = client.licensee_id.clone() {
-        let row = db(&state, move |conn| {
-            Ok(organisations::find_licensee(conn, &licensee)?)
-        })
-        .await?;
-        if row.status == "suspended" {
+    if let Some(licensee) = client.licensee_id.as_deref() {
+        let id: LicenseeId = licensee
+            .parse()
+            .map_err(|e: uuid::Error| ApiError::Internal(Box::new(e)))?;
+        let licensee = db(&state, move |conn| Ok(licensees::get(conn, id)?)).await?;
+        if licensee.status == LicenseeStatus::Suspended {
             return Err(oauth(
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",

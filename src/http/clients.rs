@@ -1,19 +1,17 @@
 //! `/v1/clients`: API clients and their secrets. Admin only. A secret is
 //! shown once, when it is made; only its argon2 hash is kept.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::problem::{ApiError, FieldError, responses};
-use super::publishers::MAX_NAME_CHARS;
-use super::{AppState, PageQuery, db, utc};
-use crate::domain::text::single_line;
+use super::problem::{ApiError, responses};
+use super::{AppState, PageQuery, db};
 use crate::domain::{ClientId, Role};
-use crate::identity::{Caller, secrets};
-use crate::storage::clients::{self, ClientRow, NewClientRow};
-use crate::storage::{DbConnection, StorageError, now, organisations};
+use crate::identity::Caller;
+use crate::identity::clients::{self, Client, ClientCredentials, CreateClientRequest};
 
 /// An API client (never with its secret).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -43,19 +41,16 @@ pub struct ClientResponse {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-impl From<ClientRow> for ClientResponse {
-    fn from(row: ClientRow) -> Self {
+impl From<Client> for ClientResponse {
+    fn from(client: Client) -> Self {
         Self {
-            client_id: row.id.parse().unwrap_or_default(),
-            name: row.name,
-            role: row.role.parse().unwrap_or(Role::Licensee),
-            organisation_id: row
-                .publisher_id
-                .or(row.licensee_id)
-                .and_then(|id| id.parse().ok()),
-            created_at: utc(row.created_at),
-            secret_rotated_at: utc(row.secret_rotated_at),
-            revoked_at: row.revoked_at.map(utc),
+            client_id: client.client_id.0,
+            name: client.name,
+            role: client.role,
+            organisation_id: client.organisation.map(|o| o.id()),
+            created_at: client.created_at,
+            secret_rotated_at: client.secret_rotated_at,
+            revoked_at: client.revoked_at,
         }
     }
 }
@@ -80,30 +75,20 @@ pub struct ClientCredentialsResponse {
     pub client: ClientResponse,
 }
 
+impl From<ClientCredentials> for ClientCredentialsResponse {
+    fn from(credentials: ClientCredentials) -> Self {
+        Self {
+            client_secret: credentials.client_secret,
+            client: credentials.client.into(),
+        }
+    }
+}
+
 crate::page_response!(
     /// A page of clients.
     ClientPage,
     ClientResponse
 );
-
-/// A new client.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "Morning Brief ingest",
-    "role": "licensee",
-    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01"
-}))]
-pub struct CreateClientRequest {
-    /// What the client is for, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    /// What it may do.
-    pub role: Role,
-    /// The publisher (role `publisher`) or licensee (role `licensee`) it
-    /// acts for; must be absent for `admin`.
-    pub organisation_id: Option<Uuid>,
-}
 
 /// A new client as sent over HTTP: an admin client names no organisation,
 /// a publisher or licensee client names the one it acts for.
@@ -160,84 +145,6 @@ impl From<NewClient> for CreateClientRequest {
     }
 }
 
-/// Creates a client with a new secret (shared by the API and the `admin`
-/// command).
-pub fn create(
-    conn: &mut DbConnection,
-    request: &CreateClientRequest,
-) -> Result<ClientCredentialsResponse, ApiError> {
-    let mut errors = Vec::new();
-    let mut unknown = Vec::new();
-    let name = single_line(&request.name, MAX_NAME_CHARS)
-        .map_err(|e| errors.push(FieldError::new("name", e.to_string())))
-        .ok();
-    let organisation = request
-        .organisation_id
-        .map(|id| id.hyphenated().to_string());
-    let (publisher_id, licensee_id) = match (request.role, organisation) {
-        (Role::Admin, None) => (None, None),
-        (Role::Admin, Some(_)) => {
-            errors.push(FieldError::new(
-                "organisation_id",
-                "must be absent for admin clients",
-            ));
-            (None, None)
-        }
-        (_, None) => {
-            errors.push(FieldError::new(
-                "organisation_id",
-                "is required for publisher and licensee clients",
-            ));
-            (None, None)
-        }
-        (Role::Publisher, Some(id)) => match organisations::find_publisher(conn, &id) {
-            Ok(_) => (Some(id), None),
-            Err(StorageError::NotFound) => {
-                unknown.push(FieldError::new(
-                    "organisation_id",
-                    "no publisher has this id",
-                ));
-                (None, None)
-            }
-            Err(other) => return Err(other.into()),
-        },
-        (Role::Licensee, Some(id)) => match organisations::find_licensee(conn, &id) {
-            Ok(_) => (None, Some(id)),
-            Err(StorageError::NotFound) => {
-                unknown.push(FieldError::new(
-                    "organisation_id",
-                    "no licensee has this id",
-                ));
-                (None, None)
-            }
-            Err(other) => return Err(other.into()),
-        },
-    };
-    ApiError::check_fields(errors, unknown)?;
-    let Some(name) = name else {
-        return Err(ApiError::Internal("a valid name was not kept".into()));
-    };
-    let secret = secrets::generate().map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let hash = secrets::hash(&secret).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let id = ClientId::generate().to_string();
-    let at = now();
-    let row = NewClientRow {
-        id: &id,
-        name: &name,
-        role: request.role.as_str(),
-        publisher_id: publisher_id.as_deref(),
-        licensee_id: licensee_id.as_deref(),
-        secret_hash: &hash,
-        created_at: at,
-        secret_rotated_at: at,
-    };
-    let client = clients::insert_client(conn, &row)?;
-    Ok(ClientCredentialsResponse {
-        client_secret: secret,
-        client: client.into(),
-    })
-}
-
 /// Creates an API client and returns its secret, once.
 ///
 /// Admin only. Not metered.
@@ -265,10 +172,10 @@ pub async fn create_client(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = CreateClientRequest::from(body.into_inner());
-    let created = db(&state, move |conn| create(conn, &request)).await?;
+    let created = db(&state, move |conn| Ok(clients::create(conn, &request)?)).await?;
     Ok(HttpResponse::Created()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(created))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ClientCredentialsResponse::from(created)))
 }
 
 /// Lists API clients, revoked ones included, oldest first.
@@ -295,9 +202,9 @@ pub async fn list_clients(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<ClientPage>, ApiError> {
     caller.require(Role::Admin)?;
-    let page = query.parse(clients::CLIENTS)?;
-    let rows = db(&state, move |conn| Ok(clients::list_clients(conn, &page)?)).await?;
-    Ok(web::Json(rows.map(ClientResponse::from).into()))
+    let page = query.parse(clients::LIST)?;
+    let found = db(&state, move |conn| Ok(clients::list(conn, &page)?)).await?;
+    Ok(web::Json(found.map(ClientResponse::from).into()))
 }
 
 /// Shows one API client.
@@ -323,11 +230,9 @@ pub async fn get_client(
     client_id: web::Path<Uuid>,
 ) -> Result<web::Json<ClientResponse>, ApiError> {
     caller.require(Role::Admin)?;
-    let id = ClientId(client_id.into_inner()).to_string();
-    let row = db(&state, move |conn| Ok(clients::find_client(conn, &id)?))
-        .await
-        .map_err(not_found)?;
-    Ok(web::Json(row.into()))
+    let id = ClientId(client_id.into_inner());
+    let client = db(&state, move |conn| Ok(clients::get(conn, id)?)).await?;
+    Ok(web::Json(client.into()))
 }
 
 /// Revokes an API client: its secret stops working and its live tokens are
@@ -354,12 +259,8 @@ pub async fn revoke_client(
     client_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
-    let id = ClientId(client_id.into_inner()).to_string();
-    db(&state, move |conn| {
-        Ok(clients::revoke_client(conn, &id, now())?)
-    })
-    .await
-    .map_err(not_found)?;
+    let id = ClientId(client_id.into_inner());
+    db(&state, move |conn| Ok(clients::revoke(conn, id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -388,32 +289,9 @@ pub async fn rotate_client_secret(
     client_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
-    let id = ClientId(client_id.into_inner()).to_string();
-    let secret = secrets::generate().map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let rotated = db(&state, move |conn| {
-        let existing = clients::find_client(conn, &id)?;
-        if existing.revoked_at.is_some() {
-            return Err(ApiError::Conflict(
-                "the client is revoked; create a new one".to_owned(),
-            ));
-        }
-        let hash = secrets::hash(&secret).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        let row = clients::rotate_secret(conn, &id, &hash, now())?;
-        Ok(ClientCredentialsResponse {
-            client_secret: secret,
-            client: row.into(),
-        })
-    })
-    .await
-    .map_err(not_found)?;
+    let id = ClientId(client_id.into_inner());
+    let rotated = db(&state, move |conn| Ok(clients::rotate_secret(conn, id)?)).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(rotated))
-}
-
-fn not_found(error: ApiError) -> ApiError {
-    match error {
-        ApiError::NotFound(_) => ApiError::NotFound("no such client".to_owned()),
-        other => other,
-    }
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ClientCredentialsResponse::from(rotated)))
 }

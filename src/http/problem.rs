@@ -315,6 +315,11 @@ impl From<crate::identity::IdentityError> for ApiError {
             IdentityError::Unauthorized(detail) => ApiError::Unauthorized(detail),
             IdentityError::Forbidden(detail) => ApiError::Forbidden(detail),
             IdentityError::Suspended(detail) => ApiError::Suspended(detail),
+            IdentityError::Invalid(errors) => ApiError::Validation(errors),
+            IdentityError::UnknownReference(errors) => ApiError::UnknownReference(errors),
+            IdentityError::NotFound(detail) => ApiError::NotFound(detail),
+            IdentityError::Conflict(detail) => ApiError::Conflict(detail),
+            IdentityError::Secret(error) => ApiError::Internal(Box::new(error)),
             IdentityError::Storage(error) => error.into(),
         }
     }
@@ -382,6 +387,19 @@ impl From<crate::content::ContentError> for ApiError {
             ContentError::PreconditionRequired(detail) => ApiError::PreconditionRequired(detail),
             ContentError::Storage(error) => error.into(),
             ContentError::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
+impl From<crate::licensing::LicensingError> for ApiError {
+    fn from(error: crate::licensing::LicensingError) -> Self {
+        use crate::licensing::LicensingError;
+        match error {
+            LicensingError::Invalid(errors) => ApiError::Validation(errors),
+            LicensingError::UnknownReference(errors) => ApiError::UnknownReference(errors),
+            LicensingError::NotFound(detail) => ApiError::NotFound(detail),
+            LicensingError::Conflict(detail) => ApiError::Conflict(detail),
+            LicensingError::Storage(error) => error.into(),
         }
     }
 }

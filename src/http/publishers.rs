@@ -5,16 +5,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::problem::{ApiError, FieldError, responses};
-use super::{AppState, PageQuery, db, utc};
-use crate::domain::text::single_line;
-use crate::domain::{PublisherId, Role, Slug};
+use super::problem::{ApiError, responses};
+use super::{AppState, PageQuery, db};
+use crate::domain::{PublisherId, Role};
 use crate::identity::Caller;
-use crate::storage::organisations::{self, NewPublisherRow, PublisherChanges, PublisherRow};
-use crate::storage::{DbConnection, StorageError, now};
-
-/// Longest organisation name, in characters.
-pub const MAX_NAME_CHARS: usize = 200;
+use crate::licensing::publishers::{
+    self, CreatePublisherRequest, Publisher, UpdatePublisherRequest,
+};
 
 /// A publisher.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -38,14 +35,14 @@ pub struct PublisherResponse {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<PublisherRow> for PublisherResponse {
-    fn from(row: PublisherRow) -> Self {
+impl From<Publisher> for PublisherResponse {
+    fn from(publisher: Publisher) -> Self {
         Self {
-            id: row.id.parse().unwrap_or_default(),
-            name: row.name,
-            slug: row.slug,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
+            id: publisher.id.0,
+            name: publisher.name,
+            slug: publisher.slug.as_str().to_owned(),
+            created_at: publisher.created_at,
+            updated_at: publisher.updated_at,
         }
     }
 }
@@ -55,88 +52,6 @@ crate::page_response!(
     PublisherPage,
     PublisherResponse
 );
-
-/// A new publisher.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "The Harbour Gazette", "slug": "harbour-gazette"}))]
-pub struct CreatePublisherRequest {
-    /// Display name, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    /// Unique short name (lower-case letters, digits, single hyphens);
-    /// derived from the name when absent.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
-    pub slug: Option<String>,
-}
-
-/// Changes to a publisher; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "The Harbour Gazette & Mail"}))]
-pub struct UpdatePublisherRequest {
-    /// Display name, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    /// Unique short name.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
-    pub slug: Option<String>,
-}
-
-fn parse_name(name: &str, errors: &mut Vec<FieldError>) -> Option<String> {
-    single_line(name, MAX_NAME_CHARS)
-        .map_err(|e| errors.push(FieldError::new("name", e.to_string())))
-        .ok()
-}
-
-fn parse_slug(slug: &str, errors: &mut Vec<FieldError>) -> Option<Slug> {
-    slug.parse::<Slug>()
-        .map_err(|e| errors.push(FieldError::new("slug", e)))
-        .ok()
-}
-
-fn slug_conflict(error: StorageError, slug: &str) -> ApiError {
-    match error {
-        StorageError::Conflict(_) => ApiError::Conflict(format!("the slug {slug:?} is taken")),
-        other => other.into(),
-    }
-}
-
-/// Creates a publisher (shared by the API and the `admin` command).
-pub fn create(
-    conn: &mut DbConnection,
-    request: &CreatePublisherRequest,
-) -> Result<PublisherResponse, ApiError> {
-    let mut errors = Vec::new();
-    let name = parse_name(&request.name, &mut errors);
-    let slug = match &request.slug {
-        Some(slug) => parse_slug(slug, &mut errors),
-        None => name.as_deref().and_then(|name| {
-            Slug::from_name(name).or_else(|| {
-                errors.push(FieldError::new(
-                    "slug",
-                    "cannot be derived from this name; give one",
-                ));
-                None
-            })
-        }),
-    };
-    let (Some(name), Some(slug), true) = (name, slug, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
-    };
-    let id = PublisherId::generate().to_string();
-    let at = now();
-    let row = NewPublisherRow {
-        id: &id,
-        name: &name,
-        slug: slug.as_str(),
-        created_at: at,
-        updated_at: at,
-    };
-    organisations::insert_publisher(conn, &row)
-        .map(Into::into)
-        .map_err(|e| slug_conflict(e, slug.as_str()))
-}
 
 /// Creates a publisher.
 ///
@@ -165,8 +80,8 @@ pub async fn create_publisher(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Role::Admin)?;
     let request = body.into_inner();
-    let created = db(&state, move |conn| create(conn, &request)).await?;
-    Ok(HttpResponse::Created().json(created))
+    let created = db(&state, move |conn| Ok(publishers::create(conn, &request)?)).await?;
+    Ok(HttpResponse::Created().json(PublisherResponse::from(created)))
 }
 
 /// Lists publishers, oldest first.
@@ -193,12 +108,9 @@ pub async fn list_publishers(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<PublisherPage>, ApiError> {
     caller.require(Role::Admin)?;
-    let page = query.parse(organisations::PUBLISHERS)?;
-    let rows = db(&state, move |conn| {
-        Ok(organisations::list_publishers(conn, &page)?)
-    })
-    .await?;
-    Ok(web::Json(rows.map(PublisherResponse::from).into()))
+    let page = query.parse(publishers::LIST)?;
+    let found = db(&state, move |conn| Ok(publishers::list(conn, &page)?)).await?;
+    Ok(web::Json(found.map(PublisherResponse::from).into()))
 }
 
 /// Shows one publisher.
@@ -224,13 +136,9 @@ pub async fn get_publisher(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<PublisherResponse>, ApiError> {
     caller.require(Role::Admin)?;
-    let id = PublisherId(id.into_inner()).to_string();
-    let row = db(&state, move |conn| {
-        Ok(organisations::find_publisher(conn, &id)?)
-    })
-    .await
-    .map_err(not_found)?;
-    Ok(web::Json(row.into()))
+    let id = PublisherId(id.into_inner());
+    let publisher = db(&state, move |conn| Ok(publishers::get(conn, id)?)).await?;
+    Ok(web::Json(publisher.into()))
 }
 
 /// Renames a publisher or changes its slug.
@@ -262,41 +170,11 @@ pub async fn update_publisher(
     body: super::JsonBody<UpdatePublisherRequest>,
 ) -> Result<web::Json<PublisherResponse>, ApiError> {
     caller.require(Role::Admin)?;
+    let id = PublisherId(id.into_inner());
     let request = body.into_inner();
-    let mut errors = Vec::new();
-    let name = request
-        .name
-        .as_deref()
-        .and_then(|n| parse_name(n, &mut errors));
-    let slug = request
-        .slug
-        .as_deref()
-        .and_then(|s| parse_slug(s, &mut errors));
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let id = PublisherId(id.into_inner()).to_string();
-    let slug_text = slug
-        .as_ref()
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_default();
-    let changes = PublisherChanges {
-        name,
-        slug: slug.map(|s| s.as_str().to_owned()),
-        updated_at: Some(now()),
-    };
-    let row = db(&state, move |conn| {
-        organisations::update_publisher(conn, &id, &changes)
-            .map_err(|e| slug_conflict(e, &slug_text))
+    let changed = db(&state, move |conn| {
+        Ok(publishers::update(conn, id, &request)?)
     })
-    .await
-    .map_err(not_found)?;
-    Ok(web::Json(row.into()))
-}
-
-fn not_found(error: ApiError) -> ApiError {
-    match error {
-        ApiError::NotFound(_) => ApiError::NotFound("no such publisher".to_owned()),
-        other => other,
-    }
+    .await?;
+    Ok(web::Json(changed.into()))
 }

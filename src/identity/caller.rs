@@ -3,7 +3,7 @@
 //! request.
 
 use super::IdentityError;
-use crate::domain::{ClientId, LicenseeId, PublisherId, Role};
+use crate::domain::{ClientId, LicenseeId, LicenseeStatus, PublisherId, Role};
 use crate::storage::clients::ClientStanding;
 use crate::storage::{DbConnection, StorageError, clients};
 
@@ -14,6 +14,16 @@ pub enum Organisation {
     Publisher(PublisherId),
     /// A licensee's client.
     Licensee(LicenseeId),
+}
+
+impl Organisation {
+    /// The organisation's id, whichever kind it is.
+    pub fn id(&self) -> uuid::Uuid {
+        match self {
+            Organisation::Publisher(id) => id.0,
+            Organisation::Licensee(id) => id.0,
+        }
+    }
 }
 
 /// Who is asking.
@@ -74,7 +84,7 @@ pub fn check_standing(standing: &ClientStanding) -> Result<(), IdentityError> {
             "the token's client has been revoked".to_owned(),
         ));
     }
-    if standing.licensee_status.as_deref() == Some("suspended") {
+    if standing.licensee_status == Some(LicenseeStatus::Suspended) {
         return Err(IdentityError::Suspended(
             "the licensee is suspended".to_owned(),
         ));

@@ -3,9 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::parse_stored;
 use super::page::{Page, PageRequest};
 use super::schema::{api_clients, licensees};
 use super::{DbConnection, StorageError};
+use crate::domain::LicenseeStatus;
 
 /// A stored API client.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -45,8 +47,8 @@ pub const CLIENTS: &str = "clients";
 pub struct ClientStanding {
     /// When the client was revoked, if it was.
     pub revoked_at: Option<NaiveDateTime>,
-    /// `active` or `suspended` for a licensee's client.
-    pub licensee_status: Option<String>,
+    /// Whether the licensee is active, for a licensee's client.
+    pub licensee_status: Option<LicenseeStatus>,
 }
 
 /// Inserts a client. An organisation that does not exist is a conflict
@@ -134,6 +136,8 @@ pub fn standing(conn: &mut DbConnection, id: &str) -> Result<ClientStanding, Sto
         .first::<(Option<NaiveDateTime>, Option<String>)>(conn)?;
     Ok(ClientStanding {
         revoked_at,
-        licensee_status,
+        licensee_status: licensee_status
+            .map(|status| parse_stored("licensees.status", &status))
+            .transpose()?,
     })
 }

@@ -31,6 +31,22 @@ pub enum StorageError {
     Other(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl StorageError {
+    /// A stored value that does not read as its type. Only this service
+    /// writes these columns, so the row was changed behind its back: that
+    /// is a failure to report, never a value to guess.
+    pub fn corrupt(column: &str, value: &str) -> Self {
+        StorageError::Other(format!("{column} holds {value:?}, which is not a valid value").into())
+    }
+}
+
+/// Reads a stored text column as its type, or fails as [`StorageError::corrupt`].
+pub fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StorageError> {
+    value
+        .parse()
+        .map_err(|_| StorageError::corrupt(column, value))
+}
+
 impl From<DieselError> for StorageError {
     fn from(error: DieselError) -> Self {
         match error {

@@ -201,12 +201,12 @@ impl TestApp {
         organisation: Option<&str>,
     ) -> TestClient {
         let mut conn = self.db.connect();
-        let request = syndicate::http::clients::CreateClientRequest {
+        let request = syndicate::identity::clients::CreateClientRequest {
             name: format!("test {role} client"),
             role,
             organisation_id: organisation.map(|id| id.parse().unwrap()),
         };
-        let created = syndicate::http::clients::create(&mut conn, &request).unwrap();
+        let created = syndicate::identity::clients::create(&mut conn, &request).unwrap();
         TestClient {
             client_id: created.client.client_id.to_string(),
             client_secret: created.client_secret,

@@ -1,0 +1,502 @@
+//! Licences: which licensee may have which publisher's content, in which
+//! tier, with or without photos, for how long, how much and at what price.
+//! Granting and changing one (admins), and reading the ones a caller may
+//! see: all for an admin, its own for a licensee, those on its content for
+//! a publisher. Delivery enforces the terms (`domain::access`, `metering`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{LicensingError, check_fields};
+use crate::domain::access::Tier;
+use crate::domain::text::single_line;
+use crate::domain::{FieldError, LicenceId, LicenseeId, PublisherId, Role};
+use crate::identity::Caller;
+use crate::storage::error::parse_stored;
+use crate::storage::licences::{self, LicenceFilter, LicenceRow};
+use crate::storage::page::{Page, PageRequest};
+use crate::storage::{DbConnection, StorageError, now, organisations};
+
+/// The list whose cursors [`list`] takes.
+pub const LIST: &str = licences::LICENCES;
+
+/// Most sections one licence may name.
+const MAX_SECTIONS: usize = 100;
+
+/// A quota period: UTC calendar days or months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaPeriod {
+    /// A UTC calendar day.
+    Day,
+    /// A UTC calendar month.
+    Month,
+}
+
+impl QuotaPeriod {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QuotaPeriod::Day => "day",
+            QuotaPeriod::Month => "month",
+        }
+    }
+}
+
+impl std::str::FromStr for QuotaPeriod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "day" => Ok(QuotaPeriod::Day),
+            "month" => Ok(QuotaPeriod::Month),
+            other => Err(format!("unknown quota period {other:?}")),
+        }
+    }
+}
+
+/// Billable units allowed per period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"units": 500, "period": "day"}))]
+pub struct Quota {
+    /// Billable deliveries allowed per period, at least 1.
+    #[schema(minimum = 1, maximum = 1000000000000i64)]
+    pub units: i64,
+    /// The period.
+    pub period: QuotaPeriod,
+}
+
+/// A price per billable unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount_minor": 25, "currency": "GBP"}))]
+pub struct Price {
+    /// In minor units (pence, cents), zero or more.
+    #[schema(minimum = 0, maximum = 1000000000000i64)]
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    #[schema(pattern = "^[A-Z]{3}$", example = "GBP")]
+    pub currency: String,
+}
+
+/// A licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Licence {
+    /// Its id.
+    pub id: LicenceId,
+    /// Who may receive content.
+    pub licensee_id: LicenseeId,
+    /// Whose content.
+    pub publisher_id: PublisherId,
+    /// The sections covered, sorted; `None` means all.
+    pub sections: Option<Vec<String>>,
+    /// What of an article is delivered.
+    pub tier: Tier,
+    /// Whether photos are delivered.
+    pub include_media: bool,
+    /// In force from this instant…
+    pub valid_from: DateTime<Utc>,
+    /// …until this one (exclusive), if it ends.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Billable units per period; `None` means unlimited.
+    pub quota: Option<Quota>,
+    /// Requests per minute; `None` means unlimited.
+    pub rate_limit_per_minute: Option<i32>,
+    /// Price per billable unit.
+    pub price_per_unit: Option<Price>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<LicenceRow> for Licence {
+    type Error = StorageError;
+
+    fn try_from(row: LicenceRow) -> Result<Self, StorageError> {
+        let sections = row
+            .sections
+            .as_deref()
+            .map(|s| {
+                serde_json::from_str(s).map_err(|_| StorageError::corrupt("licences.sections", s))
+            })
+            .transpose()?;
+        // Units and period, amount and currency, are written in pairs.
+        let quota = match (row.quota_units, row.quota_period.as_deref()) {
+            (Some(units), Some(period)) => Some(Quota {
+                units,
+                period: parse_stored("licences.quota_period", period)?,
+            }),
+            (None, None) => None,
+            (_, period) => {
+                return Err(StorageError::corrupt(
+                    "licences.quota_period",
+                    period.unwrap_or(""),
+                ));
+            }
+        };
+        let price_per_unit = match (row.price_amount_minor, row.price_currency) {
+            (Some(amount_minor), Some(currency)) => Some(Price {
+                amount_minor,
+                currency,
+            }),
+            (None, None) => None,
+            (_, currency) => {
+                return Err(StorageError::corrupt(
+                    "licences.price_currency",
+                    currency.as_deref().unwrap_or(""),
+                ));
+            }
+        };
+        Ok(Self {
+            id: parse_stored("licences.id", &row.id)?,
+            licensee_id: parse_stored("licences.licensee_id", &row.licensee_id)?,
+            publisher_id: parse_stored("licences.publisher_id", &row.publisher_id)?,
+            sections,
+            tier: parse_stored("licences.tier", &row.tier)?,
+            include_media: row.include_media,
+            valid_from: row.valid_from.and_utc(),
+            valid_until: row.valid_until.map(|t| t.and_utc()),
+            quota,
+            rate_limit_per_minute: row.rate_limit_per_minute,
+            price_per_unit,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A new licence.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "licensee_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
+    "publisher_id": "019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40",
+    "sections": ["environment", "world"],
+    "tier": "full",
+    "include_media": true,
+    "valid_from": "2026-11-01T00:00:00Z",
+    "quota": {"units": 500, "period": "day"},
+    "rate_limit_per_minute": 600,
+    "price_per_unit": {"amount_minor": 25, "currency": "GBP"}
+}))]
+pub struct CreateLicenceRequest {
+    /// Who may receive content.
+    pub licensee_id: Uuid,
+    /// Whose content.
+    pub publisher_id: Uuid,
+    /// The sections covered (1 to 100 names); absent means all.
+    #[schema(min_items = 1, max_items = 100)]
+    pub sections: Option<Vec<String>>,
+    /// `full` or `preview`.
+    pub tier: Tier,
+    /// Whether photos are delivered.
+    pub include_media: bool,
+    /// In force from this instant.
+    pub valid_from: DateTime<Utc>,
+    /// Ends at this instant, if it ends. At or before `valid_from`, the
+    /// licence is never in force (how a licence not yet begun is cancelled).
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Billable units per period; absent means unlimited.
+    pub quota: Option<Quota>,
+    /// Requests per minute (1 to 1000000); absent means unlimited.
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub rate_limit_per_minute: Option<i32>,
+    /// Price per billable unit.
+    pub price_per_unit: Option<Price>,
+}
+
+/// Reads a field that may be absent (leave alone), `null` (clear) or a value.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Changes to a licence; absent fields stay, `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"valid_until": "2026-12-31T00:00:00Z"}))]
+pub struct UpdateLicenceRequest {
+    /// The sections covered; `null` means all.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
+    pub sections: Option<Option<Vec<String>>>,
+    /// `full` or `preview`.
+    pub tier: Option<Tier>,
+    /// Whether photos are delivered.
+    pub include_media: Option<bool>,
+    /// In force from this instant.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Ends at this instant; `null` means never. Ending a licence early takes
+    /// effect on the next request.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+    /// Billable units per period; `null` means unlimited.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Quota>)]
+    pub quota: Option<Option<Quota>>,
+    /// Requests per minute; `null` means unlimited.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 1000000)]
+    pub rate_limit_per_minute: Option<Option<i32>>,
+    /// Price per billable unit; `null` means none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Price>)]
+    pub price_per_unit: Option<Option<Price>>,
+}
+
+/// The sections as stored (a sorted JSON list without repeats), noting
+/// what is wrong with them.
+fn sections_json(sections: &[String], errors: &mut Vec<FieldError>) -> Option<String> {
+    if sections.is_empty() || sections.len() > MAX_SECTIONS {
+        errors.push(FieldError::new(
+            "sections",
+            "list 1 to 100 sections, or leave it out for all",
+        ));
+        return None;
+    }
+    let mut clean: Vec<String> = sections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            single_line(s, 100)
+                .map_err(|e| errors.push(FieldError::new(format!("sections.{i}"), e.to_string())))
+                .ok()
+        })
+        .collect();
+    clean.sort();
+    clean.dedup();
+    serde_json::to_string(&clean).ok()
+}
+
+/// Checks the rules of the fields the row holds, as a new licence and a
+/// changed one both need.
+fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
+    if row
+        .quota_units
+        .is_some_and(|u| !(1..=1_000_000_000_000).contains(&u))
+    {
+        errors.push(FieldError::new("quota.units", "must be 1 to 10^12"));
+    }
+    if row
+        .rate_limit_per_minute
+        .is_some_and(|r| !(1..=1_000_000).contains(&r))
+    {
+        errors.push(FieldError::new(
+            "rate_limit_per_minute",
+            "must be 1 to 1000000",
+        ));
+    }
+    if row
+        .price_amount_minor
+        .is_some_and(|a| !(0..=1_000_000_000_000).contains(&a))
+    {
+        errors.push(FieldError::new(
+            "price_per_unit.amount_minor",
+            "must be 0 to 10^12",
+        ));
+    }
+    if row
+        .price_currency
+        .as_deref()
+        .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        errors.push(FieldError::new(
+            "price_per_unit.currency",
+            "must be an ISO 4217 code such as GBP",
+        ));
+    }
+}
+
+/// Notes `field` as naming nothing when `lookup` finds no row.
+fn exists<T>(
+    lookup: Result<T, StorageError>,
+    field: &str,
+    message: &str,
+    unknown: &mut Vec<FieldError>,
+) -> Result<(), StorageError> {
+    match lookup {
+        Ok(_) => Ok(()),
+        Err(StorageError::NotFound) => {
+            unknown.push(FieldError::new(field, message));
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Grants a licensee a licence to a publisher's content. Quota, rate limit
+/// and price are enforced on metered delivery.
+pub fn create(
+    conn: &mut DbConnection,
+    request: &CreateLicenceRequest,
+) -> Result<Licence, LicensingError> {
+    let mut errors = Vec::new();
+    let mut unknown = Vec::new();
+    let licensee = LicenseeId(request.licensee_id).to_string();
+    let publisher = PublisherId(request.publisher_id).to_string();
+    let found = organisations::find_licensee(conn, &licensee);
+    exists(
+        found,
+        "licensee_id",
+        "no licensee has this id",
+        &mut unknown,
+    )?;
+    let found = organisations::find_publisher(conn, &publisher);
+    exists(
+        found,
+        "publisher_id",
+        "no publisher has this id",
+        &mut unknown,
+    )?;
+    let sections = request
+        .sections
+        .as_deref()
+        .and_then(|sections| sections_json(sections, &mut errors));
+    let at = now();
+    let row = LicenceRow {
+        id: LicenceId::generate().to_string(),
+        licensee_id: licensee,
+        publisher_id: publisher,
+        sections,
+        tier: request.tier.as_str().to_owned(),
+        include_media: request.include_media,
+        valid_from: request.valid_from.naive_utc(),
+        valid_until: request.valid_until.map(|t| t.naive_utc()),
+        quota_units: request.quota.as_ref().map(|q| q.units),
+        quota_period: request.quota.as_ref().map(|q| q.period.as_str().to_owned()),
+        rate_limit_per_minute: request.rate_limit_per_minute,
+        price_amount_minor: request.price_per_unit.as_ref().map(|p| p.amount_minor),
+        price_currency: request.price_per_unit.as_ref().map(|p| p.currency.clone()),
+        created_at: at,
+        updated_at: at,
+    };
+    check(&row, &mut errors);
+    check_fields(errors, unknown)?;
+    licences::insert(conn, &row)?;
+    Ok(row.try_into()?)
+}
+
+/// The licences a caller may see: all for admins (narrowed by the
+/// licensee and publisher asked for), its own for a licensee, those on its
+/// content for a publisher.
+fn visible_to(
+    caller: &Caller,
+    licensee: Option<LicenseeId>,
+    publisher: Option<PublisherId>,
+) -> LicenceFilter {
+    let (licensee, publisher) = match caller.role {
+        Role::Admin => (licensee, publisher),
+        Role::Licensee => (caller.licensee_id(), publisher),
+        Role::Publisher => (licensee, caller.publisher_id()),
+    };
+    LicenceFilter {
+        licensee_id: licensee.map(|id| id.to_string()),
+        publisher_id: publisher.map(|id| id.to_string()),
+    }
+}
+
+/// A page of the licences the caller may see, oldest first, narrowed to
+/// one licensee or publisher when asked (a licensee or publisher caller
+/// cannot widen it beyond its own).
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    licensee: Option<LicenseeId>,
+    publisher: Option<PublisherId>,
+    page: &PageRequest,
+) -> Result<Page<Licence>, LicensingError> {
+    let filter = visible_to(caller, licensee, publisher);
+    Ok(licences::list(conn, &filter, page)?.try_map(Licence::try_from)?)
+}
+
+/// The stored licence, if the caller may see it: one it cannot see does
+/// not exist for it.
+fn find_visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: LicenceId,
+) -> Result<LicenceRow, LicensingError> {
+    let no_such_licence = || LicensingError::NotFound("no such licence".to_owned());
+    let row = match licences::find(conn, &id.to_string()) {
+        Err(StorageError::NotFound) => return Err(no_such_licence()),
+        other => other?,
+    };
+    let mine = match caller.role {
+        Role::Admin => true,
+        Role::Licensee => caller
+            .licensee_id()
+            .is_some_and(|l| l.to_string() == row.licensee_id),
+        Role::Publisher => caller
+            .publisher_id()
+            .is_some_and(|p| p.to_string() == row.publisher_id),
+    };
+    if mine {
+        Ok(row)
+    } else {
+        Err(no_such_licence())
+    }
+}
+
+/// One licence: for admins, or the licensee or publisher it names.
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: LicenceId,
+) -> Result<Licence, LicensingError> {
+    Ok(find_visible(conn, caller, id)?.try_into()?)
+}
+
+/// Changes a licence, e.g. ends it early, changes its tier, quota, rate
+/// limit or price; delivery sees the change on the next request. The
+/// licence is looked for before the fields are checked, because the rules
+/// span the fields it already has.
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: LicenceId,
+    request: &UpdateLicenceRequest,
+) -> Result<Licence, LicensingError> {
+    let mut row = find_visible(conn, caller, id)?;
+    let mut errors = Vec::new();
+    if let Some(sections) = &request.sections {
+        row.sections = sections
+            .as_deref()
+            .and_then(|list| sections_json(list, &mut errors));
+    }
+    if let Some(tier) = request.tier {
+        row.tier = tier.as_str().to_owned();
+    }
+    if let Some(include_media) = request.include_media {
+        row.include_media = include_media;
+    }
+    if let Some(valid_from) = request.valid_from {
+        row.valid_from = valid_from.naive_utc();
+    }
+    if let Some(valid_until) = request.valid_until {
+        row.valid_until = valid_until.map(|t| t.naive_utc());
+    }
+    if let Some(quota) = &request.quota {
+        row.quota_units = quota.as_ref().map(|q| q.units);
+        row.quota_period = quota.as_ref().map(|q| q.period.as_str().to_owned());
+    }
+    if let Some(rate) = request.rate_limit_per_minute {
+        row.rate_limit_per_minute = rate;
+    }
+    if let Some(price) = &request.price_per_unit {
+        row.price_amount_minor = price.as_ref().map(|p| p.amount_minor);
+        row.price_currency = price.as_ref().map(|p| p.currency.clone());
+    }
+    check(&row, &mut errors);
+    if !errors.is_empty() {
+        return Err(LicensingError::Invalid(errors));
+    }
+    row.updated_at = now();
+    licences::update(conn, &row)?;
+    Ok(row.try_into()?)
+}
