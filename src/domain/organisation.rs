@@ -194,10 +194,17 @@ pub struct Slug(String);
 pub const MAX_SLUG_LEN: usize = 64;
 
 impl Slug {
-    /// Derives a slug from a display name (`The Daily Courier` → `the-daily-courier`).
+    /// Derives a slug from a display name in any script: the name is first
+    /// transliterated into Latin letters (`The Daily Courier` →
+    /// `the-daily-courier`, `Le Monde — Édition` → `le-monde-edition`,
+    /// `新华社` → `xin-hua-she`, `Известия` → `izvestiia`). `None` when
+    /// the name has no letter or digit to give (`!!!`): see [`Slug::from_id`].
     pub fn from_name(name: &str) -> Option<Self> {
         let mut slug = String::new();
-        for c in name.chars().flat_map(char::to_lowercase) {
+        for c in deunicode::deunicode(name)
+            .chars()
+            .flat_map(char::to_lowercase)
+        {
             if c.is_ascii_alphanumeric() {
                 slug.push(c);
             } else if !slug.is_empty() && !slug.ends_with('-') {
@@ -210,6 +217,13 @@ impl Slug {
             .take(MAX_SLUG_LEN)
             .collect();
         slug.trim_end_matches('-').parse().ok()
+    }
+
+    /// The slug of something whose name gives none: its id, hyphenated,
+    /// which is already lower-case hex digits and single hyphens, unique,
+    /// and the same however often it is asked for.
+    pub fn from_id(id: uuid::Uuid) -> Self {
+        Self(id.hyphenated().to_string())
     }
 
     /// The slug.
@@ -289,9 +303,8 @@ mod tests {
         );
         assert_eq!(
             Slug::from_name("  Le Monde — Édition ").unwrap().as_str(),
-            "le-monde-dition"
+            "le-monde-edition"
         );
-        assert_eq!(Slug::from_name("日本"), None);
         for bad in [
             "",
             "Upper",
@@ -302,5 +315,51 @@ mod tests {
         ] {
             assert!(bad.parse::<Slug>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn names_in_any_script_give_a_slug_in_latin_letters() {
+        let cases = [
+            ("新华社", "xin-hua-she"),
+            ("朝日新聞", "zhao-ri-xin-wen"),
+            ("よみうり", "yomiuri"),
+            ("الجزيرة", "ljzyr"),
+            ("Известия", "izvestiia"),
+            ("Καθημερινή", "kathemerine"),
+            ("दैनिक जागरण", "dainik-jaagrnn"),
+            ("한겨레", "hangyeore"),
+            ("📰 Daily 🦀", "newspaper-daily-crab"),
+        ];
+
+        for (name, expected) in cases {
+            let slug = Slug::from_name(name);
+
+            assert_eq!(slug.as_ref().map(Slug::as_str), Some(expected), "{name}");
+            assert!(expected.parse::<Slug>().is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_long_name_in_any_script_gives_a_slug_of_at_most_the_limit() {
+        for name in ["新".repeat(200), "Щ".repeat(200), "a ".repeat(100)] {
+            let slug = Slug::from_name(&name).unwrap();
+
+            assert!(slug.as_str().len() <= MAX_SLUG_LEN, "{name}");
+            assert!(slug.as_str().parse::<Slug>().is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_name_without_letters_or_digits_gives_no_slug_and_the_id_gives_one() {
+        for name in ["!!!", "—", "★ ★", "\u{200b}", "   "] {
+            assert_eq!(Slug::from_name(name), None, "{name:?}");
+        }
+        let id = uuid::Uuid::now_v7();
+
+        let slug = Slug::from_id(id);
+
+        assert_eq!(slug.as_str(), id.hyphenated().to_string());
+        assert_eq!(slug.as_str().parse::<Slug>(), Ok(slug.clone()));
+        assert_eq!(Slug::from_id(id), slug);
     }
 }

@@ -52,8 +52,10 @@ pub struct CreatePublisherRequest {
     /// Display name, 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// Unique short name (lower-case letters, digits, single hyphens);
-    /// derived from the name when absent.
+    /// Unique short name (lower-case letters, digits, single hyphens).
+    /// When absent it is derived from the name, transliterated into Latin
+    /// letters whatever its script; a name with no letter or digit gives the
+    /// publisher's id.
     #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
 }
@@ -100,23 +102,20 @@ pub fn create(
     request: &CreatePublisherRequest,
 ) -> Result<Publisher, LicensingError> {
     let mut errors = Vec::new();
+    let id = PublisherId::generate();
     let name = display_name(&request.name, &mut errors);
     let slug = match &request.slug {
         Some(slug) => parse_slug(slug, &mut errors),
-        None => name.as_deref().and_then(|name| {
-            Slug::from_name(name).or_else(|| {
-                errors.push(FieldError::new(
-                    "slug",
-                    "cannot be derived from this name; give one",
-                ));
-                None
-            })
-        }),
+        // Every valid name gets a slug, whatever its script; one with no
+        // letter or digit at all takes the publisher's id.
+        None => name
+            .as_deref()
+            .map(|name| Slug::from_name(name).unwrap_or_else(|| Slug::from_id(id.0))),
     };
     let (Some(name), Some(slug), true) = (name, slug, errors.is_empty()) else {
         return Err(LicensingError::Invalid(errors));
     };
-    let id = PublisherId::generate().to_string();
+    let id = id.to_string();
     let at = now();
     let row = NewPublisherRow {
         id: &id,
