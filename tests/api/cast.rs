@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use syndicate::domain::Role;
 
-use crate::harness::{Backend, TestApp, spawn_app};
+use crate::harness::Backend;
+use crate::world::{Party, World};
 
 /// Who sends a request, in the matrix's column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,17 +44,11 @@ impl Who {
 
 /// The running app and what each caller owns.
 pub struct Cast {
-    pub app: TestApp,
-    tokens: [String; 7],
+    pub world: World,
+    /// Tokens of every caller but nobody and the admin (the world's own).
+    tokens: [String; 6],
     /// Ids by name, for `{name}` placeholders in paths and bodies.
     pub ids: Vec<(&'static str, String)>,
-}
-
-async fn created(response: reqwest::Response) -> String {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body["id"].as_str().unwrap().to_owned()
 }
 
 /// A story written for these tests.
@@ -84,88 +79,64 @@ pub fn photo() -> Value {
 impl Cast {
     /// Builds the cast on a fresh database.
     pub async fn assemble(backend: Backend) -> Cast {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let publisher_a = app.create_publisher(&admin, "Harbour Gazette").await;
-        let publisher_b = app.create_publisher(&admin, "Valley Courier").await;
-        let licensee_a = app.create_licensee(&admin, "Morning Brief", &["GB"]).await;
-        let licensee_b = app.create_licensee(&admin, "Evening Digest", &["GB"]).await;
-        let licensee_c = app.create_licensee(&admin, "Night Wire", &["GB"]).await;
-        let token = |role, organisation: &str| {
-            let client = app.create_client(role, Some(organisation));
-            let app = &app;
-            async move { app.token_for(&client).await }
+        let world = World::new(backend).await;
+        let a = world.publisher("Harbour Gazette").await;
+        let b = world.publisher("Valley Courier").await;
+        let morning = world.licensee("Morning Brief", &["GB"]).await;
+        let evening = world.licensee("Evening Digest", &["GB"]).await;
+        let night = world.licensee("Night Wire", &["GB"]).await;
+        let doomed = world.client(Role::Licensee, Some(&morning.id)).await;
+        let revoked = world.app.token_for(&doomed).await;
+        let licence_a = world.licence(&a, &morning, json!({})).await;
+        world.licence(&a, &night, json!({})).await;
+        world.suspend(&night.id).await;
+        world.revoke(&doomed.client_id).await;
+
+        let article = |desk: &Party, external_ref: &str, status: &str| {
+            let (world, desk, body) = (&world, desk.clone(), story(external_ref, status));
+            async move {
+                world.article(&desk, &body).await["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
         };
-        let desk_a = token(Role::Publisher, &publisher_a).await;
-        let desk_b = token(Role::Publisher, &publisher_b).await;
-        let reader_a = token(Role::Licensee, &licensee_a).await;
-        let reader_b = token(Role::Licensee, &licensee_b).await;
-        let reader_c = token(Role::Licensee, &licensee_c).await;
-        let doomed = app.create_client(Role::Licensee, Some(&licensee_a));
-        let revoked = app.token_for(&doomed).await;
-
-        let mut licences = Vec::new();
-        for licensee in [&licensee_a, &licensee_c] {
-            let body = json!({"licensee_id": licensee, "publisher_id": publisher_a, "tier": "full",
-                              "include_media": true, "valid_from": "2026-01-01T00:00:00Z"});
-            licences.push(created(app.post_as(&admin, "/v1/licences", &body).await).await);
-        }
-        let suspend = json!({"status": "suspended"});
-        let path = format!("/v1/licensees/{licensee_c}");
-        let response = app
-            .send_json(reqwest::Method::PATCH, &admin, &path, &suspend)
-            .await;
-        assert_eq!(response.status(), 200);
-        let response = app
-            .client
-            .delete(app.url(&format!("/v1/clients/{}", doomed.client_id)))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 204);
-
-        let article = |token: &String, external_ref: &str, status: &str| {
-            let body = story(external_ref, status);
-            let app = &app;
-            let token = token.clone();
-            async move { created(app.post_as(&token, "/v1/articles", &body).await).await }
+        let client = |organisation: &Party| {
+            let (world, organisation) = (&world, organisation.id.clone());
+            async move {
+                world
+                    .client(Role::Licensee, Some(&organisation))
+                    .await
+                    .client_id
+            }
         };
         let ids = vec![
-            ("publisher_a", publisher_a.clone()),
-            ("publisher_b", publisher_b.clone()),
-            ("licensee_a", licensee_a.clone()),
-            ("licensee_b", licensee_b.clone()),
-            ("licence_a", licences[0].clone()),
-            ("article_a", article(&desk_a, "hg-1", "published").await),
-            ("article_b", article(&desk_b, "vc-1", "published").await),
-            ("draft_a", article(&desk_a, "hg-2", "draft").await),
-            ("edit_a", article(&desk_a, "hg-3", "published").await),
-            ("withhold_a", article(&desk_a, "hg-4", "published").await),
-            ("kill_a", article(&desk_a, "hg-5", "published").await),
-            (
-                "photo_a",
-                created(app.post_as(&desk_a, "/v1/media", &photo()).await).await,
-            ),
-            (
-                "client_a",
-                app.create_client(Role::Licensee, Some(&licensee_a))
-                    .client_id,
-            ),
-            (
-                "spare_client",
-                app.create_client(Role::Licensee, Some(&licensee_b))
-                    .client_id,
-            ),
-            (
-                "doomed_client",
-                app.create_client(Role::Licensee, Some(&licensee_b))
-                    .client_id,
-            ),
+            ("publisher_a", a.id.clone()),
+            ("publisher_b", b.id.clone()),
+            ("licensee_a", morning.id.clone()),
+            ("licensee_b", evening.id.clone()),
+            ("licence_a", licence_a),
+            ("article_a", article(&a, "hg-1", "published").await),
+            ("article_b", article(&b, "vc-1", "published").await),
+            ("draft_a", article(&a, "hg-2", "draft").await),
+            ("edit_a", article(&a, "hg-3", "published").await),
+            ("withhold_a", article(&a, "hg-4", "published").await),
+            ("kill_a", article(&a, "hg-5", "published").await),
+            ("photo_a", world.photo(&a, &photo()).await),
+            ("client_a", client(&morning).await),
+            ("spare_client", client(&evening).await),
+            ("doomed_client", client(&evening).await),
         ];
         Cast {
-            app,
-            tokens: [admin, desk_a, desk_b, reader_a, reader_b, reader_c, revoked],
+            tokens: [
+                a.token,
+                b.token,
+                morning.token,
+                evening.token,
+                night.token,
+                revoked,
+            ],
+            world,
             ids,
         }
     }
@@ -174,13 +145,13 @@ impl Cast {
     pub fn token(&self, who: Who) -> Option<&str> {
         let index = match who {
             Who::Nobody => return None,
-            Who::Admin => 0,
-            Who::PublisherA => 1,
-            Who::PublisherB => 2,
-            Who::LicenseeA => 3,
-            Who::LicenseeB => 4,
-            Who::Suspended => 5,
-            Who::Revoked => 6,
+            Who::Admin => return Some(&self.world.admin),
+            Who::PublisherA => 0,
+            Who::PublisherB => 1,
+            Who::LicenseeA => 2,
+            Who::LicenseeB => 3,
+            Who::Suspended => 4,
+            Who::Revoked => 5,
         };
         Some(&self.tokens[index])
     }

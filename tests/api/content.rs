@@ -3,9 +3,9 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use syndicate::domain::Role;
 
-use crate::harness::{TestApp, expect_problem, spawn_app};
+use crate::harness::{TestApp, expect_problem, json_of};
+use crate::world::{Party, World};
 
 mod without_http;
 
@@ -48,37 +48,10 @@ fn story(external_ref: &str, media_id: &str) -> Value {
     })
 }
 
-/// A publisher with a desk token.
-struct Desk {
-    token: String,
-    publisher: String,
-}
-
-async fn desk(app: &TestApp, admin: &str, name: &str) -> Desk {
-    let publisher = app.create_publisher(admin, name).await;
-    let token = app
-        .token_for(&app.create_client(Role::Publisher, Some(&publisher)))
-        .await;
-    Desk { token, publisher }
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    response.json().await.unwrap()
-}
-
-async fn upload_photo(app: &TestApp, desk: &Desk) -> String {
-    let response = app.post_as(&desk.token, "/v1/media", &photo()).await;
-    assert_eq!(response.status(), 201);
-    json_of(response).await["id"].as_str().unwrap().to_owned()
-}
-
-async fn create_story(app: &TestApp, desk: &Desk, external_ref: &str) -> Value {
-    let media = upload_photo(app, desk).await;
-    let response = app
-        .post_as(&desk.token, "/v1/articles", &story(external_ref, &media))
-        .await;
-    assert_eq!(response.status(), 201);
-    json_of(response).await
+/// Uploads the photo and creates the story with it as the main picture.
+async fn create_story(w: &World, desk: &Party, external_ref: &str) -> Value {
+    let media = w.photo(desk, &photo()).await;
+    w.article(desk, &story(external_ref, &media)).await
 }
 
 async fn put_article(
@@ -125,11 +98,11 @@ fn edit(article: &Value, headline: &str, kind: &str, note: Option<&str>) -> Valu
 
 crate::backend_tests! {
     async fn the_fixture_round_trips_sanitised_with_derived_text(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
 
-        let created = create_story(&app, &desk, "hg-1").await;
+        let created = create_story(&w, &desk, "hg-1").await;
 
         assert_eq!(created["version"], 1);
         assert_eq!(created["etag"], "\"v1\"");
@@ -148,12 +121,12 @@ crate::backend_tests! {
     }
 
     async fn the_same_content_sent_again_returns_the_stored_article(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
         let body = story("hg-2", &media);
-        let first = json_of(app.post_as(&desk.token, "/v1/articles", &body).await).await;
+        let first = w.article(&desk, &body).await;
         let before = app.snapshot();
 
         let again = app.post_as(&desk.token, "/v1/articles", &body).await;
@@ -166,11 +139,11 @@ crate::backend_tests! {
     }
 
     async fn other_content_under_a_taken_external_ref_is_a_409_naming_the_article(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
-        let first = json_of(app.post_as(&desk.token, "/v1/articles", &story("hg-3", &media)).await).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
+        let first = w.article(&desk, &story("hg-3", &media)).await;
         let mut changed = story("hg-3", &media);
         changed["headline"] = json!("A different headline");
 
@@ -182,18 +155,18 @@ crate::backend_tests! {
     }
 
     async fn replacing_needs_the_current_etag(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let article = create_story(&app, &desk, "hg-4").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let article = create_story(&w, &desk, "hg-4").await;
         let id = article["id"].as_str().unwrap();
         let body = edit(&article, "Flood barrier holds; 3,000 homes spared", "update", None);
 
-        let missing = put_article(&app, &desk.token, id, None, &body).await;
-        let stale = put_article(&app, &desk.token, id, Some("\"v7\""), &body).await;
-        let garbage = put_article(&app, &desk.token, id, Some("v1"), &body).await;
-        let ok = put_article(&app, &desk.token, id, Some("\"v1\""), &body).await;
-        let replay = put_article(&app, &desk.token, id, Some("\"v1\""), &body).await;
+        let missing = put_article(app, &desk.token, id, None, &body).await;
+        let stale = put_article(app, &desk.token, id, Some("\"v7\""), &body).await;
+        let garbage = put_article(app, &desk.token, id, Some("v1"), &body).await;
+        let ok = put_article(app, &desk.token, id, Some("\"v1\""), &body).await;
+        let replay = put_article(app, &desk.token, id, Some("\"v1\""), &body).await;
 
         expect_problem(missing, 428).await;
         expect_problem(stale, 412).await;
@@ -204,22 +177,22 @@ crate::backend_tests! {
         assert_eq!(updated["version"], 2);
         assert_eq!(updated["headline"], "Flood barrier holds; 3,000 homes spared");
         expect_problem(replay, 412).await;
-        let any = put_article(&app, &desk.token, id, Some("*"), &edit(&article, "Any version will do", "update", None)).await;
+        let any = put_article(app, &desk.token, id, Some("*"), &edit(&article, "Any version will do", "update", None)).await;
         assert_eq!(any.headers()["etag"], "\"v3\"", "If-Match: * accepts the current version");
     }
 
     async fn of_two_concurrent_updates_one_wins_and_the_other_gets_412(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let article = create_story(&app, &desk, "hg-5").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let article = create_story(&w, &desk, "hg-5").await;
         let id = article["id"].as_str().unwrap();
         let a = edit(&article, "Version A", "update", None);
         let b = edit(&article, "Version B", "update", None);
 
         let (first, second) = tokio::join!(
-            put_article(&app, &desk.token, id, Some("\"v1\""), &a),
-            put_article(&app, &desk.token, id, Some("\"v1\""), &b),
+            put_article(app, &desk.token, id, Some("\"v1\""), &a),
+            put_article(app, &desk.token, id, Some("\"v1\""), &b),
         );
 
         let mut statuses = [first.status().as_u16(), second.status().as_u16()];
@@ -230,15 +203,15 @@ crate::backend_tests! {
     }
 
     async fn a_correction_and_its_note_appear_in_the_version_history(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let article = create_story(&app, &desk, "hg-6").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let article = create_story(&w, &desk, "hg-6").await;
         let id = article["id"].as_str().unwrap();
         let note = "An earlier version gave the wrong closing time for the gates.";
 
-        let without_note = put_article(&app, &desk.token, id, Some("\"v1\""), &edit(&article, "Corrected", "correction", None)).await;
-        let corrected = put_article(&app, &desk.token, id, Some("\"v1\""), &edit(&article, "Corrected", "correction", Some(note))).await;
+        let without_note = put_article(app, &desk.token, id, Some("\"v1\""), &edit(&article, "Corrected", "correction", None)).await;
+        let corrected = put_article(app, &desk.token, id, Some("\"v1\""), &edit(&article, "Corrected", "correction", Some(note))).await;
 
         // A correction without a note does not fit the request type.
         expect_problem(without_note, 400).await;
@@ -258,10 +231,10 @@ crate::backend_tests! {
     }
 
     async fn the_lifecycle_refuses_what_makes_no_sense_and_kill_is_terminal(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let article = create_story(&app, &desk, "hg-7").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let article = create_story(&w, &desk, "hg-7").await;
         let id = article["id"].as_str().unwrap();
         let reason = json!({"reason": "Legal: reporting restrictions imposed."});
 
@@ -271,7 +244,7 @@ crate::backend_tests! {
         let empty_reason = app.post_as(&desk.token, &format!("/v1/articles/{id}/kill"), &json!({"reason": " "})).await;
         let killed = app.post_as(&desk.token, &format!("/v1/articles/{id}/kill"), &reason).await;
         let republish = app.post_as(&desk.token, &format!("/v1/articles/{id}/publish"), &json!({})).await;
-        let edit_after_kill = put_article(&app, &desk.token, id, Some("\"v3\""), &edit(&article, "Zombie", "update", None)).await;
+        let edit_after_kill = put_article(app, &desk.token, id, Some("\"v3\""), &edit(&article, "Zombie", "update", None)).await;
 
         expect_problem(publish_again, 409).await;
         assert_eq!(json_of(withheld).await["status"], "withheld");
@@ -286,20 +259,20 @@ crate::backend_tests! {
     }
 
     async fn every_change_appends_exactly_one_event_in_commit_order(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
         let mut draft = story("hg-8", &media);
         draft["status"] = json!("draft");
         draft.as_object_mut().unwrap().remove("embargo_until");
-        let article = json_of(app.post_as(&desk.token, "/v1/articles", &draft).await).await;
+        let article = w.article(&desk, &draft).await;
         let id = article["id"].as_str().unwrap().to_owned();
         let reason = json!({"reason": "Checking a claim"});
 
         app.post_as(&desk.token, &format!("/v1/articles/{id}/publish"), &json!({})).await;
-        put_article(&app, &desk.token, &id, Some("\"v2\""), &edit(&article, "Fixed", "correction", Some("Name corrected"))).await;
-        put_article(&app, &desk.token, &id, Some("\"v3\""), &edit(&article, "Updated", "update", None)).await;
+        put_article(app, &desk.token, &id, Some("\"v2\""), &edit(&article, "Fixed", "correction", Some("Name corrected"))).await;
+        put_article(app, &desk.token, &id, Some("\"v3\""), &edit(&article, "Updated", "update", None)).await;
         app.post_as(&desk.token, &format!("/v1/articles/{id}/withhold"), &reason).await;
         app.post_as(&desk.token, &format!("/v1/articles/{id}/publish"), &json!({})).await;
         app.post_as(&desk.token, &format!("/v1/articles/{id}/kill"), &reason).await;
@@ -313,11 +286,11 @@ crate::backend_tests! {
     }
 
     async fn an_embargoed_publish_is_visible_from_the_embargo_instant(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
 
-        let article = create_story(&app, &desk, "hg-9").await;
+        let article = create_story(&w, &desk, "hg-9").await;
 
         let mut conn = app.db.connect();
         let events = syndicate::storage::articles::events_of(&mut conn, article["id"].as_str().unwrap()).unwrap();
@@ -328,13 +301,13 @@ crate::backend_tests! {
     }
 
     async fn each_validation_rule_is_a_422_naming_the_field_and_writes_nothing(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let another = crate::content::desk(&app, &admin, "Another Paper").await;
-        let other = upload_photo(&app, &another).await;
-        let other_publisher = another.publisher.clone();
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let another = w.publisher("Another Paper").await;
+        let other = w.photo(&another, &photo()).await;
+        let other_publisher = another.id.clone();
+        let media = w.photo(&desk, &photo()).await;
         let base = story("hg-10", &media);
         let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
         let with = |field: &str, value: Value| {
@@ -383,10 +356,10 @@ crate::backend_tests! {
     }
 
     async fn headlines_are_counted_in_characters(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
         let mut emoji = story("hg-11", &media);
         emoji["headline"] = json!("🌊".repeat(300));
         let mut rtl = story("hg-12", &media);
@@ -401,10 +374,10 @@ crate::backend_tests! {
     }
 
     async fn malformed_article_bodies_are_400s(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
         let mut unknown = story("hg-14", &media);
         unknown["paywall"] = json!(true);
         let mut naive_time = story("hg-15", &media);
@@ -426,9 +399,9 @@ crate::backend_tests! {
     }
 
     async fn photos_need_caption_credit_line_and_copyright_holder(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
         let mut bare = photo();
         for field in ["caption", "credit_line", "copyright_holder"] {
             bare.as_object_mut().unwrap().remove(field);
@@ -451,10 +424,10 @@ crate::backend_tests! {
     }
 
     async fn a_publisher_can_end_or_extend_a_photos_rights(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let id = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let id = w.photo(&desk, &photo()).await;
         let mut ended = photo();
         ended["rights"]["expires_at"] = json!("2026-12-31T12:00:00Z");
         ended["rights"]["syndication"] = json!("prohibited");
@@ -471,11 +444,11 @@ crate::backend_tests! {
     }
 
     async fn publishers_never_see_or_touch_each_others_content(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let a = desk(&app, &admin, "Harbour Gazette").await;
-        let b = desk(&app, &admin, "Valley Courier").await;
-        let article = create_story(&app, &a, "hg-17").await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let a = w.publisher("Harbour Gazette").await;
+        let b = w.publisher("Valley Courier").await;
+        let article = create_story(&w, &a, "hg-17").await;
         let id = article["id"].as_str().unwrap();
         let media = article["media"][0]["media_id"].as_str().unwrap();
         let reason = json!({"reason": "mine now"});
@@ -502,7 +475,7 @@ crate::backend_tests! {
         }
         let borrowed = app.post_as(&b.token, "/v1/articles", &story("vc-1", media)).await;
         assert_eq!(expect_problem(borrowed, 404).await["errors"][0]["field"], "media.0.media_id");
-        let mut relating = story("vc-2", &upload_photo(&app, &b).await);
+        let mut relating = story("vc-2", &w.photo(&b, &photo()).await);
         relating["related"] = json!([id]);
         assert_eq!(expect_problem(app.post_as(&b.token, "/v1/articles", &relating).await, 404).await["errors"][0]["field"], "related.0");
         let lists = [json_of(app.get_as(&b.token, "/v1/articles").await).await, json_of(app.get_as(&b.token, "/v1/media").await).await];
@@ -514,19 +487,18 @@ crate::backend_tests! {
     }
 
     async fn admins_act_for_a_named_publisher_and_licensees_are_refused(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let licensee = app.create_licensee(&admin, "Morning Brief", &["GB"]).await;
-        let licensee_token = app.token_for(&app.create_client(Role::Licensee, Some(&licensee))).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let licensee_token = w.licensee("Morning Brief", &["GB"]).await.token;
         let mut on_behalf = photo();
-        on_behalf["publisher_id"] = json!(desk.publisher);
+        on_behalf["publisher_id"] = json!(desk.id);
 
-        let created = app.post_as(&admin, "/v1/media", &on_behalf).await;
-        let unnamed = app.post_as(&admin, "/v1/media", &photo()).await;
+        let created = app.post_as(&w.admin, "/v1/media", &on_behalf).await;
+        let unnamed = app.post_as(&w.admin, "/v1/media", &photo()).await;
 
         assert_eq!(created.status(), 201);
-        assert_eq!(json_of(created).await["publisher_id"], desk.publisher.as_str());
+        assert_eq!(json_of(created).await["publisher_id"], desk.id.as_str());
         assert!(expect_problem(unnamed, 403).await["detail"].as_str().unwrap().contains("publisher_id"));
         let media = json_of(app.get_as(&desk.token, "/v1/media").await).await["items"][0]["id"].as_str().unwrap().to_owned();
         for (path, body) in [("/v1/articles", story("hg-x", &media)), ("/v1/media", photo())] {
@@ -537,15 +509,15 @@ crate::backend_tests! {
     }
 
     async fn the_article_list_filters_by_status_section_and_time(backend: Backend) {
-        let app = spawn_app(backend).await;
-        let admin = app.admin_token().await;
-        let desk = desk(&app, &admin, "Harbour Gazette").await;
-        let media = upload_photo(&app, &desk).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let desk = w.publisher("Harbour Gazette").await;
+        let media = w.photo(&desk, &photo()).await;
         let mut draft = story("hg-18", &media);
         draft["status"] = json!("draft");
         draft["section"] = json!("business");
-        app.post_as(&desk.token, "/v1/articles", &draft).await;
-        app.post_as(&desk.token, "/v1/articles", &story("hg-19", &media)).await;
+        w.article(&desk, &draft).await;
+        w.article(&desk, &story("hg-19", &media)).await;
 
         let drafts = json_of(app.get_as(&desk.token, "/v1/articles?status=draft").await).await;
         let environment = json_of(app.get_as(&desk.token, "/v1/articles?section=environment").await).await;

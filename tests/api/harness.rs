@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use syndicate::config::Settings;
 use syndicate::startup::Application;
 use syndicate::storage::{self, DatabaseUrl, DbConnection, SqliteTarget};
@@ -268,7 +268,6 @@ impl TestApp {
     /// Every row of every table (its key and what a change would touch),
     /// one line each, for "nothing changed" checks.
     pub fn snapshot(&self) -> Vec<String> {
-        use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
         struct Line {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -359,6 +358,43 @@ fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
         syndicate::telemetry::init(syndicate::config::LogFormat::Text, "info");
     }
+}
+
+/// The body as JSON; a body that is not JSON stops the test with the
+/// status and the text, so a surprise names itself.
+pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
+}
+
+/// `base` with each top-level field of `changes` put over it.
+pub fn merged(mut base: serde_json::Value, changes: serde_json::Value) -> serde_json::Value {
+    for (key, value) in changes.as_object().unwrap() {
+        base[key] = value.clone();
+    }
+    base
+}
+
+/// The usage events of a licence and how many of them are billable, read
+/// behind the API: the ledger itself, not a report computed from it.
+pub fn count_events(conn: &mut DbConnection, licence_id: &str) -> (i64, i64) {
+    #[derive(diesel::QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        events: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        billable: i64,
+    }
+    let counts: Counts = diesel::sql_query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS events, \
+                CAST(COALESCE(SUM(CASE WHEN billable THEN 1 ELSE 0 END), 0) AS BIGINT) AS billable \
+         FROM usage_events WHERE licence_id = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(licence_id)
+    .get_result(conn)
+    .unwrap();
+    (counts.events, counts.billable)
 }
 
 /// Asserts the status and problem media type, and returns the problem.

@@ -143,7 +143,7 @@ struct Cursors {
 }
 
 async fn cursors(cast: &Cast) -> Cursors {
-    let app = &cast.app;
+    let app = &cast.world.app;
     let feed: Value = app
         .get_as(cast.token(Who::LicenseeA).unwrap(), "/v1/feed?limit=1")
         .await
@@ -212,7 +212,7 @@ fn chunked_oversized(address: &str, token: &str) -> String {
 crate::backend_tests! {
     async fn hostile_input_gets_its_4xx_problem_and_writes_nothing(backend: Backend) {
         let cast = Cast::assemble(backend).await;
-        let app = &cast.app;
+        let app = &cast.world.app;
         let cursors = cursors(&cast).await;
         let battery = battery(&cast, &cursors);
         assert!(battery.len() >= 30);
@@ -277,7 +277,7 @@ crate::backend_tests! {
 
     async fn markup_that_could_run_is_sanitised_not_refused(backend: Backend) {
         let cast = Cast::assemble(backend).await;
-        let app = &cast.app;
+        let app = &cast.world.app;
         let desk = cast.token(Who::PublisherA).unwrap();
         let mut body = story("hg-markup", "published");
         body["body_html"] = json!("<p onclick=\"steal()\">Pier opens.</p><script>steal()</script>\
@@ -297,7 +297,7 @@ crate::backend_tests! {
 
     async fn sql_and_like_metacharacters_in_a_search_are_only_text(backend: Backend) {
         let cast = Cast::assemble(backend).await;
-        let app = &cast.app;
+        let app = &cast.world.app;
         let reader = cast.token(Who::LicenseeA).unwrap();
         let all: Value = app.get_as(reader, "/v1/content").await.json().await.unwrap();
         let before = app.snapshot();

@@ -8,6 +8,7 @@
 )]
 
 mod harness;
+mod world;
 
 mod auth;
 mod binary;

@@ -103,7 +103,7 @@ fn table() -> Vec<Row> {
 crate::backend_tests! {
     async fn every_operation_answers_every_caller_as_the_matrix_says(backend: Backend) {
         let cast = Cast::assemble(backend).await;
-        let app = &cast.app;
+        let app = &cast.world.app;
         let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
         let table = table();
         let covered: std::collections::BTreeSet<(String, String)> = table.iter()

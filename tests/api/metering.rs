@@ -3,81 +3,39 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use syndicate::domain::Role;
 
-use crate::harness::{TestApp, expect_problem, spawn_app};
+use crate::harness::{expect_problem, json_of, merged};
+use crate::world::{Deal, Party, World};
 
-struct Shop {
-    app: TestApp,
-    admin: String,
-    desk: String,
-    reader: String,
-    licence: String,
-}
-
-async fn json_of(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"))
-}
-
-async fn shop(backend: crate::harness::Backend, licence: Value) -> Shop {
-    let app = spawn_app(backend).await;
-    let admin = app.admin_token().await;
-    let publisher = app.create_publisher(&admin, "Harbour Gazette").await;
-    let desk = app
-        .token_for(&app.create_client(Role::Publisher, Some(&publisher)))
+/// A desk of the Harbour Gazette and a reader of Morning Brief (in GB)
+/// with a full licence without media (the stories here carry none) and
+/// `terms` on top.
+async fn shop(backend: crate::harness::Backend, terms: Value) -> (World, Deal) {
+    let w = World::new(backend).await;
+    let terms = merged(json!({"include_media": false}), terms);
+    let deal = w
+        .deal("Harbour Gazette", "Morning Brief", &["GB"], terms)
         .await;
-    let licensee = app.create_licensee(&admin, "Morning Brief", &["GB"]).await;
-    let reader = app
-        .token_for(&app.create_client(Role::Licensee, Some(&licensee)))
-        .await;
-    let mut body = json!({"licensee_id": licensee, "publisher_id": publisher, "tier": "full", "include_media": false, "valid_from": "2026-01-01T00:00:00Z"});
-    for (k, v) in licence.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let created = app.post_as(&admin, "/v1/licences", &body).await;
-    assert_eq!(created.status(), 201);
-    let licence = json_of(created).await["id"].as_str().unwrap().to_owned();
-    Shop {
-        app,
-        admin,
-        desk,
-        reader,
-        licence,
-    }
+    (w, deal)
 }
 
-impl Shop {
-    /// Publishes `n` articles, a few at a time, and returns their ids.
-    async fn publish(&self, n: usize) -> Vec<String> {
-        let mut ids = Vec::new();
-        for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
-            let requests = chunk.iter().map(|i| {
-                let body = json!({
-                    "external_ref": format!("story-{i}"), "headline": format!("Tide report number {i}"),
-                    "body_html": "<p>The tide turned at noon.</p>", "section": "news", "language": "en",
-                    "bylines": [], "status": "published",
-                });
-                async move { json_of(self.app.post_as(&self.desk, "/v1/articles", &body).await).await }
+/// Publishes `n` articles as the desk, a few at a time, and returns their ids.
+async fn publish(w: &World, desk: &Party, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+        let requests = chunk.iter().map(|i| {
+            let body = json!({
+                "external_ref": format!("story-{i}"), "headline": format!("Tide report number {i}"),
+                "body_html": "<p>The tide turned at noon.</p>", "section": "news", "language": "en",
+                "bylines": [], "status": "published",
             });
-            for article in futures_util::future::join_all(requests).await {
-                ids.push(article["id"].as_str().unwrap().to_owned());
-            }
+            async move { w.article(desk, &body).await }
+        });
+        for article in futures_util::future::join_all(requests).await {
+            ids.push(article["id"].as_str().unwrap().to_owned());
         }
-        ids
     }
-
-    async fn fetch(&self, id: &str) -> reqwest::Response {
-        self.app
-            .get_as(&self.reader, &format!("/v1/content/{id}"))
-            .await
-    }
-
-    fn ledger(&self) -> (i64, i64) {
-        let mut conn = self.app.db.connect();
-        syndicate::storage::usage::count_events(&mut conn, &self.licence).unwrap()
-    }
+    ids
 }
 
 fn remaining(response: &reqwest::Response, policy: &str) -> Option<i64> {
@@ -99,13 +57,13 @@ fn remaining(response: &reqwest::Response, policy: &str) -> Option<i64> {
 
 crate::backend_tests! {
     async fn a_quota_of_100_admits_exactly_100_of_400_concurrent_first_deliveries(backend: Backend) {
-        let shop = shop(backend, json!({"quota": {"units": 100, "period": "day"}})).await;
-        let ids = shop.publish(400).await;
+        let (w, shop) = shop(backend, json!({"quota": {"units": 100, "period": "day"}})).await;
+        let ids = publish(&w, &shop.desk, 400).await;
 
         let statuses: Vec<u16> = {
             let mut statuses = Vec::new();
             for chunk in ids.chunks(50) {
-                let fetches = chunk.iter().map(|id| shop.fetch(id));
+                let fetches = chunk.iter().map(|id| w.fetch(&shop.reader.token, id));
                 statuses.extend(futures_util::future::join_all(fetches).await.iter().map(|r| r.status().as_u16()));
             }
             statuses
@@ -113,13 +71,13 @@ crate::backend_tests! {
 
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 100);
         assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 300);
-        assert_eq!(shop.ledger(), (100, 100), "(events, billable)");
+        assert_eq!(w.ledger(&shop.licence), (100, 100), "(events, billable)");
         let delivered: Vec<&String> = ids.iter().zip(&statuses).filter(|(_, s)| **s == 200).map(|(id, _)| id).collect();
-        let refetches = futures_util::future::join_all(delivered.iter().take(20).map(|id| shop.fetch(id))).await;
+        let refetches = futures_util::future::join_all(delivered.iter().take(20).map(|id| w.fetch(&shop.reader.token, id))).await;
         assert!(refetches.iter().all(|r| r.status() == 200), "a billed article must stay fetchable");
-        assert_eq!(shop.ledger(), (120, 100), "re-fetches are recorded but not billed");
+        assert_eq!(w.ledger(&shop.licence), (120, 100), "re-fetches are recorded but not billed");
         let refused = ids.iter().zip(&statuses).find(|(_, s)| **s == 429).unwrap().0;
-        let over = shop.fetch(refused).await;
+        let over = w.fetch(&shop.reader.token, refused).await;
         let retry_after: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=86_400).contains(&retry_after));
         assert_eq!(expect_problem(over, 429).await["type"], "/problems/quota-exceeded");
@@ -128,12 +86,12 @@ crate::backend_tests! {
     async fn ratelimit_remaining_goes_down_by_one_per_billable_delivery(backend: Backend) {
         // Six a minute refills one token every 10 s: the three requests
         // below see the bucket go down without a refill in between.
-        let shop = shop(backend, json!({"quota": {"units": 5, "period": "month"}, "rate_limit_per_minute": 6})).await;
-        let ids = shop.publish(3).await;
+        let (w, shop) = shop(backend, json!({"quota": {"units": 5, "period": "month"}, "rate_limit_per_minute": 6})).await;
+        let ids = publish(&w, &shop.desk, 3).await;
 
-        let first = shop.fetch(&ids[0]).await;
-        let again = shop.fetch(&ids[0]).await;
-        let second = shop.fetch(&ids[1]).await;
+        let first = w.fetch(&shop.reader.token, &ids[0]).await;
+        let again = w.fetch(&shop.reader.token, &ids[0]).await;
+        let second = w.fetch(&shop.reader.token, &ids[1]).await;
 
         let policy = first.headers()["ratelimit-policy"].to_str().unwrap().to_owned();
         assert!(policy.contains("\"requests\";q=6;w=60") && policy.contains("\"billable\";q=5;w="), "{policy}");
@@ -141,19 +99,19 @@ crate::backend_tests! {
         assert_eq!(remaining(&again, "billable"), Some(4), "a re-delivery is not billed");
         assert_eq!(remaining(&second, "billable"), Some(3));
         assert_eq!((remaining(&first, "requests"), remaining(&again, "requests"), remaining(&second, "requests")), (Some(5), Some(4), Some(3)));
-        let quota = json_of(shop.app.get_as(&shop.reader, "/v1/quota").await).await;
+        let quota = json_of(w.app.get_as(&shop.reader.token, "/v1/quota").await).await;
         assert_eq!(quota["licences"][0]["used"], 2);
         assert_eq!(quota["licences"][0]["remaining"], 3);
         assert_eq!(quota["licences"][0]["period"], "month");
     }
 
     async fn the_rate_limit_refuses_with_429_and_retry_after_and_writes_nothing(backend: Backend) {
-        let shop = shop(backend, json!({"rate_limit_per_minute": 3})).await;
-        let ids = shop.publish(1).await;
+        let (w, shop) = shop(backend, json!({"rate_limit_per_minute": 3})).await;
+        let ids = publish(&w, &shop.desk, 1).await;
 
         let mut statuses = Vec::new();
         for _ in 0..4 {
-            statuses.push(shop.fetch(&ids[0]).await);
+            statuses.push(w.fetch(&shop.reader.token, &ids[0]).await);
         }
 
         assert_eq!(statuses.iter().map(|r| r.status().as_u16()).collect::<Vec<_>>(), [200, 200, 200, 429]);
@@ -161,21 +119,21 @@ crate::backend_tests! {
         assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
         assert_eq!(remaining(&limited, "requests"), Some(0));
         assert_eq!(expect_problem(limited, 429).await["type"], "/problems/rate-limited");
-        assert_eq!(shop.ledger(), (3, 1));
+        assert_eq!(w.ledger(&shop.licence), (3, 1));
     }
 
     async fn licensee_and_publisher_reports_agree_and_csv_equals_json(backend: Backend) {
-        let shop = shop(backend, json!({"price_per_unit": {"amount_minor": 25, "currency": "GBP"}})).await;
-        let ids = shop.publish(3).await;
+        let (w, shop) = shop(backend, json!({"price_per_unit": {"amount_minor": 25, "currency": "GBP"}})).await;
+        let ids = publish(&w, &shop.desk, 3).await;
         for id in [&ids[0], &ids[1], &ids[0], &ids[2], &ids[2]] {
-            assert_eq!(shop.fetch(id).await.status(), 200);
+            assert_eq!(w.fetch(&shop.reader.token, id).await.status(), 200);
         }
 
-        let licensee = json_of(shop.app.get_as(&shop.reader, "/v1/usage?group_by=publisher").await).await;
-        let publisher = json_of(shop.app.get_as(&shop.desk, "/v1/usage?group_by=licensee").await).await;
-        let admin = json_of(shop.app.get_as(&shop.admin, "/v1/usage").await).await;
-        let by_article = json_of(shop.app.get_as(&shop.reader, "/v1/usage?group_by=article").await).await;
-        let csv = shop.app.client.get(shop.app.url("/v1/usage?group_by=article")).bearer_auth(&shop.reader)
+        let licensee = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=publisher").await).await;
+        let publisher = json_of(w.app.get_as(&shop.desk.token, "/v1/usage?group_by=licensee").await).await;
+        let admin = json_of(w.app.get_as(&w.admin, "/v1/usage").await).await;
+        let by_article = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=article").await).await;
+        let csv = w.app.client.get(w.app.url("/v1/usage?group_by=article")).bearer_auth(&shop.reader.token)
             .header("Accept", "text/csv").send().await.unwrap();
 
         let expected = json!({"deliveries": 5, "billable_units": 3, "amounts": [{"currency": "GBP", "amount_minor": 75}]});
@@ -194,15 +152,15 @@ crate::backend_tests! {
     }
 
     async fn the_report_is_also_an_svg_chart_linked_from_the_json(backend: Backend) {
-        let shop = shop(backend, json!({})).await;
-        let ids = shop.publish(2).await;
+        let (w, shop) = shop(backend, json!({})).await;
+        let ids = publish(&w, &shop.desk, 2).await;
         for id in &ids {
-            shop.fetch(id).await;
+            w.fetch(&shop.reader.token, id).await;
         }
 
-        let report = json_of(shop.app.get_as(&shop.reader, "/v1/usage?group_by=article").await).await;
-        let linked = shop.app.get_as(&shop.reader, report["chart"].as_str().unwrap()).await;
-        let negotiated = shop.app.client.get(shop.app.url("/v1/usage")).bearer_auth(&shop.reader)
+        let report = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=article").await).await;
+        let linked = w.app.get_as(&shop.reader.token, report["chart"].as_str().unwrap()).await;
+        let negotiated = w.app.client.get(w.app.url("/v1/usage")).bearer_auth(&shop.reader.token)
             .header("Accept", "image/svg+xml").send().await.unwrap();
 
         assert_eq!(linked.headers()["content-type"], "image/svg+xml");
@@ -216,38 +174,37 @@ crate::backend_tests! {
     }
 
     async fn reports_are_scoped_to_the_caller_and_validate_their_range(backend: Backend) {
-        let shop = shop(backend, json!({})).await;
-        let ids = shop.publish(1).await;
-        shop.fetch(&ids[0]).await;
-        let outsider = shop.app.create_licensee(&shop.admin, "Evening Digest", &["FR"]).await;
-        let outsider_token = shop.app.token_for(&shop.app.create_client(Role::Licensee, Some(&outsider))).await;
+        let (w, shop) = shop(backend, json!({})).await;
+        let ids = publish(&w, &shop.desk, 1).await;
+        w.fetch(&shop.reader.token, &ids[0]).await;
+        let outsider = w.licensee("Evening Digest", &["FR"]).await;
 
-        let theirs = json_of(shop.app.get_as(&outsider_token, "/v1/usage").await).await;
-        let future = json_of(shop.app.get_as(&shop.reader, "/v1/usage?from=2099-01-01T00:00:00Z&to=2099-02-01T00:00:00Z").await).await;
+        let theirs = json_of(w.app.get_as(&outsider.token, "/v1/usage").await).await;
+        let future = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?from=2099-01-01T00:00:00Z&to=2099-02-01T00:00:00Z").await).await;
 
         assert_eq!(theirs["totals"]["deliveries"], 0);
         assert_eq!(future["totals"]["deliveries"], 0);
-        let reversed = shop.app.get_as(&shop.reader, "/v1/usage?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z").await;
+        let reversed = w.app.get_as(&shop.reader.token, "/v1/usage?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z").await;
         assert_eq!(reversed.status(), 200, "a range that ends before it starts holds nothing");
         assert_eq!(reversed.json::<Value>().await.unwrap()["totals"]["deliveries"], 0);
-        expect_problem(shop.app.get_as(&shop.reader, &format!("/v1/usage?licensee_id={outsider}")).await, 403).await;
-        expect_problem(shop.app.get_as(&shop.reader, "/v1/usage?group_by=week").await, 400).await;
-        expect_problem(shop.app.get_as(&shop.reader, "/v1/usage?from=2026-01-01").await, 400).await;
+        expect_problem(w.app.get_as(&shop.reader.token, &format!("/v1/usage?licensee_id={}", outsider.id)).await, 403).await;
+        expect_problem(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=week").await, 400).await;
+        expect_problem(w.app.get_as(&shop.reader.token, "/v1/usage?from=2026-01-01").await, 400).await;
     }
 
     async fn refused_and_unlicensed_requests_write_nothing(backend: Backend) {
-        let shop = shop(backend, json!({"sections": ["sport"]})).await;
-        let ids = shop.publish(2).await;
+        let (w, shop) = shop(backend, json!({"sections": ["sport"]})).await;
+        let ids = publish(&w, &shop.desk, 2).await;
 
         for id in &ids {
-            expect_problem(shop.fetch(id).await, 404).await;
+            expect_problem(w.fetch(&shop.reader.token, id).await, 404).await;
         }
-        let patch = shop.app.send_json(Method::PATCH, &shop.admin, &format!("/v1/licences/{}", shop.licence), &json!({"sections": null})).await;
+        let patch = w.app.send_json(Method::PATCH, &w.admin, &format!("/v1/licences/{}", shop.licence), &json!({"sections": null})).await;
 
-        assert_eq!(shop.ledger(), (0, 0));
+        assert_eq!(w.ledger(&shop.licence), (0, 0));
         assert_eq!(patch.status(), 200);
-        assert_eq!(shop.fetch(&ids[0]).await.status(), 200);
-        assert_eq!(shop.ledger(), (1, 1));
+        assert_eq!(w.fetch(&shop.reader.token, &ids[0]).await.status(), 200);
+        assert_eq!(w.ledger(&shop.licence), (1, 1));
     }
 }
 
@@ -255,7 +212,7 @@ mod daily {
     use chrono::{Duration, NaiveDate, NaiveDateTime};
     use syndicate::storage::usage::{self, GroupBy, ReportScope};
 
-    use crate::harness::spawn_app;
+    use crate::harness::{count_events, spawn_app};
 
     fn delivery(n: i64, at: NaiveDateTime) -> usage::Delivery {
         let licence = n % 3;
@@ -339,13 +296,13 @@ mod daily {
                 OverQuota { used: 2 },
                 Delivered { billable: false, used: 2 },
             ]);
-            assert_eq!(usage::count_events(&mut conn, "licence-q").unwrap(), (4, 2), "(events, billable)");
+            assert_eq!(count_events(&mut conn, "licence-q"), (4, 2), "(events, billable)");
             assert_eq!(usage::counter(&mut conn, "licence-q", at.date().and_time(chrono::NaiveTime::MIN)).unwrap(), 2);
 
             // The refused key was given back: with room in the quota it bills.
             let later = usage::record_batch(&mut conn, &[of("b", 3), of("b", 3)]).unwrap();
             assert_eq!(later, [Delivered { billable: true, used: 3 }, Delivered { billable: false, used: 3 }]);
-            assert_eq!(usage::count_events(&mut conn, "licence-q").unwrap(), (6, 3));
+            assert_eq!(count_events(&mut conn, "licence-q"), (6, 3));
         }
     }
 }
