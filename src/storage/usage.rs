@@ -666,20 +666,6 @@ fn report_from_days(
         .load(conn)?)
 }
 
-/// Every usage event of a licence, for checks and audits.
-pub fn count_events(conn: &mut DbConnection, licence_id: &str) -> Result<(i64, i64), StorageError> {
-    let total: i64 = usage_events::table
-        .filter(usage_events::licence_id.eq(licence_id))
-        .count()
-        .get_result(conn)?;
-    let billable: i64 = usage_events::table
-        .filter(usage_events::licence_id.eq(licence_id))
-        .filter(usage_events::billable.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok((total, billable))
-}
-
 /// Billable deliveries of a licence between `start` (inclusive) and `end`.
 pub fn billable_between(
     conn: &mut DbConnection,
