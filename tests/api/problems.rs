@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::harness::{expect_problem, spawn_app};
+use crate::world::{Deal, World};
 
 crate::backend_tests! {
     async fn an_unknown_route_is_a_404_problem(backend: Backend) {
@@ -65,13 +66,56 @@ crate::backend_tests! {
     }
 
     async fn every_response_carries_a_request_id(backend: Backend) {
-        let app = spawn_app(backend).await;
+        let w = World::new(backend).await;
+        let app = &w.app;
+        let Deal { desk, reader, licence } = w.deal("Harbour Gazette", "Morning Brief", &["GB"], json!({})).await;
+        let media = w.photo(&desk, &crate::cast::photo()).await;
+        let article = w.article(&desk, &crate::cast::story("hg-1", "published")).await["id"].as_str().unwrap().to_owned();
+        let token_request = app.client.post(app.url("/v1/auth/token"))
+            .basic_auth(&reader.client.client_id, Some(&reader.client.client_secret))
+            .form(&[("grant_type", "client_credentials")]);
 
-        let ok = app.get("/healthz").await;
-        let other = app.get("/healthz").await;
+        // One answer from each route family, then one of each kind of problem.
+        let answers = [
+            ("ops: healthz", app.get("/healthz").await, 200),
+            ("ops: readyz", app.get("/readyz").await, 200),
+            ("ops: metrics", app.get("/metrics").await, 200),
+            ("auth: token", token_request.send().await.unwrap(), 200),
+            ("auth: jwks", app.get("/.well-known/jwks.json").await, 200),
+            ("auth: me", app.get_as(&reader.token, "/v1/me").await, 200),
+            ("publishers", app.post_as(&w.admin, "/v1/publishers", &json!({"name": "Coast Herald"})).await, 201),
+            ("licensees", app.get_as(&w.admin, &format!("/v1/licensees/{}", reader.id)).await, 200),
+            ("clients", app.get_as(&w.admin, "/v1/clients").await, 200),
+            ("licences", app.get_as(&w.admin, &format!("/v1/licences/{licence}")).await, 200),
+            ("media", app.get_as(&desk.token, &format!("/v1/media/{media}")).await, 200),
+            ("articles", app.get_as(&desk.token, &format!("/v1/articles/{article}")).await, 200),
+            ("content", w.fetch(&reader.token, &article).await, 200),
+            ("feed", app.get_as(&reader.token, "/v1/feed").await, 200),
+            ("usage", app.get_as(&reader.token, "/v1/usage").await, 200),
+            ("quota", app.get_as(&reader.token, "/v1/quota").await, 200),
+            ("docs: spec", app.get("/openapi.json").await, 200),
+            ("docs: page", app.get("/docs/").await, 200),
+        ];
+        let problems = [
+            ("unknown route", app.get("/v1/no-such-thing").await, 404),
+            ("wrong method", app.client.delete(app.url("/readyz")).send().await.unwrap(), 405),
+            ("no token", app.get("/v1/me").await, 401),
+            ("wrong role", app.get_as(&reader.token, "/v1/publishers").await, 403),
+            ("invalid query", app.get_as(&w.admin, "/v1/publishers?limit=0").await, 422),
+        ];
 
-        let (a, b) = (ok.headers()["x-request-id"].clone(), other.headers()["x-request-id"].clone());
-        assert_ne!(a, b);
+        let mut ids = std::collections::BTreeSet::new();
+        for (family, response, status) in answers {
+            assert_eq!(response.status().as_u16(), status, "{family}");
+            let id = response.headers().get("x-request-id").unwrap_or_else(|| panic!("{family} has no X-Request-Id"));
+            assert!(ids.insert(id.to_str().unwrap().to_owned()), "{family} repeats a request id");
+        }
+        for (case, response, status) in problems {
+            let id = response.headers().get("x-request-id").unwrap_or_else(|| panic!("{case} has no X-Request-Id")).to_str().unwrap().to_owned();
+            // Also checks that the problem's request_id is the header's.
+            expect_problem(response, status).await;
+            assert!(ids.insert(id), "{case} repeats a request id");
+        }
     }
 }
 
@@ -127,12 +171,27 @@ mod bodies {
         async fn the_default_body_limit_is_one_mebibyte(backend: Backend) {
             let app = spawn_app(backend).await;
             let admin = app.admin_token().await;
-            let body = format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024));
+            let mib = 1024 * 1024;
+            // Valid JSON for a publisher, padded with trailing spaces to `size` bytes.
+            let padded = |name: &str, size: usize| {
+                let body = format!("{{\"name\": \"{name}\"}}");
+                format!("{body}{}", " ".repeat(size - body.len()))
+            };
+            let send = |body: String| {
+                assert!(body.len() == mib || body.len() == mib + 1);
+                app.client.post(app.url("/v1/publishers")).bearer_auth(&admin)
+                    .header("content-type", "application/json").body(body).send()
+            };
 
-            let response = app.client.post(app.url("/v1/publishers")).bearer_auth(&admin)
-                .header("content-type", "application/json").body(body).send().await.unwrap();
+            let at_the_limit = send(padded("Coast Herald", mib)).await.unwrap();
+            let one_byte_over = send(padded("Valley Courier", mib + 1)).await.unwrap();
 
-            expect_problem(response, 413).await;
+            assert_eq!(at_the_limit.status(), 201, "a body of exactly 1 MiB: {}", at_the_limit.text().await.unwrap());
+            let problem = expect_problem(one_byte_over, 413).await;
+            assert_eq!(problem["detail"], "request body is larger than the limit of 1048576 bytes");
+            let publishers: Vec<String> = app.snapshot().into_iter().filter(|l| l.starts_with("publisher")).collect();
+            assert_eq!(publishers.len(), 1, "{publishers:?}");
+            assert!(publishers[0].contains("Coast Herald"), "{publishers:?}");
         }
 
         async fn a_bad_path_parameter_is_a_400_problem(backend: Backend) {
