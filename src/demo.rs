@@ -7,18 +7,52 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
+use crate::content::ContentError;
 use crate::content::ingest::{CreateArticleRequest, Created, create_article};
 use crate::content::lifecycle::{Reason, kill};
 use crate::content::media::{MediaRequest, create_media};
 use crate::domain::access::Tier;
-use crate::domain::{ArticleId, ClientId, PublisherId, Role};
-use crate::http::problem::ApiError;
+use crate::domain::{ArticleId, ClientId, FieldError, PublisherId, Role};
 use crate::identity::clients::{self, CreateClientRequest};
-use crate::identity::{Caller, Organisation};
+use crate::identity::{Caller, IdentityError, Organisation};
+use crate::licensing::LicensingError;
 use crate::licensing::licences::{self, CreateLicenceRequest, Price, Quota, QuotaPeriod};
 use crate::licensing::licensees::{self, CreateLicenseeRequest};
 use crate::licensing::publishers::{self, CreatePublisherRequest};
-use crate::storage::{DbConnection, now, organisations};
+use crate::storage::{DbConnection, StorageError, now, organisations};
+
+/// Why the demo world or the seed dataset could not be written: what a
+/// capability refused (the same checks the API makes), or storage.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// An article or photo was refused.
+    #[error(transparent)]
+    Content(#[from] ContentError),
+    /// A publisher, licensee or licence was refused.
+    #[error(transparent)]
+    Licensing(#[from] LicensingError),
+    /// A client was refused.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The demo's own data did not read.
+    #[error("the demo's data: {0}")]
+    Data(String),
+}
+
+impl DemoError {
+    /// The invalid fields, when a capability refused its input.
+    pub fn invalid_fields(&self) -> Option<&[FieldError]> {
+        match self {
+            DemoError::Content(ContentError::Invalid(errors))
+            | DemoError::Licensing(LicensingError::Invalid(errors))
+            | DemoError::Identity(IdentityError::Invalid(errors)) => Some(errors),
+            _ => None,
+        }
+    }
+}
 
 /// The slug whose presence means the demo world exists.
 const MARKER_SLUG: &str = "harbour-gazette";
@@ -62,7 +96,7 @@ impl DemoCredentials {
 }
 
 /// Seeds the demo world unless it is there already (`None` then).
-pub fn seed(conn: &mut DbConnection) -> Result<Option<DemoCredentials>, ApiError> {
+pub fn seed(conn: &mut DbConnection) -> Result<Option<DemoCredentials>, DemoError> {
     let existing = organisations::list_publishers(
         conn,
         &crate::storage::page::PageRequest {
@@ -81,7 +115,7 @@ pub(crate) fn client(
     name: &str,
     role: Role,
     organisation: Option<uuid::Uuid>,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), DemoError> {
     let created = clients::create(
         conn,
         &CreateClientRequest {
@@ -98,7 +132,7 @@ pub(crate) fn publisher(
     conn: &mut DbConnection,
     name: &str,
     slug: Option<&str>,
-) -> Result<uuid::Uuid, ApiError> {
+) -> Result<uuid::Uuid, DemoError> {
     let request = CreatePublisherRequest {
         name: name.to_owned(),
         slug: slug.map(str::to_owned),
@@ -111,7 +145,7 @@ pub(crate) fn licensee(
     conn: &mut DbConnection,
     name: &str,
     territories: &[&str],
-) -> Result<uuid::Uuid, ApiError> {
+) -> Result<uuid::Uuid, DemoError> {
     let request = CreateLicenseeRequest {
         name: name.to_owned(),
         territories: territories.iter().map(|&code| code.to_owned()).collect(),
@@ -128,7 +162,7 @@ pub(crate) fn licence(
     licensee: uuid::Uuid,
     publisher: uuid::Uuid,
     terms: impl FnOnce(&mut CreateLicenceRequest),
-) -> Result<String, ApiError> {
+) -> Result<String, DemoError> {
     let mut request = CreateLicenceRequest {
         licensee_id: licensee,
         publisher_id: publisher,
@@ -149,9 +183,9 @@ pub(crate) fn photo(
     conn: &mut DbConnection,
     desk: &Caller,
     body: Value,
-) -> Result<String, ApiError> {
+) -> Result<String, DemoError> {
     let request: MediaRequest =
-        serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        serde_json::from_value(body).map_err(|e| DemoError::Data(e.to_string()))?;
     Ok(create_media(conn, desk, &request)?.id)
 }
 
@@ -159,19 +193,19 @@ pub(crate) fn article(
     conn: &mut DbConnection,
     desk: &Caller,
     body: Value,
-) -> Result<String, ApiError> {
+) -> Result<String, DemoError> {
     let request: CreateArticleRequest =
-        serde_json::from_value(body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        serde_json::from_value(body).map_err(|e| DemoError::Data(e.to_string()))?;
     match create_article(conn, desk, &request)? {
         Created::New(row) | Created::Existing(row) => Ok(row.id),
     }
 }
 
-pub(crate) fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, ApiError> {
+pub(crate) fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, DemoError> {
     Ok(Caller {
         client_id: client_id
             .parse::<ClientId>()
-            .map_err(|e| ApiError::Internal(Box::new(e)))?,
+            .map_err(|e| DemoError::Data(e.to_string()))?,
         role: Role::Publisher,
         organisation: Some(Organisation::Publisher(PublisherId(publisher))),
     })
@@ -357,7 +391,7 @@ const STORIES: &[Story] = &[
     ),
 ];
 
-fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, ApiError> {
+fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, DemoError> {
     let gazette = publisher(conn, "The Harbour Gazette", Some(MARKER_SLUG))?;
     let courier = publisher(conn, "Valley Courier", None)?;
     let brief = licensee(conn, "Morning Brief", &["GB", "IE"])?;
@@ -464,7 +498,7 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, ApiError> {
         if index == 9 {
             let id = id
                 .parse::<ArticleId>()
-                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+                .map_err(|e| DemoError::Data(e.to_string()))?;
             let reason = Reason::parse("Legal: the contract figures were wrong; do not publish.")?;
             kill(conn, desk, id, None, reason)?;
         }

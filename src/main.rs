@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use syndicate::config::{AdminArgs, AdminCommand, Cli, Command, Settings};
+use syndicate::demo::DemoError;
 use syndicate::domain::Role;
-use syndicate::http::problem::ApiError;
 use syndicate::identity::clients::{self, CreateClientRequest};
 use syndicate::licensing::licensees::{self, CreateLicenseeRequest};
 use syndicate::licensing::publishers::{self, CreatePublisherRequest};
@@ -160,16 +160,16 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
     Ok(())
 }
 
-/// An API error (the seed writes articles through the API's functions) as
-/// a message for the terminal, naming each invalid field.
-fn explain(error: ApiError) -> AnyError {
-    match error {
-        ApiError::Validation(errors) => errors
+/// A refusal of the seed (written through the same capabilities as the
+/// API) as a message for the terminal, naming each invalid field.
+fn explain(error: DemoError) -> AnyError {
+    match error.invalid_fields() {
+        Some(errors) => errors
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ")
             .into(),
-        other => Box::new(other),
+        None => Box::new(error),
     }
 }

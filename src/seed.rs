@@ -10,8 +10,8 @@ use chrono::{Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::demo::DemoError;
 use crate::domain::Role;
-use crate::http::problem::ApiError;
 use crate::licensing::licences::{Price, Quota, QuotaPeriod};
 use crate::metering::Period;
 use crate::storage::{DbConnection, in_transaction, now, usage};
@@ -76,7 +76,7 @@ const PLACES: &[(&str, &str)] = &[
 
 /// Writes the dataset; articles go in batches of a few hundred per
 /// transaction.
-pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
+pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, DemoError> {
     let admin = crate::demo::client(conn, "benchmark admin", Role::Admin, None)?;
     let mut publishers = Vec::with_capacity(size.publishers);
     for p in 0..size.publishers.max(1) {
@@ -98,7 +98,7 @@ pub fn seed(conn: &mut DbConnection, size: Size) -> Result<Seeded, ApiError> {
                     let (_, desk) = &publishers[n % publishers.len()];
                     write_article(conn, desk, n).map(|id| (n % publishers.len(), id))
                 })
-                .collect::<Result<Vec<_>, ApiError>>()
+                .collect::<Result<Vec<_>, DemoError>>()
         })?;
         for (publisher, id) in made {
             by_publisher[publisher].push(id);
@@ -170,7 +170,7 @@ fn past_deliveries(
     conn: &mut DbConnection,
     covered: &[Covered],
     count: usize,
-) -> Result<usize, ApiError> {
+) -> Result<usize, DemoError> {
     if covered.is_empty() || count == 0 {
         return Ok(0);
     }
@@ -216,7 +216,7 @@ fn write_article(
     conn: &mut DbConnection,
     desk: &crate::identity::Caller,
     n: usize,
-) -> Result<String, ApiError> {
+) -> Result<String, DemoError> {
     let (place, dateline) = PLACES[n % PLACES.len()];
     let section = SECTIONS[n % SECTIONS.len()];
     let photo = crate::demo::photo(

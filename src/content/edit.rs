@@ -8,13 +8,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ContentError;
-use super::lifecycle::visible_from;
 use super::read::find_article;
 use super::validate::{
     ArticleContent, ValidContent, caps, optional_text, refuse_lapsed_embargo, validate_content,
     validate_references,
 };
-use super::versions::{commit_next, next_version};
+use super::versions::{Precondition, commit_next, next_version, refuse_stale, visible_from};
 use crate::domain::ArticleId;
 use crate::domain::content::{ArticleStatus, ChangeKind, EventKind};
 use crate::identity::Caller;
@@ -48,43 +47,6 @@ pub struct ReplaceArticleRequest {
     pub content: ArticleContent,
     /// Why.
     pub change: Change,
-}
-
-/// The version a change is based on, as the client names it (`If-Match`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precondition {
-    /// `*`: any current version.
-    Any,
-    /// `"vN"`: exactly version N.
-    Version(i32),
-    /// Something that is not one of our ETags, so no version matches it.
-    Never,
-}
-
-impl Precondition {
-    /// Whether the current version satisfies it.
-    pub fn holds(self, current: i32) -> bool {
-        match self {
-            Precondition::Any => true,
-            Precondition::Version(expected) => expected == current,
-            Precondition::Never => false,
-        }
-    }
-}
-
-/// Refuses a change based on a version that is not the current one.
-pub(crate) fn refuse_stale(
-    expected: Precondition,
-    current: &ArticleRow,
-) -> Result<(), ContentError> {
-    if expected.holds(current.version) {
-        Ok(())
-    } else {
-        Err(ContentError::PreconditionFailed(format!(
-            "If-Match names another version; the current version is {}",
-            current.version
-        )))
-    }
 }
 
 /// A replacement that passed every rule needing no database.

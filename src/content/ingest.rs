@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::ContentError;
-use super::lifecycle::visible_from;
 use super::ownership::acting_publisher;
 use super::validate::{
     ArticleContent, caps, refuse_lapsed_embargo, text, validate_content, validate_references,
 };
 use super::versions::record;
+use super::versions::visible_from;
 use crate::domain::ArticleId;
 use crate::domain::content::{
     AgencyCredit, ArticleStatus, Byline, ChangeKind, EventKind, MediaRef,

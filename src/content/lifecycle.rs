@@ -4,24 +4,16 @@
 //! new version with its content event, and may be made conditional on the
 //! version it was based on.
 
-use chrono::NaiveDateTime;
-
 use super::ContentError;
-use super::edit::{Precondition, refuse_stale};
 use super::read::find_article;
 use super::validate::{caps, no_text};
-use super::versions::{commit_next, next_version};
+use super::versions::{Precondition, commit_next, next_version, refuse_stale, visible_from};
 use crate::domain::content::{ArticleStatus, ChangeKind, EventKind};
 use crate::domain::text::single_line;
 use crate::domain::{ArticleId, FieldError};
 use crate::identity::Caller;
 use crate::storage::articles::ArticleRow;
 use crate::storage::{DbConnection, now};
-
-/// When licensees may first see a change made `at`: after any embargo.
-pub(crate) fn visible_from(row: &ArticleRow, at: NaiveDateTime) -> NaiveDateTime {
-    row.embargo_until.map_or(at, |embargo| embargo.max(at))
-}
 
 /// Why an article is withheld or killed: one line of 1 to 1000 characters,
 /// kept with the version and shown to licensees with a kill notice.

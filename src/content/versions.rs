@@ -18,6 +18,48 @@ use crate::identity::Caller;
 use crate::storage::articles::{self, ArticleRow, NewEventRow, VersionRow};
 use crate::storage::{DbConnection, StorageError, in_transaction};
 
+/// When licensees may first see a change made `at`: after any embargo.
+pub(crate) fn visible_from(row: &ArticleRow, at: NaiveDateTime) -> NaiveDateTime {
+    row.embargo_until.map_or(at, |embargo| embargo.max(at))
+}
+
+/// The version a change is based on, as the client names it (`If-Match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `*`: any current version.
+    Any,
+    /// `"vN"`: exactly version N.
+    Version(i32),
+    /// Something that is not one of our ETags, so no version matches it.
+    Never,
+}
+
+impl Precondition {
+    /// Whether the current version satisfies it.
+    pub fn holds(self, current: i32) -> bool {
+        match self {
+            Precondition::Any => true,
+            Precondition::Version(expected) => expected == current,
+            Precondition::Never => false,
+        }
+    }
+}
+
+/// Refuses a change based on a version that is not the current one.
+pub(crate) fn refuse_stale(
+    expected: Precondition,
+    current: &ArticleRow,
+) -> Result<(), ContentError> {
+    if expected.holds(current.version) {
+        Ok(())
+    } else {
+        Err(ContentError::PreconditionFailed(format!(
+            "If-Match names another version; the current version is {}",
+            current.version
+        )))
+    }
+}
+
 /// The tag of an article version (`"v3"`): what a client sends back to
 /// say which version its change is based on.
 pub fn etag(version: i32) -> String {

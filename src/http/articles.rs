@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, PageQuery, db, utc};
-use crate::content::edit::{Edit, Precondition, ReplaceArticleRequest};
+use crate::content::edit::{Edit, ReplaceArticleRequest};
 use crate::content::ingest::{CreateArticleRequest, Created};
 use crate::content::lifecycle::{self, Reason};
 use crate::content::versions::ArticleSnapshot;
+use crate::content::versions::Precondition;
 use crate::content::{self, read};
 use crate::domain::content::{AgencyCredit, ArticleStatus, Byline, MediaRef};
 use crate::domain::{ArticleId, Role};

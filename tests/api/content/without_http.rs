@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 use syndicate::content::ContentError;
-use syndicate::content::edit::Precondition;
 use syndicate::content::ingest::{CreateArticleRequest, Created, create_article};
 use syndicate::content::lifecycle::{Reason, kill, publish, withhold};
+use syndicate::content::versions::Precondition;
 use syndicate::content::versions::list_versions;
 use syndicate::domain::{ArticleId, ClientId, FieldError, PublisherId, Role};
 use syndicate::identity::{Caller, Organisation};
