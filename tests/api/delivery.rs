@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+mod without_http;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -349,3 +349,89 @@ fn the_next_change_is_the_earliest_future_edge() {
         Some(noon() + Duration::hours(3))
     );
 }
+
+impl World {
+    /// Whether the licensee hears of a `kind` event that left the article
+    /// as it stands.
+    fn hears(&self, kind: EventKind) -> bool {
+        let event = EventFacts {
+            kind,
+            article_id: ArticleId::generate(),
+            version: 1,
+            visible_at: noon() - Duration::hours(1),
+            article: self.article.clone(),
+        };
+        hears(&self.licences, &event, noon())
+    }
+}
+
+#[test]
+fn the_feed_tells_of_published_changes_to_covered_articles_and_nothing_of_drafts() {
+    let w = world();
+    for kind in [
+        EventKind::Published,
+        EventKind::Updated,
+        EventKind::Corrected,
+    ] {
+        assert!(w.hears(kind), "{kind:?}");
+    }
+    assert!(!w.hears(EventKind::Created), "a draft is nobody's business");
+
+    let mut withheld = world();
+    withheld.article.status = ArticleStatus::Withheld;
+    assert!(withheld.hears(EventKind::Withheld));
+    assert!(
+        !withheld.hears(EventKind::Updated),
+        "an update of an article no longer published"
+    );
+}
+
+#[test]
+fn the_feed_is_silent_without_a_covering_licence_in_force() {
+    let mut other_section = world();
+    other_section.licences[0].sections = Some(vec!["sport".to_owned()]);
+    assert!(!other_section.hears(EventKind::Published));
+    assert!(!other_section.hears(EventKind::Withheld));
+
+    let mut ended = world();
+    ended.licences[0].valid_until = Some(noon() - Duration::hours(3));
+    assert!(!ended.hears(EventKind::Published));
+
+    let mut prohibited = world();
+    prohibited.article.redistribution = Redistribution::Prohibited;
+    assert!(!prohibited.hears(EventKind::Published));
+}
+
+#[test]
+fn a_kill_reaches_a_licensee_that_could_have_the_story_even_after_its_licence_ended() {
+    let mut w = world();
+    w.article.status = ArticleStatus::Killed;
+    w.article.killed_at = Some(noon() - Duration::hours(1));
+    w.licences[0].valid_until = Some(noon() - Duration::minutes(30));
+    assert!(w.hears(EventKind::Killed));
+
+    // Killed before it was ever public: there was nothing to have.
+    w.article.first_published_at = None;
+    assert!(!w.hears(EventKind::Killed));
+}
+
+#[test]
+fn the_publishers_of_an_entitlement_are_listed_once_and_in_force_when_asked() {
+    let w = world();
+    let publisher = w.licences[0].publisher_id;
+    let mut licences = w.licences.clone();
+    let mut second = licences[0].clone();
+    second.id = "licence-b".to_owned();
+    second.sections = Some(vec!["sport".to_owned()]);
+    licences.push(second);
+    let mut ended = licences[0].clone();
+    ended.id = "licence-c".to_owned();
+    ended.publisher_id = PublisherId::generate();
+    ended.valid_until = Some(noon() - Duration::days(1));
+    licences.push(ended.clone());
+
+    assert_eq!(publishers(&licences, Some(noon())), vec![publisher]);
+    let all = publishers(&licences, None);
+    assert_eq!(all.len(), 2);
+    assert!(all.contains(&publisher) && all.contains(&ended.publisher_id));
+}
