@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, db};
-use crate::domain::{ClientId, LicenseeId, LicenseeStatus, Role};
-use crate::identity::{Caller, Organisation, secrets};
-use crate::licensing::licensees;
-use crate::storage::{StorageError, clients, organisations};
+use crate::domain::Role;
+use crate::identity::caller::describe;
+use crate::identity::grant::{self, GrantError};
+use crate::identity::{Caller, Organisation};
 
 /// A token request (RFC 6749 §4.4.2), as a form or as JSON. Credentials go
 /// in HTTP Basic or in `client_id` and `client_secret`, not both.
@@ -195,64 +195,25 @@ pub async fn create_token(
             retry_after,
         })?;
 
-    let client = match client_id.parse::<ClientId>() {
-        Ok(id) => {
-            let id = id.to_string();
-            db(&state, move |conn| match clients::find_client(conn, &id) {
-                Ok(client) => Ok(Some(client)),
-                Err(StorageError::NotFound) => Ok(None),
-                Err(other) => Err(other.into()),
-            })
-            .await?
-        }
-        Err(_) => None,
-    };
-    let standing_ok = web::block(move || match client {
-        Some(client)
-            if secrets::verify(&secret, &client.secret_hash) && client.revoked_at.is_none() =>
-        {
-            Some(client)
-        }
-        Some(_) => None,
-        None => {
-            secrets::verify_against_nothing(&secret);
-            None
-        }
-    })
-    .await?;
-    let client = standing_ok.ok_or_else(invalid_client)?;
-    if let Some(licensee) = client.licensee_id.as_deref() {
-        let id: LicenseeId = licensee
-            .parse()
-            .map_err(|e: uuid::Error| ApiError::Internal(Box::new(e)))?;
-        let licensee = db(&state, move |conn| Ok(licensees::get(conn, id)?)).await?;
-        if licensee.status == LicenseeStatus::Suspended {
-            return Err(oauth(
+    let issued = grant::client_credentials(&state.pool, &state.tokens, &client_id, secret)
+        .await
+        .map_err(|error| match error {
+            GrantError::InvalidClient => invalid_client(),
+            GrantError::Suspended => oauth(
                 StatusCode::BAD_REQUEST,
                 "unauthorized_client",
                 "the client's licensee is suspended",
-            ));
-        }
-    }
-    let role: Role = client
-        .role
-        .parse()
-        .map_err(|e: String| ApiError::Internal(e.into()))?;
-    let id: ClientId = client
-        .id
-        .parse()
-        .map_err(|e: uuid::Error| ApiError::Internal(Box::new(e)))?;
-    let token = state
-        .tokens
-        .issue(id, role, client.publisher_id.or(client.licensee_id))
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            ),
+            GrantError::Storage(error) => error.into(),
+            GrantError::Signing(cause) => ApiError::Internal(cause),
+        })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(TokenResponse {
-            access_token: token,
+            access_token: issued.access_token,
             token_type: "Bearer".to_owned(),
-            expires_in: state.tokens.ttl_seconds(),
+            expires_in: issued.expires_in,
         }))
 }
 
@@ -320,22 +281,9 @@ pub async fn get_me(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MeResponse>, ApiError> {
-    let id = caller.client_id.to_string();
-    let organisation = caller.organisation;
-    let (client, organisation_name) = db(&state, move |conn| {
-        let client = clients::find_client(conn, &id)?;
-        let name = match organisation {
-            Some(Organisation::Publisher(p)) => {
-                Some(organisations::find_publisher(conn, &p.to_string())?.name)
-            }
-            Some(Organisation::Licensee(l)) => {
-                Some(organisations::find_licensee(conn, &l.to_string())?.name)
-            }
-            None => None,
-        };
-        Ok((client, name))
-    })
-    .await?;
+    let described = caller.clone();
+    let (client_name, organisation_name) =
+        db(&state, move |conn| Ok(describe(conn, &described)?)).await?;
     let organisation = match (caller.organisation, organisation_name) {
         (Some(Organisation::Publisher(p)), Some(name)) => Some(OrganisationRef {
             id: p.0,
@@ -351,7 +299,7 @@ pub async fn get_me(
     };
     Ok(web::Json(MeResponse {
         client_id: caller.client_id.0,
-        name: client.name,
+        name: client_name,
         role: caller.role,
         organisation,
     }))

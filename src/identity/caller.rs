@@ -5,7 +5,7 @@
 use super::IdentityError;
 use crate::domain::{ClientId, LicenseeId, LicenseeStatus, PublisherId, Role};
 use crate::storage::clients::ClientStanding;
-use crate::storage::{DbConnection, StorageError, clients};
+use crate::storage::{DbConnection, StorageError, clients, organisations};
 
 /// The organisation a caller acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,4 +104,22 @@ pub fn read_standing(
         )),
         Err(other) => Err(other.into()),
     }
+}
+
+/// The caller's client name and its organisation's name, as stored.
+pub fn describe(
+    conn: &mut DbConnection,
+    caller: &Caller,
+) -> Result<(String, Option<String>), IdentityError> {
+    let client = clients::find_client(conn, &caller.client_id.to_string())?;
+    let organisation = match caller.organisation {
+        Some(Organisation::Publisher(p)) => {
+            Some(organisations::find_publisher(conn, &p.to_string())?.name)
+        }
+        Some(Organisation::Licensee(l)) => {
+            Some(organisations::find_licensee(conn, &l.to_string())?.name)
+        }
+        None => None,
+    };
+    Ok((client.name, organisation))
 }

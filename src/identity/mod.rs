@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod clients;
+pub mod grant;
 pub mod keys;
 pub mod secrets;
 pub mod throttle;
