@@ -232,27 +232,6 @@ pub fn unknown_cursor() -> ApiError {
     )
 }
 
-/// Declares a page-of-items response type for the OpenAPI document.
-#[macro_export]
-macro_rules! page_response {
-    ($(#[$doc:meta])* $name:ident, $item:ty) => {
-        $(#[$doc])*
-        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub struct $name {
-            /// The items, oldest first.
-            pub items: Vec<$item>,
-            /// Pass as `cursor` to get the next page; absent on the last page.
-            pub next_cursor: Option<String>,
-        }
-
-        impl From<$crate::storage::page::Page<$item>> for $name {
-            fn from(page: $crate::storage::page::Page<$item>) -> Self {
-                Self { items: page.items, next_cursor: page.next_cursor }
-            }
-        }
-    };
-}
-
 /// A JSON request body that must be an object. actix's `Json` (whose limit,
 /// media type check and error handler still apply) would let serde read a
 /// struct from an array (`[null, null]`) too; this refuses anything but an

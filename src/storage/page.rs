@@ -117,6 +117,28 @@ fn decode(cursor: &str, scope: &str) -> Result<String, PageError> {
     Ok(id.hyphenated().to_string())
 }
 
+/// Declares a page-of-items response type for the OpenAPI document, made
+/// from a [`Page`]: every list's answer has this shape.
+#[macro_export]
+macro_rules! page_response {
+    ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            /// The items, oldest first.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<$crate::storage::page::Page<$item>> for $name {
+            fn from(page: $crate::storage::page::Page<$item>) -> Self {
+                Self { items: page.items, next_cursor: page.next_cursor }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
