@@ -239,22 +239,6 @@ fn fields_detail(errors: &[FieldError], what: &str) -> String {
 }
 
 impl ApiError {
-    /// The body's `field` names nothing the caller may use.
-    pub fn unknown(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::UnknownReference(vec![FieldError::new(field, message)])
-    }
-
-    /// 422 for invalid fields, else 404 for fields naming nothing, else fine.
-    pub fn check_fields(invalid: Vec<FieldError>, unknown: Vec<FieldError>) -> Result<(), Self> {
-        if !invalid.is_empty() {
-            Err(ApiError::Validation(invalid))
-        } else if !unknown.is_empty() {
-            Err(ApiError::UnknownReference(unknown))
-        } else {
-            Ok(())
-        }
-    }
-
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
