@@ -111,16 +111,17 @@ pub fn replace_article(
         note,
     } = edit;
     let current = find_article(conn, caller, id)?;
-    if current.status == ArticleStatus::Killed.as_str() {
+    let status = current.status()?;
+    if status == ArticleStatus::Killed {
         return Err(ContentError::Conflict(
             "the article was killed; it cannot change".to_owned(),
         ));
     }
     refuse_stale(expected, &current)?;
-    content.refuse_empty(current.status.parse().unwrap_or(ArticleStatus::Draft))?;
+    content.refuse_empty(status)?;
     let at = now();
-    let public = current.status == ArticleStatus::Published.as_str()
-        && current.embargo_until.is_none_or(|e| e <= at);
+    let public =
+        status == ArticleStatus::Published && current.embargo_until.is_none_or(|e| e <= at);
     if content.embargo_until != current.embargo_until {
         if public {
             return Err(ContentError::Conflict(
@@ -142,9 +143,7 @@ pub fn replace_article(
     ContentError::check_fields(errors, unknown)?;
     let mut next = next_version(&current, at);
     content.write_into(&mut next)?;
-    if next.status == ArticleStatus::Published.as_str()
-        && content.embargo_until != current.embargo_until
-    {
+    if status == ArticleStatus::Published && content.embargo_until != current.embargo_until {
         next.first_published_at = Some(visible_from(&next, at));
     }
     commit_next(conn, &current, &next, kind, note, event)?;

@@ -179,7 +179,7 @@ pub fn create_article(
             Ok(Created::Existing(existing))
         } else {
             Err(ContentError::ExternalRefTaken {
-                existing_id: existing.id.parse().unwrap_or(ArticleId(Uuid::default())),
+                existing_id: existing.article_id()?,
             })
         }
     };

@@ -93,7 +93,7 @@ fn transition(
     if let Some(expected) = expected {
         refuse_stale(expected, &current)?;
     }
-    let status: ArticleStatus = current.status.parse().unwrap_or(ArticleStatus::Draft);
+    let status = current.status()?;
     let at = now();
     let mut next = next_version(&current, at);
     let (kind, event, reason) = match (transition, status) {

@@ -15,7 +15,8 @@ use crate::domain::content::{
     AgencyCredit, ArticleStatus, Byline, ChangeKind, EventKind, MediaRef,
 };
 use crate::identity::Caller;
-use crate::storage::articles::{self, ArticleRow, NewEventRow, VersionRow};
+use crate::storage::articles::{self, ArticleRow, NewEventRow};
+use crate::storage::versions::{self, VersionRow};
 use crate::storage::{DbConnection, StorageError, in_transaction};
 
 /// When licensees may first see a change made `at`: after any embargo.
@@ -127,40 +128,41 @@ pub struct ArticleSnapshot {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&ArticleRow> for ArticleSnapshot {
-    fn from(row: &ArticleRow) -> Self {
-        // Rows are written only by this layer, from validated values; a
-        // column that would not parse shows as its empty value rather than
-        // hiding the whole article.
-        Self {
-            id: row.id.parse().unwrap_or_default(),
-            publisher_id: row.publisher_id.parse().unwrap_or_default(),
+impl TryFrom<&ArticleRow> for ArticleSnapshot {
+    type Error = StorageError;
+
+    /// The row with its columns read as their types: a value that does not
+    /// convert fails the whole article, never shows as an empty one.
+    fn try_from(row: &ArticleRow) -> Result<Self, StorageError> {
+        Ok(Self {
+            id: row.article_id()?.0,
+            publisher_id: row.publisher_id()?.0,
             external_ref: row.external_ref.clone(),
             version: row.version,
             etag: etag(row.version),
-            status: row.status.parse().unwrap_or(ArticleStatus::Draft),
+            status: row.status()?,
             headline: row.headline.clone(),
             standfirst: row.standfirst.clone(),
             body_html: row.body_html.clone(),
             body_text: row.body_text.clone(),
             word_count: row.word_count,
             section: row.section.clone(),
-            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            tags: row.tags()?,
             language: row.language.clone(),
-            bylines: serde_json::from_str(&row.bylines).unwrap_or_default(),
+            bylines: row.bylines()?,
             located: row.located.clone(),
             canonical_url: row.canonical_url.clone(),
             embargo_until: row.embargo_until.map(|t| t.and_utc()),
-            agency_credits: serde_json::from_str(&row.agency_credits).unwrap_or_default(),
-            media: serde_json::from_str(&row.media).unwrap_or_default(),
-            related: serde_json::from_str(&row.related).unwrap_or_default(),
+            agency_credits: row.agency_credits()?,
+            media: row.media()?,
+            related: row.related()?.into_iter().map(|id| id.0).collect(),
             status_reason: row.status_reason.clone(),
             first_published_at: row.first_published_at.map(|t| t.and_utc()),
             killed_at: row.killed_at.map(|t| t.and_utc()),
             version_created_at: row.version_created_at.and_utc(),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        }
+        })
     }
 }
 
@@ -173,8 +175,8 @@ pub(crate) fn record(
     note: Option<String>,
     event: EventKind,
 ) -> Result<(), ContentError> {
-    let snapshot = to_json(&ArticleSnapshot::from(row))?;
-    articles::insert_version(
+    let snapshot = to_json(&ArticleSnapshot::try_from(row)?)?;
+    versions::insert(
         conn,
         &VersionRow {
             article_id: row.id.clone(),
@@ -259,7 +261,7 @@ pub fn list_versions(
     // ask for every version at once.
     let limit = limit.clamp(1, crate::storage::page::MAX_LIMIT);
     // One more than asked for tells whether another page follows.
-    let mut items = articles::list_versions(conn, &id.to_string(), after, limit + 1)?;
+    let mut items = versions::list(conn, &id.to_string(), after, limit + 1)?;
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let more_after = if items.len() > limit {
         items.get(limit - 1).map(|last| last.version)
@@ -287,13 +289,12 @@ pub fn find_version(
     version: i32,
 ) -> Result<ArticleVersion, ContentError> {
     find_article(conn, caller, id)?;
-    let change = match articles::find_version(conn, &id.to_string(), version) {
+    let change = match versions::find(conn, &id.to_string(), version) {
         Err(StorageError::NotFound) => {
             return Err(ContentError::NotFound("no such version".to_owned()));
         }
         other => other?,
     };
-    let article =
-        serde_json::from_str(&change.snapshot).map_err(|e| ContentError::Internal(Box::new(e)))?;
+    let article = change.snapshot()?;
     Ok(ArticleVersion { change, article })
 }

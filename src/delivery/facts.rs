@@ -495,7 +495,7 @@ pub fn load(
 
 /// The photos an article refers to, in its order.
 fn media_refs(row: &ArticleRow) -> Result<Vec<MediaRef>, StorageError> {
-    facts::json("articles", &row.id, "media", &row.media)
+    row.media()
 }
 
 fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, StorageError> {

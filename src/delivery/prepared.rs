@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::document::DeliveredPhoto;
 use crate::domain::content::{AgencyCredit, Byline, MediaRef};
+use crate::storage::StorageError;
 use crate::storage::articles::ArticleRow;
 use crate::storage::media::MediaRow;
-use crate::storage::{StorageError, facts};
 
 /// An article's parts as a delivery writes them, prepared once when its
 /// facts are read: the body's HTML and text escaped for JSON (and held
@@ -49,15 +49,11 @@ impl Prepared {
                     copyright_notice: photo.copyright_notice.clone(),
                     licensor: photo.licensor.clone(),
                     usage_terms: photo.usage_terms.clone(),
-                    renditions: facts::json("media", &photo.id, "renditions", &photo.renditions)?,
+                    renditions: photo.renditions()?,
                 })
             })
             .collect::<Result<_, StorageError>>()?;
-        let (bylines, tags, agency_credits) = (
-            facts::json("articles", &row.id, "bylines", &row.bylines)?,
-            facts::json("articles", &row.id, "tags", &row.tags)?,
-            facts::json("articles", &row.id, "agency_credits", &row.agency_credits)?,
-        );
+        let (bylines, tags, agency_credits) = (row.bylines()?, row.tags()?, row.agency_credits()?);
         let escaped = |text: String| {
             serde_json::value::to_raw_value(&text).map_err(|error| StorageError::Corrupt {
                 table: "articles",
@@ -66,13 +62,8 @@ impl Prepared {
             })
         };
         Ok(Self {
-            id: facts::parse_field("articles", &row.id, "id", &row.id)?,
-            publisher_id: facts::parse_field(
-                "articles",
-                &row.id,
-                "publisher_id",
-                &row.publisher_id,
-            )?,
+            id: row.article_id()?.0,
+            publisher_id: row.publisher_id()?.0,
             body_html: escaped(std::mem::take(&mut row.body_html))?,
             body_text: escaped(std::mem::take(&mut row.body_text))?,
             bylines,

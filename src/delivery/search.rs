@@ -172,14 +172,14 @@ fn fill_page(
 /// An article's summary in the tier it would be delivered in.
 fn summary(row: &ArticleRow, tier: Tier) -> Result<ContentSummary, StorageError> {
     Ok(ContentSummary {
-        id: facts::parse_field("articles", &row.id, "id", &row.id)?,
-        publisher_id: facts::parse_field("articles", &row.id, "publisher_id", &row.publisher_id)?,
+        id: row.article_id()?.0,
+        publisher_id: row.publisher_id()?.0,
         tier,
         version: row.version,
         headline: row.headline.clone(),
         standfirst: row.standfirst.clone(),
-        bylines: facts::json("articles", &row.id, "bylines", &row.bylines)?,
-        agency_credits: facts::json("articles", &row.id, "agency_credits", &row.agency_credits)?,
+        bylines: row.bylines()?,
+        agency_credits: row.agency_credits()?,
         section: row.section.clone(),
         language: row.language.clone(),
         first_published_at: row.first_published_at.map(|at| at.and_utc()),

@@ -5,10 +5,11 @@ pub mod content;
 pub mod field;
 pub mod html;
 pub mod ids;
+pub mod licence;
 pub mod organisation;
 pub mod patterns;
 pub mod text;
 
 pub use field::FieldError;
 pub use ids::{ArticleId, ClientId, LicenceId, LicenseeId, MediaId, PublisherId};
-pub use organisation::{LicenseeStatus, Role, Slug, Territories, Territory};
+pub use organisation::{LicenseeStatus, Organisation, Role, Slug, Territories, Territory};

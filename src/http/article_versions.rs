@@ -14,7 +14,8 @@ use crate::content::versions;
 use crate::domain::content::{ArticleStatus, ChangeKind};
 use crate::domain::{ArticleId, Role};
 use crate::identity::Caller;
-use crate::storage::articles::VersionRow;
+use crate::storage::StorageError;
+use crate::storage::versions::VersionRow;
 
 /// One version in an article's history.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -50,13 +51,17 @@ pub struct VersionResponse {
     pub article: ArticleResponse,
 }
 
-fn summary(row: &VersionRow) -> VersionSummary {
-    VersionSummary {
-        version: row.version,
-        kind: row.change_kind.parse().unwrap_or(ChangeKind::Update),
-        note: row.change_note.clone(),
-        status: row.status.parse().unwrap_or(ArticleStatus::Draft),
-        created_at: utc(row.created_at),
+impl TryFrom<&VersionRow> for VersionSummary {
+    type Error = StorageError;
+
+    fn try_from(row: &VersionRow) -> Result<Self, StorageError> {
+        Ok(Self {
+            version: row.version,
+            kind: row.change_kind()?,
+            note: row.change_note.clone(),
+            status: row.status()?,
+            created_at: utc(row.created_at),
+        })
     }
 }
 
@@ -108,7 +113,11 @@ pub async fn list_article_versions(
     })
     .await?;
     Ok(web::Json(VersionPage {
-        items: listed.items.iter().map(summary).collect(),
+        items: listed
+            .items
+            .iter()
+            .map(VersionSummary::try_from)
+            .collect::<Result<_, _>>()?,
         next_cursor: listed.more_after.map(|version| format!("v{version}")),
     }))
 }
@@ -146,7 +155,7 @@ pub async fn get_article_version(
     })
     .await?;
     Ok(web::Json(VersionResponse {
-        summary: summary(&found.change),
+        summary: VersionSummary::try_from(&found.change)?,
         article: found.article.into(),
     }))
 }
@@ -161,8 +170,8 @@ mod tests {
     fn a_version_snapshot_has_the_shape_of_the_article_response() {
         let row = ArticleRow::sample("019ac0a6-1111-7222-8333-444455556666", "<p>Text</p>");
 
-        let snapshot = serde_json::to_string(&ArticleSnapshot::from(&row)).unwrap();
-        let response = serde_json::to_string(&ArticleResponse::from(&row)).unwrap();
+        let snapshot = serde_json::to_string(&ArticleSnapshot::try_from(&row).unwrap()).unwrap();
+        let response = serde_json::to_string(&ArticleResponse::try_from(&row).unwrap()).unwrap();
 
         assert_eq!(snapshot, response);
     }

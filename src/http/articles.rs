@@ -21,6 +21,7 @@ use crate::content::{self, read};
 use crate::domain::content::{AgencyCredit, ArticleStatus, Byline, MediaRef};
 use crate::domain::{ArticleId, Role};
 use crate::identity::Caller;
+use crate::storage::StorageError;
 use crate::storage::articles::{self, ArticleFilter, ArticleRow};
 
 /// The `ETag` of an article version; the version rules live in content, and
@@ -147,9 +148,11 @@ crate::page_response!(
     ArticleSummary
 );
 
-impl From<&ArticleRow> for ArticleResponse {
-    fn from(row: &ArticleRow) -> Self {
-        ArticleSnapshot::from(row).into()
+impl TryFrom<&ArticleRow> for ArticleResponse {
+    type Error = StorageError;
+
+    fn try_from(row: &ArticleRow) -> Result<Self, StorageError> {
+        ArticleSnapshot::try_from(row).map(Self::from)
     }
 }
 
@@ -219,28 +222,34 @@ impl From<ArticleSnapshot> for ArticleResponse {
     }
 }
 
-impl From<ArticleRow> for ArticleSummary {
-    fn from(row: ArticleRow) -> Self {
-        Self {
-            id: row.id.parse().unwrap_or_default(),
+impl TryFrom<ArticleRow> for ArticleSummary {
+    type Error = StorageError;
+
+    fn try_from(row: ArticleRow) -> Result<Self, StorageError> {
+        Ok(Self {
+            id: row.article_id()?.0,
+            status: row.status()?,
             external_ref: row.external_ref,
             version: row.version,
-            status: row.status.parse().unwrap_or(ArticleStatus::Draft),
             headline: row.headline,
             section: row.section,
             language: row.language,
             embargo_until: row.embargo_until.map(utc),
             first_published_at: row.first_published_at.map(utc),
             updated_at: utc(row.updated_at),
-        }
+        })
     }
 }
 
 /// A response carrying an article and its `ETag`.
-fn article_response(mut builder: actix_web::HttpResponseBuilder, row: &ArticleRow) -> HttpResponse {
-    builder
+fn article_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    row: &ArticleRow,
+) -> Result<HttpResponse, ApiError> {
+    let article = ArticleResponse::try_from(row)?;
+    Ok(builder
         .insert_header((header::ETAG, etag(row.version)))
-        .json(ArticleResponse::from(row))
+        .json(article))
 }
 
 /// Creates an article, or returns the stored one when the same content is
@@ -284,9 +293,9 @@ pub async fn create_article(
         Created::New(row) => {
             let mut builder = HttpResponse::Created();
             builder.insert_header((header::LOCATION, format!("/v1/articles/{}", row.id)));
-            Ok(article_response(builder, &row))
+            article_response(builder, &row)
         }
-        Created::Existing(row) => Ok(article_response(HttpResponse::Ok(), &row)),
+        Created::Existing(row) => article_response(HttpResponse::Ok(), &row),
     }
 }
 
@@ -349,7 +358,7 @@ pub async fn list_articles(
         Ok(read::list_articles(conn, &caller, &filter, &page)?)
     })
     .await?;
-    Ok(web::Json(rows.map(ArticleSummary::from).into()))
+    Ok(web::Json(rows.try_map(ArticleSummary::try_from)?.into()))
 }
 
 /// Shows an article's current version. Another publisher's article is 404.
@@ -381,7 +390,7 @@ pub async fn get_article(
         Ok(read::find_article(conn, &caller, id)?)
     })
     .await?;
-    Ok(article_response(HttpResponse::Ok(), &row))
+    article_response(HttpResponse::Ok(), &row)
 }
 
 /// Reads `If-Match`: `*` or one of our ETags (`"v3"`). Anything else names
@@ -457,7 +466,7 @@ pub async fn replace_article(
         Ok(content::edit::replace_article(conn, &caller, id, edit)?)
     })
     .await?;
-    Ok(article_response(HttpResponse::Ok(), &row))
+    article_response(HttpResponse::Ok(), &row)
 }
 
 /// Publishes a draft or withheld article (a new version). It reaches
@@ -497,7 +506,7 @@ pub async fn publish_article(
         Ok(lifecycle::publish(conn, &caller, id, expected)?)
     })
     .await?;
-    Ok(article_response(HttpResponse::Ok(), &row))
+    article_response(HttpResponse::Ok(), &row)
 }
 
 /// Withholds a published article from licensees for now (a new version with
@@ -542,7 +551,7 @@ pub async fn withhold_article(
         Ok(lifecycle::withhold(conn, &caller, id, expected, reason)?)
     })
     .await?;
-    Ok(article_response(HttpResponse::Ok(), &row))
+    article_response(HttpResponse::Ok(), &row)
 }
 
 /// Kills an article for good (a new version with the reason). Licensees
@@ -588,5 +597,5 @@ pub async fn kill_article(
         Ok(lifecycle::kill(conn, &caller, id, expected, reason)?)
     })
     .await?;
-    Ok(article_response(HttpResponse::Ok(), &row))
+    article_response(HttpResponse::Ok(), &row)
 }

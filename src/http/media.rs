@@ -13,9 +13,10 @@ use super::problem::{ApiError, responses};
 use super::{AppState, PageQuery, db, utc};
 use crate::content::media::{MediaRequest, MediaRights};
 use crate::content::{self, read};
-use crate::domain::content::{Rendition, Syndication};
-use crate::domain::{MediaId, Role};
+use crate::domain::content::Rendition;
+use crate::domain::{MediaId, Role, Territory};
 use crate::identity::Caller;
+use crate::storage::StorageError;
 use crate::storage::media::{self, MediaRow};
 
 /// Whose content a caller writes and reads; the rules live in content, and
@@ -61,38 +62,36 @@ pub struct MediaResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<MediaRow> for MediaResponse {
-    fn from(row: MediaRow) -> Self {
-        let list = |stored: Option<String>| {
-            stored.map(|s| {
-                s.split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
+impl TryFrom<MediaRow> for MediaResponse {
+    type Error = StorageError;
+
+    fn try_from(row: MediaRow) -> Result<Self, StorageError> {
+        let codes = |territories: Option<Vec<Territory>>| {
+            territories.map(|list| list.iter().map(ToString::to_string).collect())
         };
-        Self {
-            id: row.id.parse().unwrap_or_default(),
-            publisher_id: row.publisher_id.parse().unwrap_or_default(),
+        Ok(Self {
+            id: row.media_id()?.0,
+            publisher_id: row.publisher_id()?.0,
+            renditions: row.renditions()?,
+            rights: MediaRights {
+                syndication: row.syndication()?,
+                licensees: row
+                    .rights_licensees()?
+                    .map(|ids| ids.into_iter().map(|id| id.0).collect()),
+                territories_allowed: codes(row.territories_allowed()?),
+                territories_denied: codes(row.territories_denied()?),
+                expires_at: row.rights_expires_at.map(utc),
+                usage_terms: row.usage_terms,
+            },
             caption: row.caption,
             credit_line: row.credit_line,
             creator: row.creator,
             copyright_holder: row.copyright_holder,
             copyright_notice: row.copyright_notice,
             licensor: row.licensor,
-            renditions: serde_json::from_str(&row.renditions).unwrap_or_default(),
-            rights: MediaRights {
-                syndication: row.syndication.parse().unwrap_or(Syndication::Prohibited),
-                licensees: list(row.rights_licensees)
-                    .map(|ids| ids.iter().filter_map(|id| id.parse().ok()).collect()),
-                territories_allowed: list(row.territories_allowed),
-                territories_denied: list(row.territories_denied),
-                expires_at: row.rights_expires_at.map(utc),
-                usage_terms: row.usage_terms,
-            },
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
-        }
+        })
     }
 }
 
@@ -133,7 +132,7 @@ pub async fn create_media(
         Ok(content::media::create_media(conn, &caller, &request)?)
     })
     .await?;
-    Ok(HttpResponse::Created().json(MediaResponse::from(created)))
+    Ok(HttpResponse::Created().json(MediaResponse::try_from(created)?))
 }
 
 /// Lists photos, oldest first: a publisher's own, or all for an admin.
@@ -165,7 +164,7 @@ pub async fn list_media(
         Ok(read::list_media(conn, &caller, &page)?)
     })
     .await?;
-    Ok(web::Json(rows.map(MediaResponse::from).into()))
+    Ok(web::Json(rows.try_map(MediaResponse::try_from)?.into()))
 }
 
 /// Shows one photo. Another publisher's photo is 404.
@@ -193,7 +192,7 @@ pub async fn get_media(
     caller.require_any(&[Role::Publisher, Role::Admin])?;
     let id = MediaId(id.into_inner());
     let row = db(&state, move |conn| Ok(read::find_media(conn, &caller, id)?)).await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(row.try_into()?))
 }
 
 /// Replaces a photo's metadata and rights, e.g. to end or extend them. The
@@ -232,5 +231,5 @@ pub async fn replace_media(
         Ok(content::media::replace_media(conn, &caller, id, &request)?)
     })
     .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(row.try_into()?))
 }

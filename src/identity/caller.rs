@@ -3,28 +3,11 @@
 //! request.
 
 use super::IdentityError;
+/// The organisation a caller acts for; a domain type, found here too.
+pub use crate::domain::Organisation;
 use crate::domain::{ClientId, LicenseeId, LicenseeStatus, PublisherId, Role};
 use crate::storage::clients::ClientStanding;
 use crate::storage::{DbConnection, StorageError, clients, organisations};
-
-/// The organisation a caller acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Organisation {
-    /// A publisher's client.
-    Publisher(PublisherId),
-    /// A licensee's client.
-    Licensee(LicenseeId),
-}
-
-impl Organisation {
-    /// The organisation's id, whichever kind it is.
-    pub fn id(&self) -> uuid::Uuid {
-        match self {
-            Organisation::Publisher(id) => id.0,
-            Organisation::Licensee(id) => id.0,
-        }
-    }
-}
 
 /// Who is asking.
 #[derive(Debug, Clone)]

@@ -12,7 +12,6 @@ use crate::domain::organisation::MAX_NAME_CHARS;
 use crate::domain::text::single_line;
 use crate::domain::{ClientId, FieldError, LicenseeId, PublisherId, Role};
 use crate::storage::clients::{self, ClientRow, NewClientRow};
-use crate::storage::error::parse_stored;
 use crate::storage::page::{Page, PageRequest};
 use crate::storage::{DbConnection, StorageError, now, organisations};
 
@@ -51,25 +50,11 @@ impl TryFrom<ClientRow> for Client {
     type Error = StorageError;
 
     fn try_from(row: ClientRow) -> Result<Self, StorageError> {
-        let role: Role = parse_stored("api_clients.role", &row.role)?;
-        let organisation = match (role, row.publisher_id, row.licensee_id) {
-            (Role::Admin, None, None) => None,
-            (Role::Publisher, Some(id), None) => Some(Organisation::Publisher(parse_stored(
-                "api_clients.publisher_id",
-                &id,
-            )?)),
-            (Role::Licensee, None, Some(id)) => Some(Organisation::Licensee(parse_stored(
-                "api_clients.licensee_id",
-                &id,
-            )?)),
-            // The role and the organisation columns disagree.
-            _ => return Err(StorageError::corrupt("api_clients.role", &row.role)),
-        };
         Ok(Self {
-            client_id: parse_stored("api_clients.id", &row.id)?,
+            client_id: row.client_id()?,
+            role: row.role()?,
+            organisation: row.organisation()?,
             name: row.name,
-            role,
-            organisation,
             created_at: row.created_at.and_utc(),
             secret_rotated_at: row.secret_rotated_at.and_utc(),
             revoked_at: row.revoked_at.map(|t| t.and_utc()),

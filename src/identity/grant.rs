@@ -6,9 +6,8 @@
 
 use super::secrets;
 use super::tokens::TokenService;
-use crate::domain::{ClientId, LicenseeId, LicenseeStatus, Role};
+use crate::domain::{ClientId, LicenseeStatus, Organisation};
 use crate::storage::clients::{self, ClientRow};
-use crate::storage::error::parse_stored;
 use crate::storage::{self, Pool, StorageError, organisations};
 
 /// An access token issued.
@@ -63,21 +62,18 @@ pub async fn client_credentials(
         .await
         .map_err(|error| StorageError::Other(Box::new(error)))?
         .ok_or(GrantError::InvalidClient)?;
-    if let Some(licensee) = client.licensee_id.as_deref() {
-        let id: LicenseeId = parse_stored("api_clients.licensee_id", licensee)?;
+    let (id, role, organisation) = (client.client_id()?, client.role()?, client.organisation()?);
+    if let Some(Organisation::Licensee(licensee)) = organisation {
         let licensee = storage::blocking(pool, move |conn| {
-            Ok::<_, GrantError>(organisations::find_licensee(conn, &id.to_string())?)
+            Ok::<_, GrantError>(organisations::find_licensee(conn, &licensee.to_string())?)
         })
         .await?;
-        let status: LicenseeStatus = parse_stored("licensees.status", &licensee.status)?;
-        if status == LicenseeStatus::Suspended {
+        if licensee.status()? == LicenseeStatus::Suspended {
             return Err(GrantError::Suspended);
         }
     }
-    let role: Role = parse_stored("api_clients.role", &client.role)?;
-    let id: ClientId = parse_stored("api_clients.id", &client.id)?;
     let access_token = tokens
-        .issue(id, role, client.publisher_id.or(client.licensee_id))
+        .issue(id, role, organisation.map(|o| o.id().to_string()))
         .map_err(|error| GrantError::Signing(Box::new(error)))?;
     Ok(Issued {
         access_token,

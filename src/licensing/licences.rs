@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use super::{LicensingError, check_fields};
 use crate::domain::access::Tier;
+/// A licence's quota and price terms; domain types, found here too.
+pub use crate::domain::licence::{Price, Quota, QuotaPeriod};
 use crate::domain::text::single_line;
 use crate::domain::{FieldError, LicenceId, LicenseeId, PublisherId, Role};
 use crate::identity::Caller;
-use crate::storage::error::parse_stored;
 use crate::storage::licences::{self, LicenceFilter, LicenceRow};
 use crate::storage::page::{Page, PageRequest};
 use crate::storage::{DbConnection, StorageError, now, organisations};
@@ -24,63 +25,6 @@ pub const LIST: &str = licences::LICENCES;
 
 /// Most sections one licence may name.
 const MAX_SECTIONS: usize = 100;
-
-/// A quota period: UTC calendar days or months.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum QuotaPeriod {
-    /// A UTC calendar day.
-    Day,
-    /// A UTC calendar month.
-    Month,
-}
-
-impl QuotaPeriod {
-    /// The stored name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            QuotaPeriod::Day => "day",
-            QuotaPeriod::Month => "month",
-        }
-    }
-}
-
-impl std::str::FromStr for QuotaPeriod {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "day" => Ok(QuotaPeriod::Day),
-            "month" => Ok(QuotaPeriod::Month),
-            other => Err(format!("unknown quota period {other:?}")),
-        }
-    }
-}
-
-/// Billable units allowed per period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"units": 500, "period": "day"}))]
-pub struct Quota {
-    /// Billable deliveries allowed per period, at least 1.
-    #[schema(minimum = 1, maximum = 1000000000000i64)]
-    pub units: i64,
-    /// The period.
-    pub period: QuotaPeriod,
-}
-
-/// A price per billable unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"amount_minor": 25, "currency": "GBP"}))]
-pub struct Price {
-    /// In minor units (pence, cents), zero or more.
-    #[schema(minimum = 0, maximum = 1000000000000i64)]
-    pub amount_minor: i64,
-    /// ISO 4217 code.
-    #[schema(pattern = "^[A-Z]{3}$", example = "GBP")]
-    pub currency: String,
-}
 
 /// A licence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -117,52 +61,18 @@ impl TryFrom<LicenceRow> for Licence {
     type Error = StorageError;
 
     fn try_from(row: LicenceRow) -> Result<Self, StorageError> {
-        let sections = row
-            .sections
-            .as_deref()
-            .map(|s| {
-                serde_json::from_str(s).map_err(|_| StorageError::corrupt("licences.sections", s))
-            })
-            .transpose()?;
-        // Units and period, amount and currency, are written in pairs.
-        let quota = match (row.quota_units, row.quota_period.as_deref()) {
-            (Some(units), Some(period)) => Some(Quota {
-                units,
-                period: parse_stored("licences.quota_period", period)?,
-            }),
-            (None, None) => None,
-            (_, period) => {
-                return Err(StorageError::corrupt(
-                    "licences.quota_period",
-                    period.unwrap_or(""),
-                ));
-            }
-        };
-        let price_per_unit = match (row.price_amount_minor, row.price_currency) {
-            (Some(amount_minor), Some(currency)) => Some(Price {
-                amount_minor,
-                currency,
-            }),
-            (None, None) => None,
-            (_, currency) => {
-                return Err(StorageError::corrupt(
-                    "licences.price_currency",
-                    currency.as_deref().unwrap_or(""),
-                ));
-            }
-        };
         Ok(Self {
-            id: parse_stored("licences.id", &row.id)?,
-            licensee_id: parse_stored("licences.licensee_id", &row.licensee_id)?,
-            publisher_id: parse_stored("licences.publisher_id", &row.publisher_id)?,
-            sections,
-            tier: parse_stored("licences.tier", &row.tier)?,
+            id: row.licence_id()?,
+            licensee_id: row.licensee_id()?,
+            publisher_id: row.publisher_id()?,
+            sections: row.sections()?,
+            tier: row.tier()?,
+            quota: row.quota()?,
+            price_per_unit: row.price()?,
             include_media: row.include_media,
             valid_from: row.valid_from.and_utc(),
             valid_until: row.valid_until.map(|t| t.and_utc()),
-            quota,
             rate_limit_per_minute: row.rate_limit_per_minute,
-            price_per_unit,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })

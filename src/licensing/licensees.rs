@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use super::{LicensingError, display_name};
 use crate::domain::organisation::CountryCode;
 use crate::domain::{FieldError, LicenseeId, LicenseeStatus, Territories};
-use crate::storage::error::parse_stored;
 use crate::storage::organisations::{self, LicenseeChanges, LicenseeRow, NewLicenseeRow};
 use crate::storage::page::{Page, PageRequest};
 use crate::storage::{DbConnection, StorageError, now};
@@ -40,9 +39,9 @@ impl TryFrom<LicenseeRow> for Licensee {
 
     fn try_from(row: LicenseeRow) -> Result<Self, StorageError> {
         Ok(Self {
-            id: parse_stored("licensees.id", &row.id)?,
-            status: parse_stored("licensees.status", &row.status)?,
-            territories: Territories::from_stored(&row.territories),
+            id: row.licensee_id()?,
+            status: row.status()?,
+            territories: row.territories()?,
             name: row.name,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),

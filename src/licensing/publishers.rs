@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::{LicensingError, display_name};
 use crate::domain::{FieldError, PublisherId, Slug};
-use crate::storage::error::parse_stored;
 use crate::storage::organisations::{self, NewPublisherRow, PublisherChanges, PublisherRow};
 use crate::storage::page::{Page, PageRequest};
 use crate::storage::{DbConnection, StorageError, now};
@@ -35,8 +34,8 @@ impl TryFrom<PublisherRow> for Publisher {
 
     fn try_from(row: PublisherRow) -> Result<Self, StorageError> {
         Ok(Self {
-            id: parse_stored("publishers.id", &row.id)?,
-            slug: parse_stored("publishers.slug", &row.slug)?,
+            id: row.publisher_id()?,
+            slug: row.slug()?,
             name: row.name,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),

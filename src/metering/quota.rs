@@ -50,7 +50,7 @@ pub fn standings(
             None => usage::billable_between(conn, &licensee, &licence.id, start, period.end(at))?,
         };
         out.push(Standing {
-            licence_id: facts::parse_field("licences", &licence.id, "id", &licence.id)?,
+            licence_id: licence.licence_id()?.0,
             period,
             units: licence.quota_units,
             used,

@@ -1,13 +1,19 @@
-//! API clients: credentials (hashed) and what they act for.
+//! API clients: credentials (hashed) and what they act for. Rows are read
+//! as their types here: a value that does not convert, or a role that does
+//! not match the organisation columns, is [`StorageError::Corrupt`] naming
+//! the client and the column.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::error::parse_stored;
+use super::error::parse_field;
 use super::page::{Page, PageRequest};
 use super::schema::{api_clients, licensees};
 use super::{DbConnection, StorageError};
-use crate::domain::LicenseeStatus;
+use crate::domain::{ClientId, LicenseeStatus, Organisation, Role};
+
+/// The table, as a corrupt row names it.
+const TABLE: &str = "api_clients";
 
 /// A stored API client.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -22,6 +28,40 @@ pub struct ClientRow {
     pub created_at: NaiveDateTime,
     pub secret_rotated_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// The columns that are not plain text, read as their types.
+impl ClientRow {
+    /// Its id, the OAuth `client_id`.
+    pub fn client_id(&self) -> Result<ClientId, StorageError> {
+        parse_field(TABLE, &self.id, "id", &self.id)
+    }
+
+    /// What it may do.
+    pub fn role(&self) -> Result<Role, StorageError> {
+        parse_field(TABLE, &self.id, "role", &self.role)
+    }
+
+    /// The organisation it acts for: the one column its role names is set
+    /// (neither for an admin), or the row is corrupt.
+    pub fn organisation(&self) -> Result<Option<Organisation>, StorageError> {
+        match (self.role()?, &self.publisher_id, &self.licensee_id) {
+            (Role::Admin, None, None) => Ok(None),
+            (Role::Publisher, Some(publisher), None) => Ok(Some(Organisation::Publisher(
+                parse_field(TABLE, &self.id, "publisher_id", publisher)?,
+            ))),
+            (Role::Licensee, None, Some(licensee)) => Ok(Some(Organisation::Licensee(
+                parse_field(TABLE, &self.id, "licensee_id", licensee)?,
+            ))),
+            (role, publisher, licensee) => Err(StorageError::Corrupt {
+                table: TABLE,
+                id: self.id.clone(),
+                detail: format!(
+                    "role {role} with publisher_id {publisher:?} and licensee_id {licensee:?}"
+                ),
+            }),
+        }
+    }
 }
 
 /// A client to insert.
@@ -129,15 +169,78 @@ pub fn rotate_secret(
 
 /// The client's revocation and its licensee's status, in one query.
 pub fn standing(conn: &mut DbConnection, id: &str) -> Result<ClientStanding, StorageError> {
-    let (revoked_at, licensee_status) = api_clients::table
+    let (revoked_at, licensee) = api_clients::table
         .left_join(licensees::table)
         .filter(api_clients::id.eq(id))
-        .select((api_clients::revoked_at, licensees::status.nullable()))
-        .first::<(Option<NaiveDateTime>, Option<String>)>(conn)?;
+        .select((
+            api_clients::revoked_at,
+            (licensees::id, licensees::status).nullable(),
+        ))
+        .first::<(Option<NaiveDateTime>, Option<(String, String)>)>(conn)?;
+    let licensee_status = licensee
+        .map(|(licensee, status)| parse_field("licensees", &licensee, "status", &status))
+        .transpose()?;
     Ok(ClientStanding {
         revoked_at,
-        licensee_status: licensee_status
-            .map(|status| parse_stored("licensees.status", &status))
-            .transpose()?,
+        licensee_status,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "019ac0a4-1111-7222-8333-444455556666";
+    const ORG: &str = "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01";
+
+    fn client(role: &str, publisher: Option<&str>, licensee: Option<&str>) -> ClientRow {
+        let at = NaiveDateTime::default();
+        ClientRow {
+            id: ID.to_owned(),
+            name: "Morning Brief ingest".to_owned(),
+            role: role.to_owned(),
+            publisher_id: publisher.map(str::to_owned),
+            licensee_id: licensee.map(str::to_owned),
+            secret_hash: String::new(),
+            created_at: at,
+            secret_rotated_at: at,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_stored_client_reads_as_its_types() {
+        let row = client("licensee", None, Some(ORG));
+
+        assert_eq!(row.client_id().unwrap().to_string(), ID);
+        assert_eq!(row.role().unwrap(), Role::Licensee);
+        assert_eq!(
+            row.organisation().unwrap().map(|o| o.id().to_string()),
+            Some(ORG.to_owned())
+        );
+        assert_eq!(client("admin", None, None).organisation().unwrap(), None);
+    }
+
+    #[test]
+    fn a_client_whose_values_do_not_convert_is_corrupt_naming_the_row_and_field() {
+        for (row, field) in [
+            (client("editor", None, None), "role \"editor\""),
+            (client("publisher", Some("x"), None), "publisher_id \"x\""),
+            // The role and the organisation columns disagree.
+            (
+                client("admin", Some(ORG), None),
+                "role admin with publisher_id Some(",
+            ),
+            (
+                client("licensee", None, None),
+                "role licensee with publisher_id None",
+            ),
+        ] {
+            let Err(StorageError::Corrupt { table, id, detail }) = row.organisation() else {
+                panic!("{field}: not Corrupt");
+            };
+            assert_eq!((table, id.as_str()), (TABLE, ID));
+            assert!(detail.starts_with(field), "{detail}");
+        }
+    }
 }

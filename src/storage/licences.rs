@@ -1,12 +1,21 @@
 //! Licences: which licensee may have which publisher's content, how, and
-//! at what price.
+//! at what price. Rows are read as their types here: a value that does not
+//! convert, or a pair of columns only half set, is [`StorageError::Corrupt`]
+//! naming the licence and the column.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::{parse_field, parse_json};
 use super::page::{Page, PageRequest};
 use super::schema::licences;
 use super::{DbConnection, StorageError};
+use crate::domain::access::Tier;
+use crate::domain::licence::{Price, Quota};
+use crate::domain::{LicenceId, LicenseeId, PublisherId};
+
+/// The table, as a corrupt row names it.
+const TABLE: &str = "licences";
 
 /// A stored licence.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -27,6 +36,75 @@ pub struct LicenceRow {
     pub price_currency: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// The columns that are not plain values, read as their types.
+impl LicenceRow {
+    /// Its id.
+    pub fn licence_id(&self) -> Result<LicenceId, StorageError> {
+        parse_field(TABLE, &self.id, "id", &self.id)
+    }
+
+    /// Who may receive content.
+    pub fn licensee_id(&self) -> Result<LicenseeId, StorageError> {
+        parse_field(TABLE, &self.id, "licensee_id", &self.licensee_id)
+    }
+
+    /// Whose content.
+    pub fn publisher_id(&self) -> Result<PublisherId, StorageError> {
+        parse_field(TABLE, &self.id, "publisher_id", &self.publisher_id)
+    }
+
+    /// The sections covered; `None` is all.
+    pub fn sections(&self) -> Result<Option<Vec<String>>, StorageError> {
+        self.sections
+            .as_deref()
+            .map(|sections| parse_json(TABLE, &self.id, "sections", sections))
+            .transpose()
+    }
+
+    /// What of an article is delivered.
+    pub fn tier(&self) -> Result<Tier, StorageError> {
+        parse_field(TABLE, &self.id, "tier", &self.tier)
+    }
+
+    /// Billable units per period; `None` is unlimited. Units and period are
+    /// written together, so one without the other is corrupt.
+    pub fn quota(&self) -> Result<Option<Quota>, StorageError> {
+        match (self.quota_units, self.quota_period.as_deref()) {
+            (Some(units), Some(period)) => Ok(Some(Quota {
+                units,
+                period: parse_field(TABLE, &self.id, "quota_period", period)?,
+            })),
+            (None, None) => Ok(None),
+            (units, period) => Err(self.half_pair(format!(
+                "quota_units {units:?} with quota_period {period:?}"
+            ))),
+        }
+    }
+
+    /// The price per billable unit, if any. Amount and currency are written
+    /// together, so one without the other is corrupt.
+    pub fn price(&self) -> Result<Option<Price>, StorageError> {
+        match (self.price_amount_minor, &self.price_currency) {
+            (Some(amount_minor), Some(currency)) => Ok(Some(Price {
+                amount_minor,
+                currency: currency.clone(),
+            })),
+            (None, None) => Ok(None),
+            (amount, currency) => Err(self.half_pair(format!(
+                "price_amount_minor {amount:?} with price_currency {currency:?}"
+            ))),
+        }
+    }
+
+    fn half_pair(&self, detail: String) -> StorageError {
+        StorageError::Corrupt {
+            table: TABLE,
+            id: self.id.clone(),
+            detail,
+        }
+    }
 }
 
 /// Which licences a list shows.
@@ -114,4 +192,88 @@ pub fn update(conn: &mut DbConnection, row: &LicenceRow) -> Result<(), StorageEr
         return Err(StorageError::NotFound);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::licence::QuotaPeriod;
+
+    const ID: &str = "019ac0a7-5555-7666-8777-888899990000";
+
+    fn licence() -> LicenceRow {
+        let at = NaiveDateTime::default();
+        LicenceRow {
+            id: ID.to_owned(),
+            licensee_id: uuid::Uuid::nil().to_string(),
+            publisher_id: uuid::Uuid::nil().to_string(),
+            sections: Some(r#"["news"]"#.to_owned()),
+            tier: "full".to_owned(),
+            include_media: true,
+            valid_from: at,
+            valid_until: None,
+            quota_units: Some(500),
+            quota_period: Some("day".to_owned()),
+            rate_limit_per_minute: None,
+            price_amount_minor: None,
+            price_currency: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_stored_licence_reads_as_its_types() {
+        let row = licence();
+
+        assert_eq!(row.tier().unwrap(), Tier::Full);
+        assert_eq!(row.sections().unwrap(), Some(vec!["news".to_owned()]));
+        assert_eq!(
+            row.quota().unwrap(),
+            Some(Quota {
+                units: 500,
+                period: QuotaPeriod::Day
+            })
+        );
+        assert_eq!(row.price().unwrap(), None);
+    }
+
+    #[test]
+    fn a_licence_whose_values_do_not_convert_is_corrupt_naming_the_row_and_field() {
+        let bad_tier = LicenceRow {
+            tier: "gold".to_owned(),
+            ..licence()
+        };
+        let bad_sections = LicenceRow {
+            sections: Some("news".to_owned()),
+            ..licence()
+        };
+        let half_quota = LicenceRow {
+            quota_period: None,
+            ..licence()
+        };
+        let half_price = LicenceRow {
+            price_currency: Some("GBP".to_owned()),
+            ..licence()
+        };
+
+        for (error, field) in [
+            (bad_tier.tier().map(drop), "tier \"gold\""),
+            (bad_sections.sections().map(drop), "sections: "),
+            (
+                half_quota.quota().map(drop),
+                "quota_units Some(500) with quota_period None",
+            ),
+            (
+                half_price.price().map(drop),
+                "price_amount_minor None with price_currency",
+            ),
+        ] {
+            let Err(StorageError::Corrupt { table, id, detail }) = error else {
+                panic!("{field}: not Corrupt: {error:?}");
+            };
+            assert_eq!((table, id.as_str()), ("licences", ID));
+            assert!(detail.starts_with(field), "{detail}");
+        }
+    }
 }

@@ -1,11 +1,19 @@
-//! Photos (media assets) and their rights.
+//! Photos (media assets) and their rights. Rows are read as their types
+//! here: a value that does not convert is [`StorageError::Corrupt`] naming
+//! the photo and the column.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::{parse_field, parse_json, parse_list};
 use super::page::{Page, PageRequest};
 use super::schema::media;
 use super::{DbConnection, StorageError};
+use crate::domain::content::{Rendition, Syndication};
+use crate::domain::{LicenseeId, MediaId, PublisherId, Territory};
+
+/// The table, as a corrupt row names it.
+const TABLE: &str = "media";
 
 /// A stored photo.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -28,6 +36,55 @@ pub struct MediaRow {
     pub usage_terms: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// The columns that are not plain text, read as their types.
+impl MediaRow {
+    /// Its id.
+    pub fn media_id(&self) -> Result<MediaId, StorageError> {
+        parse_field(TABLE, &self.id, "id", &self.id)
+    }
+
+    /// Its publisher.
+    pub fn publisher_id(&self) -> Result<PublisherId, StorageError> {
+        parse_field(TABLE, &self.id, "publisher_id", &self.publisher_id)
+    }
+
+    /// Its files.
+    pub fn renditions(&self) -> Result<Vec<Rendition>, StorageError> {
+        parse_json(TABLE, &self.id, "renditions", &self.renditions)
+    }
+
+    /// Whether it may be syndicated at all.
+    pub fn syndication(&self) -> Result<Syndication, StorageError> {
+        parse_field(TABLE, &self.id, "syndication", &self.syndication)
+    }
+
+    /// The only licensees that may have it, if it is limited to some.
+    pub fn rights_licensees(&self) -> Result<Option<Vec<LicenseeId>>, StorageError> {
+        self.list("rights_licensees", self.rights_licensees.as_deref())
+    }
+
+    /// The territories every licensee territory must be among, if limited.
+    pub fn territories_allowed(&self) -> Result<Option<Vec<Territory>>, StorageError> {
+        self.list("territories_allowed", self.territories_allowed.as_deref())
+    }
+
+    /// The territories no licensee territory may be among, if any are named.
+    pub fn territories_denied(&self) -> Result<Option<Vec<Territory>>, StorageError> {
+        self.list("territories_denied", self.territories_denied.as_deref())
+    }
+
+    /// A nullable comma-separated column.
+    fn list<T>(&self, field: &str, stored: Option<&str>) -> Result<Option<Vec<T>>, StorageError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        stored
+            .map(|value| parse_list(TABLE, &self.id, field, value))
+            .transpose()
+    }
 }
 
 /// Scope of media list cursors.
@@ -138,4 +195,78 @@ pub fn replace(conn: &mut DbConnection, row: &MediaRow) -> Result<MediaRow, Stor
         return Err(StorageError::NotFound);
     }
     find(conn, &row.publisher_id, &row.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "019ac0a5-3333-7444-8555-666677778888";
+
+    fn photo() -> MediaRow {
+        let at = NaiveDateTime::default();
+        MediaRow {
+            id: ID.to_owned(),
+            publisher_id: uuid::Uuid::nil().to_string(),
+            caption: "Boats at dawn".to_owned(),
+            credit_line: "Photograph: Lena Varga".to_owned(),
+            creator: None,
+            copyright_holder: "Northwire".to_owned(),
+            copyright_notice: None,
+            licensor: None,
+            renditions: "[]".to_owned(),
+            syndication: "allowed".to_owned(),
+            rights_licensees: None,
+            territories_allowed: None,
+            territories_denied: Some("US".to_owned()),
+            rights_expires_at: None,
+            usage_terms: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_stored_photo_reads_as_its_types() {
+        let row = photo();
+
+        assert_eq!(row.media_id().unwrap().to_string(), ID);
+        assert_eq!(row.syndication().unwrap(), Syndication::Allowed);
+        assert_eq!(row.rights_licensees().unwrap(), None);
+        assert_eq!(row.territories_denied().unwrap().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_photo_whose_values_do_not_convert_is_corrupt_naming_the_row_and_field() {
+        let bad_syndication = MediaRow {
+            syndication: "sometimes".to_owned(),
+            ..photo()
+        };
+        let bad_licensee = MediaRow {
+            rights_licensees: Some("not-a-uuid".to_owned()),
+            ..photo()
+        };
+        let bad_renditions = MediaRow {
+            renditions: r#"[{"href": 1}]"#.to_owned(),
+            ..photo()
+        };
+
+        for (error, field) in [
+            (
+                bad_syndication.syndication().map(drop),
+                "syndication \"sometimes\"",
+            ),
+            (
+                bad_licensee.rights_licensees().map(drop),
+                "rights_licensees \"not-a-uuid\"",
+            ),
+            (bad_renditions.renditions().map(drop), "renditions: "),
+        ] {
+            let Err(StorageError::Corrupt { table, id, detail }) = error else {
+                panic!("{field}: not Corrupt: {error:?}");
+            };
+            assert_eq!((table, id.as_str()), ("media", ID));
+            assert!(detail.starts_with(field), "{detail}");
+        }
+    }
 }

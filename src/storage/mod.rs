@@ -14,6 +14,7 @@ pub mod page;
 pub mod schema;
 pub mod sqlite_ledger;
 pub mod usage;
+pub mod versions;
 
 use std::path::PathBuf;
 use std::time::Duration;

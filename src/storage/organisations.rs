@@ -1,11 +1,15 @@
-//! Publishers and licensees.
+//! Publishers and licensees. Rows are read as their types here: a value
+//! that does not convert is [`StorageError::Corrupt`] naming the row and the
+//! column.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::parse_field;
 use super::page::{Page, PageRequest};
 use super::schema::{licensees, publishers};
 use super::{DbConnection, StorageError};
+use crate::domain::{LicenseeId, LicenseeStatus, PublisherId, Slug, Territories};
 
 /// A stored publisher.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,6 +20,19 @@ pub struct PublisherRow {
     pub slug: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// The columns that are not plain text, read as their types.
+impl PublisherRow {
+    /// Its id.
+    pub fn publisher_id(&self) -> Result<PublisherId, StorageError> {
+        parse_field("publishers", &self.id, "id", &self.id)
+    }
+
+    /// Its unique short name.
+    pub fn slug(&self) -> Result<Slug, StorageError> {
+        parse_field("publishers", &self.id, "slug", &self.slug)
+    }
 }
 
 /// A publisher to insert.
@@ -48,6 +65,36 @@ pub struct LicenseeRow {
     pub territories: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// The columns that are not plain text, read as their types.
+impl LicenseeRow {
+    /// Its id.
+    pub fn licensee_id(&self) -> Result<LicenseeId, StorageError> {
+        parse_field("licensees", &self.id, "id", &self.id)
+    }
+
+    /// Whether it receives anything.
+    pub fn status(&self) -> Result<LicenseeStatus, StorageError> {
+        parse_field("licensees", &self.id, "status", &self.status)
+    }
+
+    /// Where it distributes: at least one territory, every one a code.
+    pub fn territories(&self) -> Result<Territories, StorageError> {
+        let codes: Vec<&str> = self.territories.split(',').collect();
+        Territories::parse(&codes).map_err(|bad| {
+            let detail = bad
+                .into_iter()
+                .map(|(_, message)| message)
+                .collect::<Vec<_>>()
+                .join("; ");
+            StorageError::Corrupt {
+                table: "licensees",
+                id: self.id.clone(),
+                detail: format!("territories {:?}: {detail}", self.territories),
+            }
+        })
+    }
 }
 
 /// A licensee to insert.
@@ -177,4 +224,76 @@ pub fn update_licensee(
         return Err(StorageError::NotFound);
     }
     find_licensee(conn, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01";
+
+    fn licensee(status: &str, territories: &str) -> LicenseeRow {
+        let at = NaiveDateTime::default();
+        LicenseeRow {
+            id: ID.to_owned(),
+            name: "Morning Brief".to_owned(),
+            status: status.to_owned(),
+            territories: territories.to_owned(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_stored_licensee_reads_as_its_types() {
+        let row = licensee("suspended", "GB,IE");
+
+        assert_eq!(row.licensee_id().unwrap().to_string(), ID);
+        assert_eq!(row.status().unwrap(), LicenseeStatus::Suspended);
+        assert_eq!(row.territories().unwrap().to_stored(), "GB,IE");
+    }
+
+    #[test]
+    fn a_licensee_whose_values_do_not_convert_is_corrupt_naming_the_row_and_field() {
+        for (error, field) in [
+            (
+                licensee("closed", "GB").status().map(drop),
+                "status \"closed\"",
+            ),
+            (
+                licensee("active", "GB,XX").territories().map(drop),
+                "territories \"GB,XX\"",
+            ),
+            // A licensee always has a territory: none is not a default.
+            (
+                licensee("active", "").territories().map(drop),
+                "territories \"\"",
+            ),
+        ] {
+            let Err(StorageError::Corrupt { table, id, detail }) = error else {
+                panic!("{field}: not Corrupt: {error:?}");
+            };
+            assert_eq!((table, id.as_str()), ("licensees", ID));
+            assert!(detail.starts_with(field), "{detail}");
+        }
+    }
+
+    #[test]
+    fn a_publisher_whose_id_does_not_convert_is_corrupt() {
+        let at = NaiveDateTime::default();
+        let row = PublisherRow {
+            id: "42".to_owned(),
+            name: "The Harbour Gazette".to_owned(),
+            slug: "harbour-gazette".to_owned(),
+            created_at: at,
+            updated_at: at,
+        };
+
+        let Err(StorageError::Corrupt { table, id, detail }) = row.publisher_id() else {
+            panic!("not Corrupt");
+        };
+        assert_eq!((table, id.as_str()), ("publishers", "42"));
+        assert!(detail.starts_with("id \"42\""), "{detail}");
+        assert_eq!(row.slug().unwrap().as_str(), "harbour-gazette");
+    }
 }

@@ -121,6 +121,27 @@ crate::backend_tests! {
         assert_eq!(w.ledger(&d.licence), (3, 2), "refusals write nothing");
     }
 
+    async fn a_stored_value_made_nonsense_by_hand_is_a_500_never_a_default(backend: Backend) {
+        let (w, d) = deal(backend).await;
+        let photo = w.photo(&d.desk, &photo_body("allowed")).await;
+        let id = article(&w, &d.desk, "pc-8", Some(&photo)).await;
+        assert_eq!(w.app.get_as(&d.desk.token, &format!("/v1/articles/{id}")).await.status(), 200);
+
+        by_hand(&w.app, &format!(r#"UPDATE articles SET bylines = '[{{"nom": "T. Reyes"}}]' WHERE id = '{id}'"#));
+        by_hand(&w.app, &format!("UPDATE media SET renditions = 'not json' WHERE id = '{photo}'"));
+
+        for (token, path) in [
+            (&d.desk.token, format!("/v1/articles/{id}")),
+            (&d.desk.token, format!("/v1/media/{photo}")),
+            (&d.reader.token, format!("/v1/content/{id}")),
+        ] {
+            let problem = expect_problem(w.app.get_as(token, &path).await, 500).await;
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(!detail.contains("nom") && !detail.contains("renditions"), "{path}: {problem}");
+        }
+        assert_eq!(w.ledger(&d.licence), (0, 0), "a failed delivery writes nothing");
+    }
+
     async fn one_article_renders_apart_for_each_grant_and_format(backend: Backend) {
         let (w, d) = deal(backend).await;
         let id = article(&w, &d.desk, "pc-7", None).await;

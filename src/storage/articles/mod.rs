@@ -1,13 +1,26 @@
-//! Articles, their versions, and the content-event log the change feed
-//! reads.
+//! Articles: the current version of each, the desk's lists and the
+//! licensee's search; and, in `events`, the content-event log the change
+//! feed reads (their versions are in `storage::versions`). Rows are read as
+//! their types here: a value that does not convert is
+//! [`StorageError::Corrupt`] naming the row and the column.
+
+mod events;
 
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+pub use self::events::{
+    EventRow, FeedEventRow, FeedRow, NewEventRow, append_event, consistent_read, events_of, feed,
+};
+use super::error::{parse_field, parse_json};
 use super::page::{Page, PageRequest};
-use super::schema::{article_versions, articles, content_events};
+use super::schema::articles;
 use super::{DbConnection, StorageError};
+use crate::domain::content::{AgencyCredit, ArticleStatus, Byline, MediaRef, Redistribution};
+use crate::domain::{ArticleId, PublisherId};
+
+/// The table, as a corrupt row names it.
+const ARTICLES_TABLE: &str = "articles";
 
 /// A stored article (its current version).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -41,6 +54,64 @@ pub struct ArticleRow {
     pub version_created_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+/// The columns that are not plain text, read as their types.
+impl ArticleRow {
+    /// Its id.
+    pub fn article_id(&self) -> Result<ArticleId, StorageError> {
+        parse_field(ARTICLES_TABLE, &self.id, "id", &self.id)
+    }
+
+    /// Its publisher.
+    pub fn publisher_id(&self) -> Result<PublisherId, StorageError> {
+        parse_field(ARTICLES_TABLE, &self.id, "publisher_id", &self.publisher_id)
+    }
+
+    /// Where it is in its life.
+    pub fn status(&self) -> Result<ArticleStatus, StorageError> {
+        parse_field(ARTICLES_TABLE, &self.id, "status", &self.status)
+    }
+
+    /// The strictest redistribution term of its agency credits.
+    pub fn redistribution(&self) -> Result<Redistribution, StorageError> {
+        parse_field(
+            ARTICLES_TABLE,
+            &self.id,
+            "redistribution",
+            &self.redistribution,
+        )
+    }
+
+    /// Its tags.
+    pub fn tags(&self) -> Result<Vec<String>, StorageError> {
+        parse_json(ARTICLES_TABLE, &self.id, "tags", &self.tags)
+    }
+
+    /// Who wrote it.
+    pub fn bylines(&self) -> Result<Vec<Byline>, StorageError> {
+        parse_json(ARTICLES_TABLE, &self.id, "bylines", &self.bylines)
+    }
+
+    /// Its agency credits.
+    pub fn agency_credits(&self) -> Result<Vec<AgencyCredit>, StorageError> {
+        parse_json(
+            ARTICLES_TABLE,
+            &self.id,
+            "agency_credits",
+            &self.agency_credits,
+        )
+    }
+
+    /// Its photos, in order.
+    pub fn media(&self) -> Result<Vec<MediaRef>, StorageError> {
+        parse_json(ARTICLES_TABLE, &self.id, "media", &self.media)
+    }
+
+    /// The articles it names as related.
+    pub fn related(&self) -> Result<Vec<ArticleId>, StorageError> {
+        parse_json(ARTICLES_TABLE, &self.id, "related", &self.related)
+    }
 }
 
 #[cfg(test)]
@@ -82,47 +153,6 @@ impl ArticleRow {
     }
 }
 
-/// One version of an article.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = article_versions)]
-pub struct VersionRow {
-    pub article_id: String,
-    pub version: i32,
-    pub change_kind: String,
-    pub change_note: Option<String>,
-    pub status: String,
-    pub snapshot: String,
-    pub created_at: NaiveDateTime,
-}
-
-/// A content event to append; its time is taken when it is appended.
-#[derive(Debug, Clone)]
-pub struct NewEventRow {
-    pub article_id: String,
-    pub publisher_id: String,
-    pub version: i32,
-    pub kind: String,
-    pub status: String,
-    pub section: String,
-    /// Licensees may not see it before this instant (an embargo).
-    pub not_before: Option<NaiveDateTime>,
-}
-
-/// A stored content event.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = content_events)]
-pub struct EventRow {
-    pub seq: i64,
-    pub article_id: String,
-    pub publisher_id: String,
-    pub version: i32,
-    pub kind: String,
-    pub status: String,
-    pub section: String,
-    pub visible_at: NaiveDateTime,
-    pub created_at: NaiveDateTime,
-}
-
 /// Filters of the publisher's article list.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleFilter {
@@ -136,11 +166,6 @@ pub struct ArticleFilter {
 
 /// Scope of article list cursors.
 pub const ARTICLES: &str = "articles";
-
-/// Key of the transaction-level advisory lock that orders event commits on
-/// PostgreSQL, so sequence numbers become visible in commit order and a
-/// reader that has seen `seq` n never later finds a smaller one appear.
-const EVENT_LOCK_KEY: i64 = 0x5359_4e44_4556_4e54; // "SYNDEVNT"
 
 /// Inserts a new article.
 pub fn insert(conn: &mut DbConnection, row: &ArticleRow) -> Result<(), StorageError> {
@@ -269,82 +294,6 @@ pub fn replace_if_version(
     Ok(updated == 1)
 }
 
-/// Records a version.
-pub fn insert_version(conn: &mut DbConnection, row: &VersionRow) -> Result<(), StorageError> {
-    diesel::insert_into(article_versions::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Versions after `after_version`, oldest first, at most `limit`.
-pub fn list_versions(
-    conn: &mut DbConnection,
-    article_id: &str,
-    after_version: i32,
-    limit: i64,
-) -> Result<Vec<VersionRow>, StorageError> {
-    Ok(article_versions::table
-        .filter(article_versions::article_id.eq(article_id))
-        .filter(article_versions::version.gt(after_version))
-        .order(article_versions::version.asc())
-        .limit(limit)
-        .select(VersionRow::as_select())
-        .load(conn)?)
-}
-
-/// One version.
-pub fn find_version(
-    conn: &mut DbConnection,
-    article_id: &str,
-    version: i32,
-) -> Result<VersionRow, StorageError> {
-    Ok(article_versions::table
-        .find((article_id, version))
-        .select(VersionRow::as_select())
-        .first(conn)?)
-}
-
-/// Appends an event. Call inside the transaction that makes the change,
-/// after its first write (so that on SQLite the write lock is held). The
-/// event's time is taken under the lock and never runs backwards, so the
-/// order (`visible_at`, `seq`) of immediate events is their commit order.
-pub fn append_event(conn: &mut DbConnection, event: &NewEventRow) -> Result<(), StorageError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY})"))?;
-    }
-    let last: Option<NaiveDateTime> = content_events::table
-        .order(content_events::seq.desc())
-        .select(content_events::created_at)
-        .first(conn)
-        .optional()?;
-    let clock = event_clock(conn)?;
-    let at = last.map_or(clock, |last| last.max(clock));
-    let visible_at = event.not_before.map_or(at, |not_before| not_before.max(at));
-    diesel::insert_into(content_events::table)
-        .values((
-            content_events::article_id.eq(&event.article_id),
-            content_events::publisher_id.eq(&event.publisher_id),
-            content_events::version.eq(event.version),
-            content_events::kind.eq(&event.kind),
-            content_events::status.eq(&event.status),
-            content_events::section.eq(&event.section),
-            content_events::visible_at.eq(visible_at),
-            content_events::created_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Every event of an article, in sequence order.
-pub fn events_of(conn: &mut DbConnection, article_id: &str) -> Result<Vec<EventRow>, StorageError> {
-    Ok(content_events::table
-        .filter(content_events::article_id.eq(article_id))
-        .order(content_events::seq.asc())
-        .select(EventRow::as_select())
-        .load(conn)?)
-}
-
 /// What a licensee's content search asks for.
 #[derive(Debug, Clone, Default)]
 pub struct SearchFilter {
@@ -438,145 +387,57 @@ pub fn search(
     Ok(query.load(conn)?)
 }
 
-/// The columns of a content event the feed reads.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
-#[diesel(table_name = content_events)]
-pub struct FeedEventRow {
-    pub seq: i64,
-    pub article_id: String,
-    pub publisher_id: String,
-    pub version: i32,
-    pub kind: String,
-    pub status: String,
-    pub section: String,
-    pub visible_at: NaiveDateTime,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A content event with what the feed needs to know of its article (read
-/// from the `articles_feed` index, not the article's row).
-#[derive(Debug, Clone, PartialEq, Queryable)]
-pub struct FeedRow {
-    pub event: FeedEventRow,
-    pub redistribution: String,
-    /// For a `killed` event only (else `None`).
-    pub first_published_at: Option<NaiveDateTime>,
-    /// For a `killed` event only (else `None`).
-    pub killed_at: Option<NaiveDateTime>,
-}
+    const ID: &str = "019ac0a6-1111-7222-8333-444455556666";
 
-/// Events of the given publishers visible by `now`, after the position
-/// (`visible_at`, `seq`), in that order, at most `limit`.
-pub fn feed(
-    conn: &mut DbConnection,
-    publishers: &[String],
-    after: Option<(NaiveDateTime, i64)>,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<FeedRow>, StorageError> {
-    if publishers.is_empty() {
-        return Ok(Vec::new());
+    #[test]
+    fn a_stored_article_reads_as_its_types() {
+        let row = ArticleRow::sample(ID, "<p>Text</p>");
+
+        assert_eq!(row.article_id().unwrap().to_string(), ID);
+        assert_eq!(row.status().unwrap(), ArticleStatus::Published);
+        assert_eq!(row.redistribution().unwrap(), Redistribution::Allowed);
+        assert!(row.bylines().unwrap().is_empty());
     }
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Nullable, Text, Timestamp};
-    // The article's three columns come from the `articles_feed` index, not
-    // from its row (whose body spills over several pages). SQLite's planner
-    // prefers the primary key for `id = ?` without statistics, so it is told.
-    let index = match conn {
-        DbConnection::Sqlite(_) => " INDEXED BY articles_feed",
-        DbConnection::Postgresql(_) => "",
-    };
-    let of_article = |column: &str| {
-        format!(
-            "(SELECT a.{column} FROM articles AS a{index} WHERE a.id = content_events.article_id)"
-        )
-    };
-    // Only a kill is decided on when the article was first published and
-    // killed; other events leave both out.
-    let if_killed = |column: &str| {
-        format!(
-            "(CASE WHEN content_events.kind = 'killed' THEN {} END)",
-            of_article(column)
-        )
-    };
-    let mut query = content_events::table
-        .select((
-            FeedEventRow::as_select(),
-            sql::<Text>(&of_article("redistribution")),
-            sql::<Nullable<Timestamp>>(&if_killed("first_published_at")),
-            sql::<Nullable<Timestamp>>(&if_killed("killed_at")),
-        ))
-        .filter(content_events::publisher_id.eq_any(publishers.to_vec()))
-        .filter(content_events::visible_at.le(now))
-        .filter(content_events::kind.ne("created"))
-        .order((content_events::visible_at.asc(), content_events::seq.asc()))
-        .limit(limit)
-        .into_boxed();
-    if let Some((at, seq)) = after {
-        // `visible_at >= at` on its own, so that the planner walks the
-        // (visible_at, seq) index from the cursor on; written only as
-        // `visible_at > at OR (visible_at = at AND seq > seq)` SQLite may
-        // serve the OR from the primary key and sort the whole rest.
-        query = query.filter(content_events::visible_at.ge(at)).filter(
-            content_events::visible_at
-                .gt(at)
-                .or(content_events::seq.gt(seq)),
-        );
-    }
-    let rows: Vec<(
-        FeedEventRow,
-        String,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    )> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(event, redistribution, first_published_at, killed_at)| FeedRow {
-                event,
-                redistribution,
-                first_published_at,
-                killed_at,
-            },
-        )
-        .collect())
-}
 
-/// Runs a feed read so that no event can later commit with a position
-/// before the read's `now`: writers append under a lock (PostgreSQL: an
-/// advisory lock, which the read takes shared; SQLite: the write lock, which
-/// the read takes with `BEGIN IMMEDIATE`) and take their event time while
-/// holding it. `now` is the database's clock on PostgreSQL.
-pub fn consistent_read<T>(
-    conn: &mut DbConnection,
-    read: impl FnOnce(&mut DbConnection, NaiveDateTime) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    super::in_transaction(conn, |conn| {
-        if let DbConnection::Postgresql(pg) = conn {
-            pg.batch_execute(&format!(
-                "SELECT pg_advisory_xact_lock_shared({EVENT_LOCK_KEY})"
-            ))?;
+    #[test]
+    fn an_article_whose_values_do_not_convert_is_corrupt_naming_the_row_and_field() {
+        let sample = || ArticleRow::sample(ID, "<p>Text</p>");
+        let bad_id = ArticleRow {
+            id: "not-a-uuid".to_owned(),
+            ..sample()
+        };
+        let bad_status = ArticleRow {
+            status: "archived".to_owned(),
+            ..sample()
+        };
+        let bad_bylines = ArticleRow {
+            bylines: r#"[{"nom": "A"}]"#.to_owned(),
+            ..sample()
+        };
+        let bad_media = ArticleRow {
+            media: "not json".to_owned(),
+            ..sample()
+        };
+
+        for (error, row, field) in [
+            (
+                bad_id.article_id().map(drop),
+                "not-a-uuid",
+                "id \"not-a-uuid\"",
+            ),
+            (bad_status.status().map(drop), ID, "status \"archived\""),
+            (bad_bylines.bylines().map(drop), ID, "bylines: "),
+            (bad_media.media().map(drop), ID, "media: "),
+        ] {
+            let Err(StorageError::Corrupt { table, id, detail }) = error else {
+                panic!("{field}: not Corrupt: {error:?}");
+            };
+            assert_eq!((table, id.as_str()), ("articles", row));
+            assert!(detail.starts_with(field), "{detail}");
         }
-        let now = event_clock(conn)?;
-        read(conn, now)
-    })
-}
-
-/// The clock events are stamped with: PostgreSQL's (shared by every node),
-/// or this process's on SQLite (one node).
-fn event_clock(conn: &mut DbConnection) -> Result<NaiveDateTime, StorageError> {
-    #[derive(QueryableByName)]
-    struct Clock {
-        #[diesel(sql_type = diesel::sql_types::Timestamp)]
-        now: NaiveDateTime,
-    }
-    match conn {
-        DbConnection::Postgresql(_) => {
-            let clock: Clock = diesel::sql_query(
-                "SELECT CAST(clock_timestamp() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now",
-            )
-            .get_result(conn)?;
-            Ok(clock.now)
-        }
-        DbConnection::Sqlite(_) => Ok(super::now()),
     }
 }
