@@ -135,7 +135,7 @@ async fn attempt(
             }
         }
     }
-    let period = Period::from_stored(licence.quota_period.as_deref());
+    let period = Period::of(licence.quota()?.as_ref());
     let stored = facts
         .article
         .as_ref()

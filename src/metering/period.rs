@@ -2,6 +2,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
+use crate::domain::licence::{Quota, QuotaPeriod};
+
 /// A period length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
@@ -12,11 +14,12 @@ pub enum Period {
 }
 
 impl Period {
-    /// Reads the stored name; a licence without a quota bills by month.
-    pub fn from_stored(value: Option<&str>) -> Self {
-        match value {
-            Some("day") => Period::Day,
-            _ => Period::Month,
+    /// The period a licence counts and bills by: its quota's, or a month
+    /// for a licence without a quota.
+    pub fn of(quota: Option<&Quota>) -> Self {
+        match quota.map(|quota| quota.period) {
+            Some(QuotaPeriod::Day) => Period::Day,
+            Some(QuotaPeriod::Month) | None => Period::Month,
         }
     }
 

@@ -43,7 +43,7 @@ pub fn standings(
         if !facts::licence(&licence)?.in_force(at) {
             continue;
         }
-        let period = Period::from_stored(licence.quota_period.as_deref());
+        let period = Period::of(licence.quota()?.as_ref());
         let start = period.start(at);
         let used = match licence.quota_units {
             Some(_) => usage::counter(conn, &licence.id, start)?,
