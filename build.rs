@@ -1,7 +1,8 @@
 //! Rebuilds when migrations change (they are embedded), turns the
 //! PostgreSQL half of the integration tests on when `TEST_DATABASE_URL`
-//! names a PostgreSQL database at build time, and the browser test on when
-//! Chromium and the test's npm packages are installed.
+//! names a PostgreSQL database at build time, the browser test on when
+//! Chromium and the test's npm packages are installed, and the full-disk
+//! test (which mounts a small tmpfs) on when the build runs as root.
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
@@ -20,5 +21,16 @@ fn main() {
         && std::path::Path::new("tests/browser/node_modules/playwright-core/package.json").exists();
     if browser {
         println!("cargo:rustc-cfg=browser_tests");
+    }
+    println!("cargo:rustc-check-cfg=cfg(tmpfs_tests)");
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    });
+    if root {
+        println!("cargo:rustc-cfg=tmpfs_tests");
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::http::body;
 use crate::identity::TokenSettings;
 use crate::storage::{DatabaseUrl, PoolSettings, UnsupportedDatabaseUrl};
 
@@ -138,6 +139,13 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SYNDICATE_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// Seconds a request body may take before `--body-min-rate` applies.
+    #[arg(long, env = "SYNDICATE_BODY_TIMEOUT", default_value_t = body::DEFAULT_GRACE_SECS)]
+    pub body_timeout: u64,
+    /// Bytes a second a request body must average after `--body-timeout`;
+    /// a slower one is cut off (408, connection closed).
+    #[arg(long, env = "SYNDICATE_BODY_MIN_RATE", default_value_t = body::DEFAULT_MIN_RATE)]
+    pub body_min_rate: u32,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     #[arg(long, env = "SYNDICATE_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
@@ -159,6 +167,14 @@ pub struct ServeArgs {
     /// Seconds a request waits for a database connection before a 503.
     #[arg(long, env = "SYNDICATE_POOL_TIMEOUT", default_value_t = 5)]
     pub pool_timeout: u64,
+    /// Milliseconds in which a repeated failure is logged once: the first
+    /// in full, then one line with how many times it happened.
+    #[arg(
+        long,
+        env = "SYNDICATE_LOG_REPEAT_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
+    pub log_repeat_interval_ms: u64,
     /// Do not apply migrations at start-up (run `syndicate migrate` instead).
     #[arg(long, env = "SYNDICATE_NO_MIGRATE")]
     pub no_migrate: bool,
@@ -248,6 +264,12 @@ pub struct Settings {
     pub pool: PoolSettings,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Time a request body may take before `body_min_rate` applies.
+    pub body_timeout: Duration,
+    /// Bytes a second a request body must average after `body_timeout`.
+    pub body_min_rate: u32,
+    /// Interval in which a repeated failure is logged once.
+    pub log_repeat_interval: Duration,
     /// Grace period for in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
     /// Time between a shutdown signal and closing the listener.
@@ -274,6 +296,9 @@ impl Settings {
                 connection_timeout: Duration::from_secs(5),
             },
             body_limit: 1024 * 1024,
+            body_timeout: Duration::from_secs(body::DEFAULT_GRACE_SECS),
+            body_min_rate: body::DEFAULT_MIN_RATE,
+            log_repeat_interval: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
             drain_delay: Duration::from_secs(1),
             workers: None,
@@ -319,6 +344,9 @@ impl TryFrom<ServeArgs> for Settings {
                 connection_timeout: Duration::from_secs(args.pool_timeout.max(1)),
             },
             body_limit: args.body_limit,
+            body_timeout: Duration::from_secs(args.body_timeout),
+            body_min_rate: args.body_min_rate.max(1),
+            log_repeat_interval: Duration::from_millis(args.log_repeat_interval_ms.max(1)),
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             drain_delay: Duration::from_millis(args.drain_delay_ms),
             workers: args.workers,

@@ -11,13 +11,22 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::{KeyLocation, Settings};
+use crate::http::body::BodyPolicy;
 use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
 use crate::identity::throttle::TokenThrottle;
 use crate::identity::{KeyStore, TokenService};
 use crate::metering::writer::WriterThread;
 use crate::metering::{RateLimits, UsageWriter};
 use crate::openapi;
-use crate::storage::{self, Pool, StorageError};
+use crate::storage::error::Fault;
+use crate::storage::health::Health;
+use crate::storage::{self, ConnectError, Pool, StorageError};
+use crate::telemetry::{CauseChain, ErrorLog};
+
+/// How long a client has to send a request head on a new connection
+/// before a 408 (actix's own, without a body: it comes from the parser).
+/// A body is held to `--body-timeout` and `--body-min-rate` instead.
+const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +66,7 @@ pub struct Application {
     server: Server,
     pool: Pool,
     writer: WriterThread,
+    errors: ErrorLog,
     draining: web::Data<Draining>,
     drain_delay: std::time::Duration,
     demo: Option<crate::demo::DemoCredentials>,
@@ -65,7 +75,17 @@ pub struct Application {
 impl Application {
     /// Migrates (unless told not to), builds the pool and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = storage::pool(&settings.database_url, &settings.pool);
+        let metrics = PrometheusMetricsBuilder::new("syndicate")
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let errors = ErrorLog::new(&metrics.registry, settings.log_repeat_interval)
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let pool = storage::pool_reporting_to(
+            &settings.database_url,
+            &settings.pool,
+            Box::new(ConnectErrors(errors.clone())),
+        );
         if settings.migrate_on_start {
             let applied = storage::blocking(&pool, storage::migrate::run_pending_on)
                 .await
@@ -105,13 +125,17 @@ impl Application {
             settings.auth.attempts_per_client,
         );
 
-        let (usage, writer) =
-            UsageWriter::start(pool.clone(), &settings.database_url).map_err(|source| {
-                StartupError::Bind {
-                    address: "usage writer thread".to_owned(),
-                    source,
-                }
-            })?;
+        let health = Health::new(&settings.database_url);
+        let (usage, writer) = UsageWriter::start(
+            pool.clone(),
+            &settings.database_url,
+            errors.clone(),
+            health.clone(),
+        )
+        .map_err(|source| StartupError::Bind {
+            address: "usage writer thread".to_owned(),
+            source,
+        })?;
 
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
@@ -125,10 +149,6 @@ impl Application {
             })?
             .port();
 
-        let metrics = PrometheusMetricsBuilder::new("syndicate")
-            .mask_unmatched_patterns("UNMATCHED")
-            .build()
-            .map_err(|error| StartupError::Metrics(error.to_string()))?;
         let spec = openapi::spec();
         let routes = web::Data::new(RouteTable::from_spec(&spec));
         let state = web::Data::new(AppState {
@@ -141,8 +161,14 @@ impl Application {
             usage,
             rate_limits: RateLimits::default(),
             facts: crate::delivery::FactCache::new(settings.fact_cache_bytes),
+            errors: errors.clone(),
+            health,
         });
         let body_limit = settings.body_limit;
+        let body_policy = web::Data::new(BodyPolicy {
+            grace: settings.body_timeout,
+            min_rate: settings.body_min_rate,
+        });
         let draining = web::Data::new(Draining::default());
         let app_draining = draining.clone();
 
@@ -154,6 +180,7 @@ impl Application {
             app.app_data(state.clone())
                 .app_data(routes.clone())
                 .app_data(app_draining.clone())
+                .app_data(body_policy.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(body_limit)
@@ -186,6 +213,11 @@ impl Application {
             source,
         })?
         .disable_signals()
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        // After an answer to a request whose body was not read (see
+        // `http::body`), close at once: a linger would read whatever the
+        // client still sends, for as long as it lasts.
+        .client_disconnect_timeout(std::time::Duration::ZERO)
         // Storage work runs on each worker's blocking threads, and each of
         // them needs a pooled connection: more threads than connections
         // only wait, and every thread costs its own allocator heap.
@@ -199,6 +231,7 @@ impl Application {
             server: server.run(),
             pool,
             writer,
+            errors,
             draining,
             drain_delay: settings.drain_delay,
             demo,
@@ -241,6 +274,7 @@ impl Application {
         let result = self.server.await;
         let writer = self.writer;
         let _ = web::block(move || writer.stop()).await;
+        self.errors.flush();
         drop(self.pool);
         result
     }
@@ -256,6 +290,25 @@ impl Application {
             }
         });
         self.run_until_stopped().await
+    }
+}
+
+/// Sends the pool's failures to open a connection to the error log.
+#[derive(Debug)]
+struct ConnectErrors(ErrorLog);
+
+impl r2d2::HandleError<ConnectError> for ConnectErrors {
+    fn handle_error(&self, error: ConnectError) {
+        let cause = CauseChain(&error).to_string();
+        let class = StorageError::from(error)
+            .fault()
+            .map_or("unavailable", Fault::label);
+        self.0.record(
+            "pool",
+            "could not open a database connection",
+            class,
+            &cause,
+        );
     }
 }
 

@@ -198,7 +198,7 @@ async fn attempt(
             limits: limits(used),
         }),
         Err(WriteError::Stopped) => Err(DeliveryError::ShuttingDown),
-        Err(WriteError::Failed(cause)) => Err(DeliveryError::Ledger(cause.into())),
+        Err(error @ WriteError::Failed(_)) => Err(DeliveryError::Ledger(Box::new(error))),
     }
 }
 

@@ -271,10 +271,12 @@ fn article_response(
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/articles")]
@@ -442,11 +444,13 @@ fn if_match(req: &HttpRequest) -> Result<Option<Precondition>, ApiError> {
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 428, response = responses::PreconditionRequired),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[put("/v1/articles/{id}")]
@@ -490,6 +494,7 @@ pub async fn replace_article(
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/articles/{id}/publish")]
@@ -529,10 +534,12 @@ pub async fn publish_article(
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/articles/{id}/withhold")]
@@ -575,10 +582,12 @@ pub async fn withhold_article(
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 412, response = responses::PreconditionFailed),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/articles/{id}/kill")]

@@ -144,6 +144,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ApiE
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, response = responses::OAuthError),
         (status = 401, response = responses::OAuthInvalidClient),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 429, response = responses::TooManyRequests),

@@ -158,10 +158,12 @@ impl From<NewClient> for CreateClientRequest {
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/clients")]
@@ -250,6 +252,7 @@ pub async fn get_client(
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[delete("/v1/clients/{client_id}")]
@@ -280,6 +283,7 @@ pub async fn revoke_client(
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/clients/{client_id}/rotate-secret")]

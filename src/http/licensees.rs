@@ -67,10 +67,12 @@ crate::page_response!(
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/licensees")]
@@ -157,10 +159,12 @@ pub async fn get_licensee(
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[patch("/v1/licensees/{id}")]

@@ -114,10 +114,12 @@ crate::page_response!(
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[post("/v1/media")]
@@ -211,10 +213,12 @@ pub async fn get_media(
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
+        (status = 408, response = responses::RequestTimeout),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Validation),
         (status = 503, response = responses::Unavailable),
+        (status = 507, response = responses::InsufficientStorage),
     ),
 )]
 #[put("/v1/media/{id}")]

@@ -4,6 +4,7 @@
 pub mod article_versions;
 pub mod articles;
 pub mod auth;
+pub mod body;
 pub mod caller;
 pub mod clients;
 pub mod content;
@@ -46,6 +47,10 @@ pub struct AppState {
     pub rate_limits: crate::metering::RateLimits,
     /// Delivery facts kept between requests.
     pub facts: crate::delivery::FactCache,
+    /// Logs each kind of failure once per interval and counts them all.
+    pub errors: crate::telemetry::ErrorLog,
+    /// What readiness knows and checks of the database.
+    pub health: crate::storage::health::Health,
 }
 
 /// Set once shutdown begins; responses then close their connections.

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::problem::{ApiError, Problem};
 use super::{AppState, Draining};
-use crate::storage;
 
 /// The state of the process or of its dependencies.
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
@@ -35,15 +34,22 @@ pub async fn get_healthz(state: web::Data<AppState>) -> HttpResponse {
     })
 }
 
-/// Readiness: the database answers a query and the node is not shutting
-/// down. A load balancer should stop sending traffic while this is 503.
+/// Readiness: what this node can do now. A load balancer should stop
+/// sending traffic while this is 503; the problem's detail says why.
+///
+/// 503 within a second while the database does not answer (a check that
+/// takes longer than 0.5 s counts as no answer), while writes fail (out of
+/// space, a read-only database, I/O errors; until a write made by this
+/// check commits again), while the usage ledger cannot record deliveries
+/// (after its log failed to sync; until a restart), and while the node
+/// shuts down.
 ///
 /// Anyone may call it. Not metered.
 #[utoipa::path(
     tag = "ops",
     responses(
         (status = 200, description = "Ready to serve", body = HealthResponse),
-        (status = 503, description = "The database is unreachable, or the node is shutting down", body = Problem, content_type = "application/problem+json",
+        (status = 503, description = "Not ready: the database does not answer, writes fail, the usage ledger cannot record, or the node is shutting down (the detail says which)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds before checking again"))),
     ),
 )]
@@ -55,8 +61,14 @@ pub async fn get_readyz(
     if draining.is_draining() {
         return Err(ApiError::ShuttingDown);
     }
-    let pool = state.pool.clone();
-    web::block(move || storage::ping(&pool)).await??;
+    if let Some(broken) = state.usage.broken() {
+        return Err(ApiError::NotReady(Box::new(broken)));
+    }
+    state
+        .health
+        .check()
+        .await
+        .map_err(|reason| ApiError::NotReady(Box::new(reason)))?;
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ready".to_owned(),
         database: state.backend.to_owned(),

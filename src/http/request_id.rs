@@ -1,7 +1,10 @@
 //! Per-request context: the request id (an incoming `X-Request-Id` when it
 //! is sane, else a new UUIDv7), the request's log span, the access log line,
-//! and a last line of defence that turns any error response without a body
-//! of ours (actix internals, static assets) into a problem.
+//! the error log of every 5xx (once per kind and interval, through the
+//! node's [`ErrorLog`](crate::telemetry::ErrorLog)), the watch on the request
+//! body ([`body`](super::body)), and a last line of defence that turns any
+//! error response without a body of ours (actix internals, static assets)
+//! into a problem.
 
 use std::time::Instant;
 
@@ -13,9 +16,12 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use tracing::Instrument;
 
-use super::Draining;
+use super::body::{BodyPolicy, Watch};
 use super::context::{CONTEXT, RequestContext};
-use super::problem::{Problem, ProblemType, problem_response};
+use super::problem::{ApiError, Problem, ProblemType, problem_response};
+use super::{AppState, Draining};
+use crate::storage::StorageError;
+use crate::telemetry::CauseChain;
 
 /// The request id header, read and echoed.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,7 +46,7 @@ fn request_id(req: &ServiceRequest) -> String {
 
 /// The middleware: see the module documentation.
 pub async fn middleware(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let context = RequestContext {
@@ -58,6 +64,10 @@ pub async fn middleware(
         .app_data::<web::Data<Draining>>()
         .is_some_and(|d| d.is_draining());
     let id = context.id.clone();
+    let body = Watch::take(&mut req, |req| {
+        req.app_data::<web::Data<BodyPolicy>>()
+            .map(|policy| ***policy)
+    });
     let result = CONTEXT
         .scope(context.clone(), next.call(req).instrument(span.clone()))
         .await;
@@ -65,6 +75,15 @@ pub async fn middleware(
         Ok(response) => normalise(response.map_into_boxed_body(), &context),
         Err(error) => return Err(error),
     };
+    if let Some(body) = body {
+        if let Some(refusal) = body.cut_off() {
+            response = answer(response, &context, ApiError::RequestTimeout(refusal));
+        }
+        response = body.hold_until_sent(response);
+    }
+    if response.status().is_server_error() {
+        span.in_scope(|| record_failure(&response));
+    }
     if draining {
         // Shutting down: finish this response, then close the connection so
         // keep-alive clients reconnect elsewhere instead of sending into a
@@ -85,6 +104,47 @@ pub async fn middleware(
         );
     });
     Ok(response)
+}
+
+/// Counts and logs a 5xx (once per kind and interval) with its cause
+/// chain, and tells readiness of the storage failure behind it.
+fn record_failure(response: &ServiceResponse<BoxBody>) {
+    let Some(state) = response.request().app_data::<web::Data<AppState>>() else {
+        return;
+    };
+    let error = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<ApiError>());
+    match error {
+        Some(error) => {
+            if let Some(fault) = StorageError::find(error).and_then(StorageError::fault) {
+                state.health.note(fault);
+            }
+            let class = error.class();
+            state
+                .errors
+                .record("request", "request failed", class, &CauseChain(error));
+        }
+        None => state.errors.record(
+            "request",
+            "request failed",
+            "internal",
+            &format_args!("{} without an error of ours", response.status()),
+        ),
+    }
+}
+
+/// Replaces a response with the problem `error` is sent as.
+fn answer(
+    response: ServiceResponse<BoxBody>,
+    context: &RequestContext,
+    error: ApiError,
+) -> ServiceResponse<BoxBody> {
+    use actix_web::ResponseError;
+    let problem = CONTEXT.sync_scope(context.clone(), || error.error_response());
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(request, problem)
 }
 
 /// Replaces an error response that has no body of ours with a problem.

@@ -10,24 +10,37 @@
 //! (one `fdatasync` for every batch committed before it began) and only
 //! then answers. So the next batch is written while the last one reaches
 //! the disk, and every answer still waits until its event is on disk.
+//!
+//! A failed batch is answered with its storage error (shared by every
+//! request in the batch, so each maps it to the same problem), goes to the
+//! error log (once per kind and interval), and, when it failed for lack of
+//! space (or on a read-only or failing disk), makes the node unready until
+//! a write succeeds again. A failed sync breaks the ledger until a
+//! restart, and readiness says so.
 
 use std::path::Path;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use crate::storage::error::Fault;
+use crate::storage::health::Health;
 use crate::storage::sqlite_ledger::{self, WriteAheadLog};
 use crate::storage::usage::{self, Delivery, Recorded};
 use crate::storage::{
     ConnectionManager, DatabaseUrl, DbConnection, Pool, SqliteTarget, StorageError,
 };
+use crate::telemetry::{CauseChain, ErrorLog};
 
 /// Largest batch committed at once.
 const MAX_BATCH: usize = 1024;
 
+/// A batch's failure, shared by every delivery in it.
+type Failure = Arc<StorageError>;
+
 enum Message {
-    Record(Box<Delivery>, oneshot::Sender<Result<Recorded, String>>),
+    Record(Box<Delivery>, oneshot::Sender<Result<Recorded, Failure>>),
     Stop,
 }
 
@@ -38,14 +51,21 @@ pub enum WriteError {
     #[error("the usage writer has stopped")]
     Stopped,
     /// The batch failed; nothing of it was written.
-    #[error("the usage batch failed: {0}")]
-    Failed(String),
+    #[error("the usage batch failed")]
+    Failed(#[source] Failure),
 }
+
+/// The usage log could not be synced: the ledger records nothing more
+/// until the node is restarted.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the usage ledger could not sync its log; deliveries fail until the node is restarted")]
+pub struct LedgerBroken(#[source] Failure);
 
 /// Hands deliveries to the writer thread.
 #[derive(Clone)]
 pub struct UsageWriter {
     sender: mpsc::Sender<Message>,
+    broken: Arc<OnceLock<Failure>>,
 }
 
 impl std::fmt::Debug for UsageWriter {
@@ -63,21 +83,33 @@ pub struct WriterThread {
 impl UsageWriter {
     /// Starts the writer thread for the database at `url`, on connections
     /// from `pool` (PostgreSQL, in-memory SQLite) or on its own (an SQLite
-    /// file).
-    pub fn start(pool: Pool, url: &DatabaseUrl) -> std::io::Result<(Self, WriterThread)> {
+    /// file); its failures go to `errors`, and a lack of space to `health`.
+    pub fn start(
+        pool: Pool,
+        url: &DatabaseUrl,
+        errors: ErrorLog,
+        health: Health,
+    ) -> std::io::Result<(Self, WriterThread)> {
+        let broken = Arc::new(OnceLock::new());
+        let report = Report {
+            errors,
+            health,
+            broken: broken.clone(),
+        };
         let ledger = match url {
             DatabaseUrl::Sqlite(SqliteTarget::File(_)) => {
-                Ledger::sqlite_file(ConnectionManager::new(url.clone()))?
+                Ledger::sqlite_file(ConnectionManager::new(url.clone()), report.clone())?
             }
             _ => Ledger::Pool(pool),
         };
         let (sender, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("usage-writer".to_owned())
-            .spawn(move || run(ledger, &receiver))?;
+            .spawn(move || run(ledger, &receiver, &report))?;
         Ok((
             Self {
                 sender: sender.clone(),
+                broken,
             },
             WriterThread {
                 sender,
@@ -97,6 +129,30 @@ impl UsageWriter {
             .map_err(|_| WriteError::Stopped)?
             .map_err(WriteError::Failed)
     }
+
+    /// Why the ledger records nothing more, once its log failed to sync.
+    pub fn broken(&self) -> Option<LedgerBroken> {
+        self.broken.get().cloned().map(LedgerBroken)
+    }
+}
+
+/// Where the writer's and the syncer's failures go.
+#[derive(Clone)]
+struct Report {
+    errors: ErrorLog,
+    health: Health,
+    broken: Arc<OnceLock<Failure>>,
+}
+
+impl Report {
+    /// Logs and counts a failed batch (once per kind and interval), and
+    /// tells readiness (a lack of space makes the node unready).
+    fn failed(&self, event: &'static str, failure: &StorageError) {
+        let class = failure.fault().unwrap_or(Fault::Other);
+        self.health.note(class);
+        self.errors
+            .record("ledger", event, class.label(), &CauseChain(failure));
+    }
 }
 
 impl WriterThread {
@@ -111,14 +167,14 @@ impl WriterThread {
     }
 }
 
-type Reply = oneshot::Sender<Result<Recorded, String>>;
+type Reply = oneshot::Sender<Result<Recorded, Failure>>;
 type Pending = (Delivery, Reply);
 
 /// Answers for a batch committed to the database whose write-ahead log is
 /// at the path, sent once its events are durable.
-type Answers = (Arc<Path>, Vec<(Reply, Result<Recorded, String>)>);
+type Answers = (Arc<Path>, Vec<(Reply, Result<Recorded, Failure>)>);
 
-fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>) {
+fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>, report: &Report) {
     let mut stopping = false;
     while !stopping {
         let Ok(first) = receiver.recv() else { break };
@@ -134,7 +190,7 @@ fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>) {
             }
         }
         if !batch.is_empty() {
-            ledger.commit(batch);
+            ledger.commit(batch, report);
         }
     }
     // Stop was asked: record whatever is still queued before leaving.
@@ -146,7 +202,7 @@ fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>) {
         })
         .collect();
     if !rest.is_empty() {
-        ledger.commit(rest);
+        ledger.commit(rest, report);
     }
     ledger.close();
 }
@@ -172,11 +228,11 @@ enum Ledger {
 
 impl Ledger {
     /// The ledger on an SQLite file, with its syncer thread started.
-    fn sqlite_file(manager: ConnectionManager) -> std::io::Result<Self> {
+    fn sqlite_file(manager: ConnectionManager, report: Report) -> std::io::Result<Self> {
         let (syncer, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("usage-sync".to_owned())
-            .spawn(move || sync_and_answer(&receiver))?;
+            .spawn(move || sync_and_answer(&receiver, &report))?;
         Ok(Self::SqliteFile {
             manager,
             own: None,
@@ -186,7 +242,7 @@ impl Ledger {
     }
 
     /// Records a batch in one transaction; answers it once it is durable.
-    fn commit(&mut self, batch: Vec<Pending>) {
+    fn commit(&mut self, batch: Vec<Pending>, report: &Report) {
         let (deliveries, replies): (Vec<Delivery>, Vec<_>) = batch.into_iter().unzip();
         let failed = match self {
             Self::Pool(pool) => match pool
@@ -207,9 +263,10 @@ impl Ledger {
                     if let Err(mpsc::SendError((_, answers))) =
                         syncer.send((wal, paired(replies, results)))
                     {
+                        let stopped = StorageError::Other("the usage syncer stopped".into());
                         fail(
                             answers.into_iter().map(|(reply, _)| reply),
-                            "the usage syncer stopped",
+                            &Arc::new(stopped),
                         );
                     }
                     return;
@@ -217,8 +274,8 @@ impl Ledger {
                 Err(error) => error,
             },
         };
-        tracing::error!(batch = deliveries.len(), error = %failed, "usage batch failed; nothing of it was written");
-        fail(replies, &failed.to_string());
+        report.failed("usage batch failed; nothing of it was written", &failed);
+        fail(replies, &Arc::new(failed));
     }
 
     /// Waits until the syncer has answered everything handed to it.
@@ -233,7 +290,7 @@ impl Ledger {
 }
 
 /// A committed batch's answers, one for each request.
-fn paired(replies: Vec<Reply>, results: Vec<Recorded>) -> Vec<(Reply, Result<Recorded, String>)> {
+fn paired(replies: Vec<Reply>, results: Vec<Recorded>) -> Vec<(Reply, Result<Recorded, Failure>)> {
     tracing::debug!(batch = results.len(), "usage batch committed");
     replies
         .into_iter()
@@ -263,9 +320,9 @@ fn record_own(
 /// kernel may have dropped the pages it failed to write and not report
 /// them again, and the batches after them in the log would be lost with
 /// them.
-fn sync_and_answer(receiver: &mpsc::Receiver<Answers>) {
+fn sync_and_answer(receiver: &mpsc::Receiver<Answers>, report: &Report) {
     let mut log: Option<WriteAheadLog> = None;
-    let mut failed: Option<String> = None;
+    let mut failed: Option<Failure> = None;
     while let Ok((path, first)) = receiver.recv() {
         let mut answers = first;
         for (_, more) in receiver.try_iter() {
@@ -283,26 +340,31 @@ fn sync_and_answer(receiver: &mpsc::Receiver<Answers>) {
                     continue;
                 }
                 Err(error) => {
-                    tracing::error!(batch = answers.len(), error = %error, "the usage log could not be synced; deliveries fail until the node is restarted");
-                    failed = Some(format!("the usage log could not be synced: {error}"));
+                    let error = StorageError::Io(Box::new(error));
+                    report.failed(
+                        "the usage log could not be synced; deliveries fail until the node is restarted",
+                        &error,
+                    );
+                    let error = Arc::new(error);
+                    let _ = report.broken.set(error.clone());
+                    failed = Some(error);
                 }
             }
         }
-        let error = failed
-            .as_deref()
-            .unwrap_or("the usage log could not be synced");
-        fail(answers.into_iter().map(|(reply, _)| reply), error);
+        if let Some(error) = &failed {
+            fail(answers.into_iter().map(|(reply, _)| reply), error);
+        }
     }
 }
 
-fn answer(answers: Vec<(Reply, Result<Recorded, String>)>) {
+fn answer(answers: Vec<(Reply, Result<Recorded, Failure>)>) {
     for (reply, result) in answers {
         let _ = reply.send(result);
     }
 }
 
-fn fail(replies: impl IntoIterator<Item = Reply>, error: &str) {
+fn fail(replies: impl IntoIterator<Item = Reply>, error: &Failure) {
     for reply in replies {
-        let _ = reply.send(Err(error.to_owned()));
+        let _ = reply.send(Err(error.clone()));
     }
 }

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod counter;
 pub mod error;
 pub mod facts;
+pub mod health;
 pub mod licences;
 pub mod media;
 pub mod migrate;
@@ -195,8 +196,11 @@ impl r2d2::ManageConnection for ConnectionManager {
         Ok(connection.batch_execute("SELECT 1")?)
     }
 
-    fn has_broken(&self, _connection: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction state diesel could not restore (a
+    /// rollback that failed, a transaction left open) is closed, not lent
+    /// again: the next borrower would fail on it until a restart.
+    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(connection)
     }
 }
 
@@ -210,8 +214,21 @@ pub struct PoolSettings {
 }
 
 /// Builds the pool without connecting: a node may start while its database
-/// is down, and `/readyz` says so until it is back.
+/// is down, and `/readyz` says so until it is back. A connection that
+/// cannot be opened is logged (through the `log` crate) and tried again.
 pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
+    pool_reporting_to(url, settings, Box::new(r2d2::LoggingErrorHandler))
+}
+
+/// [`pool`], with every connection that cannot be opened handed to
+/// `errors`. The pool keeps trying to open the connections waited for, a
+/// few times a second while the database is down, so that is where a
+/// server sends them: to a log that writes each kind once per interval.
+pub fn pool_reporting_to(
+    url: &DatabaseUrl,
+    settings: &PoolSettings,
+    errors: Box<dyn r2d2::HandleError<ConnectError>>,
+) -> Pool {
     let max_size = match url {
         // Every in-memory connection is a new, empty database.
         DatabaseUrl::Sqlite(SqliteTarget::Memory) => 1,
@@ -221,6 +238,7 @@ pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(settings.connection_timeout)
+        .error_handler(errors)
         .build_unchecked(ConnectionManager::new(url.clone()))
 }
 
@@ -231,50 +249,47 @@ pub fn pool(url: &DatabaseUrl, settings: &PoolSettings) -> Pool {
 /// waiting for it under the busy timeout) before its first read: a deferred
 /// transaction in WAL mode that reads and then writes fails at once with
 /// "database is locked" when another writer committed in between.
+///
+/// The first error is the one returned. SQLite rolls a transaction back by
+/// itself when a statement fails for lack of space, an I/O error or memory,
+/// so the rollback that follows finds no transaction ("cannot rollback - no
+/// transaction is active"); that, or any other failed rollback, must not
+/// hide why the work failed. A rollback that failed without SQLite's having
+/// rolled back leaves diesel's transaction state broken, and the pool then
+/// closes the connection instead of lending it again (`has_broken`).
 pub fn in_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<StorageError>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::result::Error::AlreadyInTransaction;
 
-    enum Failure<E> {
-        Work(E),
-        Database(diesel::result::Error),
-    }
-    impl<E> From<diesel::result::Error> for Failure<E> {
-        fn from(error: diesel::result::Error) -> Self {
-            Failure::Database(error)
-        }
-    }
     let database = |error: diesel::result::Error| E::from(StorageError::from(error));
-    let nested = |conn: &mut DbConnection, work: F| {
-        conn.transaction::<T, Failure<E>, _>(|conn| work(conn).map_err(Failure::Work))
-            .map_err(|failure| match failure {
-                Failure::Work(error) => error,
-                Failure::Database(error) => database(error),
-            })
+    let immediate = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+                Ok(()) => true,
+                Err(AlreadyInTransaction) => false,
+                Err(error) => return Err(database(error)),
+            }
+        }
+        DbConnection::Postgresql(_) => false,
     };
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return nested(conn, work);
-    };
-    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        Ok(()) => {}
-        // Inside a transaction already: a savepoint, as diesel nests them.
-        Err(diesel::result::Error::AlreadyInTransaction) => return nested(conn, work),
-        Err(error) => return Err(database(error)),
+    if !immediate {
+        // PostgreSQL's BEGIN, or a savepoint inside a transaction, as
+        // diesel nests them.
+        DbConnection::begin_transaction(conn).map_err(database)?;
     }
-    let result = work(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return result;
-    };
-    match result {
+    match work(conn) {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(sqlite).map_err(database)?;
+            DbConnection::commit_transaction(conn).map_err(database)?;
             Ok(value)
         }
         Err(error) => {
-            AnsiTransactionManager::rollback_transaction(sqlite).map_err(database)?;
+            if let Err(rollback) = DbConnection::rollback_transaction(conn) {
+                tracing::debug!(error = %rollback, "nothing to roll back after a failed transaction");
+            }
             Err(error)
         }
     }
@@ -286,14 +301,6 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     let micros = now.and_utc().timestamp_micros();
     chrono::DateTime::from_timestamp_micros(micros).map_or(now, |t| t.naive_utc())
-}
-
-/// Checks that the database answers a trivial query.
-pub fn ping(pool: &Pool) -> Result<(), StorageError> {
-    let mut connection = pool.get()?;
-    connection
-        .batch_execute("SELECT 1")
-        .map_err(|error| StorageError::Unavailable(Box::new(error)))
 }
 
 #[cfg(test)]

@@ -27,9 +27,7 @@ pub fn unsynced_connection(
         file: String,
     }
 
-    let mut conn = manager
-        .connect()
-        .map_err(|error| StorageError::Unavailable(Box::new(error)))?;
+    let mut conn = manager.connect().map_err(StorageError::from)?;
     // The writer keeps SQLite's default 2 MiB of pages (the indexes it
     // writes), not a pool connection's 128 KiB.
     conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")?;

@@ -880,3 +880,7 @@ fn seed_writes_articles_licensees_and_a_past_ledger_that_reports_agree_with() {
     let billed: i64 = report.iter().map(|r| r.billable_units).sum();
     assert!((16..=32).contains(&billed), "{billed}");
 }
+
+/// The binary under faults: a flood of refused body, a database that does
+/// not answer, and what the log says of it.
+mod faults;

@@ -79,7 +79,11 @@ pub fn photo() -> Value {
 impl Cast {
     /// Builds the cast on a fresh database.
     pub async fn assemble(backend: Backend) -> Cast {
-        let world = World::new(backend).await;
+        Cast::on(World::new(backend).await).await
+    }
+
+    /// Builds the cast in a world already started.
+    pub async fn on(world: World) -> Cast {
         let a = world.publisher("Harbour Gazette").await;
         let b = world.publisher("Valley Courier").await;
         let morning = world.licensee("Morning Brief", &["GB"]).await;

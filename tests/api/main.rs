@@ -17,6 +17,7 @@ mod cast;
 mod content;
 mod delivery;
 mod facts;
+mod faults;
 mod hostile;
 mod matrix;
 mod metering;

@@ -12,11 +12,44 @@ use serde_json::{Value, json};
 use crate::cast::{Cast, Who};
 
 /// One operation and the status for each column.
-struct Row {
-    method: &'static str,
-    path: &'static str,
-    body: Option<Value>,
-    expect: [u16; 8],
+pub struct Row {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body: Option<Value>,
+    pub expect: [u16; 8],
+}
+
+impl Row {
+    /// The status `who` must get.
+    pub fn expected(&self, who: Who) -> u16 {
+        let column = Who::ALL.iter().position(|w| *w == who).unwrap();
+        self.expect[column]
+    }
+
+    /// Sends this row's request as `who`.
+    pub async fn send(&self, cast: &Cast, who: Who) -> reqwest::Response {
+        let app = &cast.world.app;
+        let path = cast.fill(self.path);
+        let body = self
+            .body
+            .as_ref()
+            .map(|b| serde_json::from_str::<Value>(&cast.fill(&b.to_string())).unwrap());
+        let mut request = app
+            .client
+            .request(self.method.parse().unwrap(), app.url(&path));
+        if let Some(token) = cast.token(who) {
+            request = request.bearer_auth(token);
+        }
+        if self.method == "PUT" && path.starts_with("/v1/articles/") {
+            request = request.header("If-Match", "*");
+        }
+        if let Some(body) = &body {
+            request = request.json(body);
+        } else if self.path == "/v1/auth/token" {
+            request = request.form(&[("grant_type", "client_credentials")]);
+        }
+        request.send().await.unwrap()
+    }
 }
 
 fn row(method: &'static str, path: &'static str, body: Option<Value>, expect: [u16; 8]) -> Row {
@@ -28,8 +61,9 @@ fn row(method: &'static str, path: &'static str, body: Option<Value>, expect: [u
     }
 }
 
+/// Every operation, with what each caller must get.
 #[rustfmt::skip]
-fn table() -> Vec<Row> {
+pub fn table() -> Vec<Row> {
     let reason = || Some(json!({"reason": "Legal: reporting restrictions."}));
     vec![
         //                                                                          none admin  pubA  pubB  licA  licB  susp  revk
@@ -118,23 +152,9 @@ crate::backend_tests! {
             }
         }
         for row in &table {
-            let path = cast.fill(row.path);
-            let body = row.body.as_ref().map(|b| serde_json::from_str::<Value>(&cast.fill(&b.to_string())).unwrap());
             for (who, expected) in Who::ALL.into_iter().zip(row.expect) {
                 let before = app.snapshot();
-                let mut request = app.client.request(row.method.parse().unwrap(), app.url(&path));
-                if let Some(token) = cast.token(who) {
-                    request = request.bearer_auth(token);
-                }
-                if row.method == "PUT" && path.starts_with("/v1/articles/") {
-                    request = request.header("If-Match", "*");
-                }
-                if let Some(body) = &body {
-                    request = request.json(body);
-                } else if row.path == "/v1/auth/token" {
-                    request = request.form(&[("grant_type", "client_credentials")]);
-                }
-                let response = request.send().await.unwrap();
+                let response = row.send(&cast, who).await;
                 let status = response.status().as_u16();
                 if status != expected {
                     let text = response.text().await.unwrap();

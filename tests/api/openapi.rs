@@ -249,14 +249,30 @@ fn every_error_response_is_a_problem_document() {
 }
 
 #[test]
-fn every_operation_that_takes_a_body_documents_413_and_415() {
+fn every_operation_that_writes_documents_507() {
+    let spec = spec();
+
+    for (method, path, operation) in operations(&spec) {
+        // The token endpoint only reads.
+        if method == "get" || path == "/v1/auth/token" {
+            continue;
+        }
+        assert!(
+            operation["responses"].get("507").is_some(),
+            "{method} {path} writes but documents no 507"
+        );
+    }
+}
+
+#[test]
+fn every_operation_that_takes_a_body_documents_408_413_and_415() {
     let spec = spec();
 
     for (method, path, operation) in operations(&spec) {
         if operation.get("requestBody").is_none() {
             continue;
         }
-        for status in ["413", "415"] {
+        for status in ["408", "413", "415"] {
             assert!(
                 operation["responses"].get(status).is_some(),
                 "{method} {path} takes a body but documents no {status}"

@@ -70,30 +70,82 @@ crate::backend_tests! {
     }
 }
 
-#[actix_web::test]
-async fn readyz_is_a_503_problem_while_the_database_is_unreachable() {
-    // Nothing listens on port 1; the node starts without migrating, as it
-    // would while its database is down, and must say it is not ready.
-    let url = DatabaseUrl::parse("postgres://syndicate@127.0.0.1:1/unreachable?connect_timeout=1")
-        .unwrap();
+/// Starts the application on a PostgreSQL URL that does not answer,
+/// without migrating (as a node starts while its database is down), with
+/// the default pool timeout (5 s).
+async fn start_without_a_database(url: &str) -> crate::harness::TestApp {
+    let url = DatabaseUrl::parse(url).unwrap();
     let mut settings = test_settings(url.clone());
     settings.migrate_on_start = false;
-    settings.pool.connection_timeout = std::time::Duration::from_secs(1);
-    let db = TestDatabase::unmanaged(url);
-    let app = start(settings, db).await;
+    settings.pool.connection_timeout = std::time::Duration::from_secs(5);
+    start(settings, TestDatabase::unmanaged(url)).await
+}
 
+/// GETs `/readyz` and says how long the answer took.
+async fn timed_readyz(app: &crate::harness::TestApp) -> (reqwest::Response, std::time::Duration) {
+    let started = std::time::Instant::now();
     let response = app.get("/readyz").await;
+    (response, started.elapsed())
+}
 
+#[actix_web::test]
+async fn readyz_is_a_503_problem_within_a_second_while_the_database_is_unreachable() {
+    // Nothing listens on port 1.
+    let app = start_without_a_database("postgres://syndicate@127.0.0.1:1/unreachable").await;
+
+    let (response, took) = timed_readyz(&app).await;
+
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "readiness took {took:?}"
+    );
     assert_eq!(response.headers()["retry-after"], "1");
     let problem = expect_problem(response, 503).await;
     assert_eq!(problem["type"], "/problems/unavailable");
-    assert_eq!(
-        problem["detail"],
-        "the database is unavailable; retry shortly"
-    );
+    assert_eq!(problem["detail"], "not ready: the database does not answer");
     assert_eq!(
         app.get("/healthz").await.status(),
         200,
         "liveness must not depend on the database"
     );
+}
+
+#[actix_web::test]
+async fn readyz_is_a_503_problem_within_a_second_while_the_database_accepts_but_never_answers() {
+    // A server that accepts connections and says nothing, as a hung
+    // database or a half-dead host does: libpq waits for it forever.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        silent
+            .incoming()
+            .take(4)
+            .filter_map(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let app =
+        start_without_a_database(&format!("postgres://syndicate@127.0.0.1:{port}/silent")).await;
+
+    let (first, first_took) = timed_readyz(&app).await;
+    let (second, second_took) = timed_readyz(&app).await;
+
+    assert!(
+        first_took < std::time::Duration::from_secs(1),
+        "readiness took {first_took:?}"
+    );
+    assert!(
+        second_took < std::time::Duration::from_secs(1),
+        "readiness took {second_took:?}"
+    );
+    let first = expect_problem(first, 503).await;
+    let second = expect_problem(second, 503).await;
+    assert_eq!(
+        first["detail"],
+        "not ready: the database did not answer within 500 ms"
+    );
+    assert_eq!(
+        second["detail"], "not ready: the database has not answered the previous check yet",
+        "a second check must not wait on the database the first is still waiting on"
+    );
+    drop(held);
 }

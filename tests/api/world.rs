@@ -42,7 +42,11 @@ pub struct Deal {
 impl World {
     /// A fresh application on a fresh database, with an admin token.
     pub async fn new(backend: Backend) -> World {
-        let app = spawn_app(backend).await;
+        World::on(spawn_app(backend).await).await
+    }
+
+    /// An application already started, with an admin token.
+    pub async fn on(app: TestApp) -> World {
         let admin = app.admin_token().await;
         World { app, admin }
     }

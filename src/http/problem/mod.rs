@@ -2,8 +2,6 @@
 //! of problem types, and the handlers that turn actix's own extractor errors
 //! into problems, so no plain-text error ever leaves the service.
 
-use std::fmt;
-
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
@@ -11,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::context;
 use crate::storage::StorageError;
+use crate::storage::error::Fault;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -53,6 +52,7 @@ problem_types! {
     GONE = ("gone", "Gone", GONE);
     PRECONDITION_FAILED = ("precondition-failed", "Precondition failed", PRECONDITION_FAILED);
     PRECONDITION_REQUIRED = ("precondition-required", "Precondition required", PRECONDITION_REQUIRED);
+    REQUEST_TIMEOUT = ("request-timeout", "Request body too slow", REQUEST_TIMEOUT);
     PAYLOAD_TOO_LARGE = ("payload-too-large", "Request body too large", PAYLOAD_TOO_LARGE);
     UNSUPPORTED_MEDIA_TYPE = ("unsupported-media-type", "Unsupported media type", UNSUPPORTED_MEDIA_TYPE);
     VALIDATION = ("validation", "Invalid request fields", UNPROCESSABLE_ENTITY);
@@ -61,7 +61,12 @@ problem_types! {
     HEADERS_TOO_LARGE = ("headers-too-large", "Request headers too large", REQUEST_HEADER_FIELDS_TOO_LARGE);
     INTERNAL = ("internal", "Internal server error", INTERNAL_SERVER_ERROR);
     UNAVAILABLE = ("unavailable", "Service unavailable", SERVICE_UNAVAILABLE);
+    INSUFFICIENT_STORAGE = ("insufficient-storage", "Insufficient storage", INSUFFICIENT_STORAGE);
 }
+
+/// Seconds a client is told to wait after a 507: space comes back when an
+/// operator frees it, not within a second.
+pub const INSUFFICIENT_STORAGE_RETRY_AFTER: u64 = 30;
 
 impl ProblemType {
     /// The type URI, relative to the service's base URL.
@@ -111,7 +116,7 @@ pub struct Problem {
     /// Invalid fields, one entry per problem, when the request named any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// Seconds to wait before retrying, on 429 and 503.
+    /// Seconds to wait before retrying, on 429, 503 and 507.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// On a 409 for a repeated `external_ref`: the article that has it.
@@ -185,6 +190,9 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body arrived slower than the configured rate and was cut off.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The body's media type is not one this operation reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -207,9 +215,17 @@ pub enum ApiError {
         /// Seconds until the period ends.
         retry_after: u64,
     },
-    /// The database cannot be reached.
-    #[error("the database is unavailable")]
+    /// The database cannot be reached or cannot write now (read-only, an
+    /// I/O error), or the usage ledger cannot record.
+    #[error("unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database is out of space; nothing was written.
+    #[error("insufficient storage")]
+    InsufficientStorage(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Readiness: what the node cannot do now; its message (never its
+    /// causes) is the problem's detail.
+    #[error("not ready")]
+    NotReady(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// This node is draining before it stops; another node will answer.
     #[error("this node is shutting down; retry on another")]
     ShuttingDown,
@@ -258,11 +274,15 @@ impl ApiError {
             ApiError::Killed { .. } => types::GONE,
             ApiError::PreconditionRequired(_) => types::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => types::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => types::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => types::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => types::VALIDATION,
             ApiError::RateLimited { .. } => types::RATE_LIMITED,
             ApiError::QuotaExceeded { .. } => types::QUOTA_EXCEEDED,
-            ApiError::Unavailable(_) | ApiError::ShuttingDown => types::UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
+                types::UNAVAILABLE
+            }
+            ApiError::InsufficientStorage(_) => types::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => types::INTERNAL,
             ApiError::OAuth { status, .. } => ProblemType::for_status(*status),
         }
@@ -272,22 +292,54 @@ impl ApiError {
         match self {
             ApiError::Validation(errors) => fields_detail(errors, "are invalid"),
             ApiError::Unavailable(_) => "the database is unavailable; retry shortly".to_owned(),
+            ApiError::InsufficientStorage(_) => {
+                "the database is out of space; nothing was written; retry once space is freed"
+                    .to_owned()
+            }
+            ApiError::NotReady(reason) => format!("not ready: {reason}"),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".to_owned()
             }
             other => other.to_string(),
         }
     }
+
+    /// The class of a 5xx, for the error log and the `class` label of
+    /// `syndicate_errors_total`: the storage fault behind it where there is
+    /// one (`out_of_space`, `read_only`, `io`, `unavailable`, `corrupt`,
+    /// `other`), else `unavailable`, `shutting_down` or `internal`.
+    pub fn class(&self) -> &'static str {
+        let storage = |cause: &(dyn std::error::Error + 'static)| {
+            StorageError::find(cause)
+                .and_then(StorageError::fault)
+                .map(Fault::label)
+        };
+        match self {
+            ApiError::InsufficientStorage(_) => Fault::OutOfSpace.label(),
+            ApiError::Unavailable(cause) => storage(&**cause).unwrap_or("unavailable"),
+            ApiError::NotReady(reason) => storage(&**reason).unwrap_or("unavailable"),
+            ApiError::ShuttingDown => "shutting_down",
+            ApiError::Internal(cause) => storage(&**cause).unwrap_or("internal"),
+            other => other.problem_type().slug,
+        }
+    }
 }
 
+/// Storage failures, classified once in `storage::error`: out of space is
+/// a 507, a database that cannot be reached or cannot write now a 503, and
+/// anything else a 500; the storage error itself is kept as the cause.
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
             StorageError::NotFound => ApiError::NotFound("not found".to_owned()),
             StorageError::Conflict(what) => ApiError::Conflict(what),
-            StorageError::Unavailable(source) => ApiError::Unavailable(source),
-            StorageError::Other(source) => ApiError::Internal(source),
-            corrupt @ StorageError::Corrupt { .. } => ApiError::Internal(Box::new(corrupt)),
+            StorageError::OutOfSpace(_) => ApiError::InsufficientStorage(Box::new(error)),
+            StorageError::Unavailable(_) | StorageError::ReadOnly(_) | StorageError::Io(_) => {
+                ApiError::Unavailable(Box::new(error))
+            }
+            StorageError::Other(_) | StorageError::Corrupt { .. } => {
+                ApiError::Internal(Box::new(error))
+            }
         }
     }
 }
@@ -394,21 +446,6 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-/// Writes the cause chain of an error on one log line.
-struct CauseChain<'a>(&'a (dyn std::error::Error + 'static));
-
-impl fmt::Display for CauseChain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
-    }
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -436,10 +473,9 @@ impl ResponseError for ApiError {
                     error_description: description.clone(),
                 });
         }
+        // A 5xx is logged (once per kind and interval) by the request
+        // middleware, which holds the error log; see `request_id`.
         let problem_type = self.problem_type();
-        if problem_type.status.is_server_error() {
-            tracing::error!(error.cause_chain = %CauseChain(self), "request failed");
-        }
         let context = context::current();
         let problem = Problem {
             problem_type: problem_type.uri(),
@@ -455,7 +491,10 @@ impl ResponseError for ApiError {
             retry_after: match self {
                 ApiError::RateLimited { retry_after, .. }
                 | ApiError::QuotaExceeded { retry_after, .. } => Some(*retry_after),
-                ApiError::Unavailable(_) | ApiError::ShuttingDown => Some(1),
+                ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
+                    Some(1)
+                }
+                ApiError::InsufficientStorage(_) => Some(INSUFFICIENT_STORAGE_RETRY_AFTER),
                 _ => None,
             },
             existing_id: match self {
@@ -488,8 +527,14 @@ impl ResponseError for ApiError {
             | ApiError::QuotaExceeded { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
-            ApiError::Unavailable(_) | ApiError::ShuttingDown => {
+            ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::InsufficientStorage(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    INSUFFICIENT_STORAGE_RETRY_AFTER.to_string(),
+                ));
             }
             ApiError::Duplicate { existing_id } => {
                 response.insert_header((header::LOCATION, format!("/v1/articles/{existing_id}")));
@@ -569,6 +614,11 @@ fn payload_error(error: actix_web::error::PayloadError) -> ApiError {
     match error {
         actix_web::error::PayloadError::Overflow => {
             ApiError::PayloadTooLarge("request body is larger than the limit".to_owned())
+        }
+        actix_web::error::PayloadError::Io(error)
+            if error.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            ApiError::RequestTimeout(error.to_string())
         }
         other => ApiError::BadRequest(format!("unreadable body: {other}")),
     }

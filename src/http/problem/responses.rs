@@ -47,6 +47,10 @@ problem_response! {
         "type": "/problems/payload-too-large", "title": "Request body too large", "status": 413,
         "detail": "request body is larger than the limit of 1048576 bytes",
         "instance": "/v1/articles", "request_id": "019ac0b1-5c2e-7d41-9f0a-3b4c5d6e7f87"});
+    RequestTimeout = "The body arrived slower than the service accepts and was cut off; the connection is closed", json!({
+        "type": "/problems/request-timeout", "title": "Request body too slow", "status": 408,
+        "detail": "the request body arrived slower than 4096 bytes a second after the first 10 s; it was cut off",
+        "instance": "/v1/articles", "request_id": "019ac0b1-5c2e-7d41-9f0a-3b4c5d6e7f8a"});
     UnsupportedMediaType = "The body is not of a media type this operation reads", json!({
         "type": "/problems/unsupported-media-type", "title": "Unsupported media type", "status": 415,
         "detail": "the body must be application/json",
@@ -89,14 +93,28 @@ pub struct TooManyRequests(pub Problem);
 )]
 pub struct TooManyRequestsMetered(pub Problem);
 
-/// The database is unreachable.
+/// The database is unreachable or cannot write now.
 #[derive(utoipa::ToResponse)]
 #[response(
-    description = "The database is unreachable or the node is shutting down",
+    description = "The database is unreachable or cannot write now (read-only, an I/O error), or the node is shutting down",
     content_type = "application/problem+json",
     headers(("Retry-After" = u64, description = "Seconds before a retry may succeed"))
 )]
 pub struct Unavailable(pub Problem);
+
+/// The database is out of space.
+#[derive(utoipa::ToResponse)]
+#[response(
+    description = "The database is out of space: nothing was written",
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds before a retry may succeed")),
+    example = json!({
+        "type": "/problems/insufficient-storage", "title": "Insufficient storage", "status": 507,
+        "detail": "the database is out of space; nothing was written; retry once space is freed",
+        "instance": "/v1/articles", "request_id": "019ac0b1-5c2e-7d41-9f0a-3b4c5d6e7f8b",
+        "retry_after": 30})
+)]
+pub struct InsufficientStorage(pub Problem);
 
 /// An OAuth 2.0 error from the token endpoint.
 #[derive(utoipa::ToResponse)]

@@ -92,7 +92,13 @@ impl Node {
                 connection_timeout: std::time::Duration::from_secs(5),
             },
         );
-        let (usage, writer) = UsageWriter::start(pool.clone(), &db.url).unwrap();
+        let errors = syndicate::telemetry::ErrorLog::new(
+            &prometheus::Registry::new(),
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap();
+        let health = syndicate::storage::health::Health::new(&db.url);
+        let (usage, writer) = UsageWriter::start(pool.clone(), &db.url, errors, health).unwrap();
         Node {
             db,
             pool,
