@@ -62,13 +62,19 @@ pub async fn get_readyz(
         return Err(ApiError::ShuttingDown);
     }
     if let Some(broken) = state.usage.broken() {
-        return Err(ApiError::NotReady(Box::new(broken)));
+        return Err(ApiError::NotReady {
+            reason: broken.to_string(),
+            cause: Box::new(broken),
+        });
     }
     state
         .health
         .check()
         .await
-        .map_err(|reason| ApiError::NotReady(Box::new(reason)))?;
+        .map_err(|not_ready| ApiError::NotReady {
+            reason: not_ready.reason(),
+            cause: Box::new(not_ready),
+        })?;
     Ok(HttpResponse::Ok().json(HealthResponse {
         status: "ready".to_owned(),
         database: state.backend.to_owned(),

@@ -58,10 +58,21 @@ pub enum NotReady {
     /// The previous check is still waiting for the database.
     #[error("the database has not answered the previous check yet")]
     StillChecking,
-    /// Writes fail (out of space, read-only, I/O errors, …); the message
-    /// says why, as the storage error does.
-    #[error("writes fail: {0}")]
+    /// Writes fail (out of space, read-only, I/O errors, …).
+    #[error("writes fail")]
     WritesFail(#[source] StorageError),
+}
+
+impl NotReady {
+    /// Why, for a person: the message, and for failing writes what the
+    /// storage error says of itself (`writes fail: the database is out of
+    /// space`), never the database's own words.
+    pub fn reason(&self) -> String {
+        match self {
+            NotReady::WritesFail(error) => format!("{self}: {error}"),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// What a check found; shared by every probe that waited for it.

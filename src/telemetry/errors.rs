@@ -11,8 +11,9 @@
 //! occurrence is written in full again. Every failure, written or counted,
 //! adds one to `syndicate_errors_total{class, origin}`.
 //!
-//! Counted repeats are written by a thread that wakes once an interval
-//! (so a count is never held back until the next failure), and by
+//! Counted repeats are written by a thread that looks four times an
+//! interval (so a count is never held back until the next failure, and an
+//! interval lasts at most a quarter longer than set), and by
 //! [`ErrorLog::flush`] at shutdown.
 
 use std::collections::HashMap;
@@ -68,10 +69,11 @@ impl ErrorLog {
         });
         let weak = Arc::downgrade(&inner);
         // Without the thread, counts are still written by the next failure
-        // of their kind after the interval and at shutdown.
+        // of any kind after the interval and at shutdown. It looks four
+        // times an interval, so an interval lasts at most a quarter longer.
         let _ = std::thread::Builder::new()
             .name("error-log".to_owned())
-            .spawn(move || write_counts_until_dropped(&weak, &stopped, interval));
+            .spawn(move || write_counts_until_dropped(&weak, &stopped, interval / 4));
         Ok(Self { inner })
     }
 
@@ -120,12 +122,8 @@ fn lock(repeats: &Mutex<Repeats>) -> std::sync::MutexGuard<'_, Repeats> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn write_counts_until_dropped(
-    inner: &Weak<Inner>,
-    stopped: &mpsc::Receiver<()>,
-    interval: Duration,
-) {
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+fn write_counts_until_dropped(inner: &Weak<Inner>, stopped: &mpsc::Receiver<()>, every: Duration) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
         let Some(inner) = inner.upgrade() else { return };
         let due = lock(&inner.repeats).due(Instant::now());
         write_counts(due);

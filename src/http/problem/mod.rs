@@ -222,10 +222,15 @@ pub enum ApiError {
     /// The database is out of space; nothing was written.
     #[error("insufficient storage")]
     InsufficientStorage(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Readiness: what the node cannot do now; its message (never its
-    /// causes) is the problem's detail.
+    /// Readiness: what the node cannot do now.
     #[error("not ready")]
-    NotReady(#[source] Box<dyn std::error::Error + Send + Sync>),
+    NotReady {
+        /// Why, for the problem's detail.
+        reason: String,
+        /// What failed.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// This node is draining before it stops; another node will answer.
     #[error("this node is shutting down; retry on another")]
     ShuttingDown,
@@ -279,7 +284,7 @@ impl ApiError {
             ApiError::Validation(_) => types::VALIDATION,
             ApiError::RateLimited { .. } => types::RATE_LIMITED,
             ApiError::QuotaExceeded { .. } => types::QUOTA_EXCEEDED,
-            ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
+            ApiError::Unavailable(_) | ApiError::NotReady { .. } | ApiError::ShuttingDown => {
                 types::UNAVAILABLE
             }
             ApiError::InsufficientStorage(_) => types::INSUFFICIENT_STORAGE,
@@ -296,7 +301,7 @@ impl ApiError {
                 "the database is out of space; nothing was written; retry once space is freed"
                     .to_owned()
             }
-            ApiError::NotReady(reason) => format!("not ready: {reason}"),
+            ApiError::NotReady { reason, .. } => format!("not ready: {reason}"),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".to_owned()
             }
@@ -317,7 +322,7 @@ impl ApiError {
         match self {
             ApiError::InsufficientStorage(_) => Fault::OutOfSpace.label(),
             ApiError::Unavailable(cause) => storage(&**cause).unwrap_or("unavailable"),
-            ApiError::NotReady(reason) => storage(&**reason).unwrap_or("unavailable"),
+            ApiError::NotReady { cause, .. } => storage(&**cause).unwrap_or("unavailable"),
             ApiError::ShuttingDown => "shutting_down",
             ApiError::Internal(cause) => storage(&**cause).unwrap_or("internal"),
             other => other.problem_type().slug,
@@ -491,7 +496,7 @@ impl ResponseError for ApiError {
             retry_after: match self {
                 ApiError::RateLimited { retry_after, .. }
                 | ApiError::QuotaExceeded { retry_after, .. } => Some(*retry_after),
-                ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
+                ApiError::Unavailable(_) | ApiError::NotReady { .. } | ApiError::ShuttingDown => {
                     Some(1)
                 }
                 ApiError::InsufficientStorage(_) => Some(INSUFFICIENT_STORAGE_RETRY_AFTER),
@@ -527,7 +532,7 @@ impl ResponseError for ApiError {
             | ApiError::QuotaExceeded { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
-            ApiError::Unavailable(_) | ApiError::NotReady(_) | ApiError::ShuttingDown => {
+            ApiError::Unavailable(_) | ApiError::NotReady { .. } | ApiError::ShuttingDown => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             ApiError::InsufficientStorage(_) => {

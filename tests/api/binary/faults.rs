@@ -167,7 +167,7 @@ fn identical_failures_are_logged_once_per_interval_with_an_exact_count_and_count
         .flat_map(|t| t.join().unwrap())
         .collect();
     // Every interval that has begun has ended, and its count is written.
-    std::thread::sleep(Duration::from_millis(3500));
+    std::thread::sleep(Duration::from_millis(4500));
     let metrics = http1::blocking_get(port, "/metrics");
     drop(server);
     std::thread::sleep(Duration::from_millis(200));
