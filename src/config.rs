@@ -4,11 +4,12 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::http::body;
 use crate::identity::TokenSettings;
 use crate::storage::{DatabaseUrl, PoolSettings, UnsupportedDatabaseUrl};
+pub use crate::telemetry::LogFormat;
 
 /// Licensing and metered delivery of news content.
 #[derive(Debug, Parser)]
@@ -109,15 +110,6 @@ pub enum AdminCommand {
         #[arg(long, value_delimiter = ',')]
         territories: Vec<String>,
     },
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
 }
 
 /// Where the database is.

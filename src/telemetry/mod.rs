@@ -7,11 +7,19 @@ pub mod errors;
 
 use std::fmt;
 
+use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
-
 pub use errors::ErrorLog;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
 
 /// Installs the global subscriber. Logs go to stderr so stdout stays free
 /// for command output (`syndicate openapi`, `syndicate admin …`).
