@@ -8,6 +8,7 @@ use clap::Parser;
 use syndicate::config::{AdminArgs, AdminCommand, Cli, Command, Settings};
 use syndicate::demo::DemoError;
 use syndicate::domain::Role;
+use syndicate::domain::field::describe;
 use syndicate::identity::clients::{self, CreateClientRequest};
 use syndicate::licensing::licensees::{self, CreateLicenseeRequest};
 use syndicate::licensing::publishers::{self, CreatePublisherRequest};
@@ -164,12 +165,7 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
 /// API) as a message for the terminal, naming each invalid field.
 fn explain(error: DemoError) -> AnyError {
     match error.invalid_fields() {
-        Some(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ")
-            .into(),
+        Some(errors) => describe(errors).into(),
         None => Box::new(error),
     }
 }

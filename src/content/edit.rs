@@ -14,8 +14,8 @@ use super::validate::{
     validate_references,
 };
 use super::versions::{Precondition, commit_next, next_version, refuse_stale, visible_from};
-use crate::domain::ArticleId;
 use crate::domain::content::{ArticleStatus, ChangeKind, EventKind};
+use crate::domain::{ArticleId, field};
 use crate::identity::Caller;
 use crate::storage::articles::ArticleRow;
 use crate::storage::{DbConnection, now};
@@ -140,7 +140,7 @@ pub fn replace_article(
         &mut errors,
         &mut unknown,
     )?;
-    ContentError::check_fields(errors, unknown)?;
+    field::check(errors, unknown)?;
     let mut next = next_version(&current, at);
     content.write_into(&mut next)?;
     if status == ArticleStatus::Published && content.embargo_until != current.embargo_until {

@@ -17,10 +17,10 @@ use super::validate::{
 };
 use super::versions::record;
 use super::versions::visible_from;
-use crate::domain::ArticleId;
 use crate::domain::content::{
     AgencyCredit, ArticleStatus, Byline, ChangeKind, EventKind, MediaRef,
 };
+use crate::domain::{ArticleId, field};
 use crate::identity::Caller;
 use crate::storage::articles::{self, ArticleRow};
 use crate::storage::{DbConnection, StorageError, in_transaction, now};
@@ -173,7 +173,7 @@ pub fn create_article(
         &mut errors,
         &mut unknown,
     )?;
-    ContentError::check_fields(errors, unknown)?;
+    field::check(errors, unknown)?;
     let same_or_conflict = |existing: ArticleRow| {
         if existing.content_hash == content.hash() {
             Ok(Created::Existing(existing))

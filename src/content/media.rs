@@ -13,7 +13,7 @@ use super::{ContentError, to_json};
 use crate::domain::content::{Rendition, Syndication, valid_mime_type, valid_web_url};
 use crate::domain::organisation::CountryCode;
 use crate::domain::text::single_line;
-use crate::domain::{FieldError, MediaId, Territories};
+use crate::domain::{FieldError, MediaId, Territories, field};
 use crate::identity::Caller;
 use crate::storage::media::{self, MediaRow};
 use crate::storage::{DbConnection, StorageError, now, organisations};
@@ -254,7 +254,7 @@ fn validate(
         }
         None => None,
     };
-    ContentError::check_fields(errors, unknown)?;
+    field::check(errors, unknown)?;
     let (Some(caption), Some(credit_line), Some(copyright_holder)) =
         (caption, credit_line, copyright_holder)
     else {

@@ -29,6 +29,7 @@ pub mod read;
 pub mod validate;
 pub mod versions;
 
+use crate::domain::field::Refused;
 use crate::domain::{ArticleId, FieldError};
 use crate::storage::StorageError;
 
@@ -72,16 +73,11 @@ pub enum ContentError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl ContentError {
-    /// Invalid fields first (the request is wrong whatever exists), then
-    /// fields naming nothing; no error when both lists are empty.
-    pub fn check_fields(invalid: Vec<FieldError>, unknown: Vec<FieldError>) -> Result<(), Self> {
-        if !invalid.is_empty() {
-            Err(ContentError::Invalid(invalid))
-        } else if !unknown.is_empty() {
-            Err(ContentError::UnknownReference(unknown))
-        } else {
-            Ok(())
+impl From<Refused> for ContentError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid(errors) => ContentError::Invalid(errors),
+            Refused::Unknown(errors) => ContentError::UnknownReference(errors),
         }
     }
 }

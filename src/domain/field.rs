@@ -33,3 +33,26 @@ pub fn describe(errors: &[FieldError]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+/// A request refused for its fields: some are invalid, or else some name
+/// nothing the caller may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Fields that are wrong in form (422).
+    Invalid(Vec<FieldError>),
+    /// Fields that name nothing (404).
+    Unknown(Vec<FieldError>),
+}
+
+/// Invalid fields first (a request wrong in form is told so before it
+/// learns what exists), then fields naming nothing; fine when both are
+/// empty.
+pub fn check(invalid: Vec<FieldError>, unknown: Vec<FieldError>) -> Result<(), Refused> {
+    if !invalid.is_empty() {
+        Err(Refused::Invalid(invalid))
+    } else if !unknown.is_empty() {
+        Err(Refused::Unknown(unknown))
+    } else {
+        Ok(())
+    }
+}

@@ -9,8 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{LicensingError, check_fields};
+use super::LicensingError;
 use crate::domain::access::Tier;
+use crate::domain::field;
 /// A licence's quota and price terms; domain types, found here too.
 pub use crate::domain::licence::{Price, Quota, QuotaPeriod};
 use crate::domain::text::single_line;
@@ -287,7 +288,7 @@ pub fn create(
         updated_at: at,
     };
     check(&row, &mut errors);
-    check_fields(errors, unknown)?;
+    field::check(errors, unknown)?;
     licences::insert(conn, &row)?;
     Ok(row.try_into()?)
 }

@@ -8,7 +8,7 @@ pub mod licences;
 pub mod licensees;
 pub mod publishers;
 
-use crate::domain::field::describe;
+use crate::domain::field::{Refused, describe};
 use crate::domain::text::single_line;
 use crate::domain::{FieldError, organisation::MAX_NAME_CHARS};
 use crate::storage::StorageError;
@@ -35,15 +35,12 @@ pub enum LicensingError {
     Storage(#[from] StorageError),
 }
 
-/// Invalid fields first, then fields naming nothing: a request that is
-/// wrong in form is told so before it learns what exists.
-fn check_fields(invalid: Vec<FieldError>, unknown: Vec<FieldError>) -> Result<(), LicensingError> {
-    if !invalid.is_empty() {
-        Err(LicensingError::Invalid(invalid))
-    } else if !unknown.is_empty() {
-        Err(LicensingError::UnknownReference(unknown))
-    } else {
-        Ok(())
+impl From<Refused> for LicensingError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid(errors) => LicensingError::Invalid(errors),
+            Refused::Unknown(errors) => LicensingError::UnknownReference(errors),
+        }
     }
 }
 
