@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::http::body;
 use crate::identity::TokenSettings;
-use crate::storage::{DatabaseUrl, PoolSettings, UnsupportedDatabaseUrl};
+use crate::metering::JournalSettings;
+use crate::storage::{DatabaseUrl, PoolSettings, SqliteTarget, UnsupportedDatabaseUrl};
 pub use crate::telemetry::LogFormat;
 
 /// Licensing and metered delivery of news content.
@@ -159,6 +160,25 @@ pub struct ServeArgs {
     /// Seconds a request waits for a database connection before a 503.
     #[arg(long, env = "SYNDICATE_POOL_TIMEOUT", default_value_t = 5)]
     pub pool_timeout: u64,
+    /// Where a delivery's usage event is made durable before the answer:
+    /// in the SQL ledger (`sync`), or in the node's usage journal on its
+    /// own disk, shipped to the SQL ledger in batches (`journal`). An
+    /// in-memory SQLite database always uses `sync`.
+    #[arg(long, env = "SYNDICATE_LEDGER", value_enum, default_value_t = LedgerMode::Sync)]
+    pub ledger: LedgerMode,
+    /// The node's usage journal directory (one per node, on a persistent
+    /// disk). Default: beside an SQLite file (`syndicate.journal` for
+    /// `syndicate.db`), else `syndicate.journal`.
+    #[arg(long, env = "SYNDICATE_JOURNAL_DIR")]
+    pub journal_dir: Option<std::path::PathBuf>,
+    /// Most MiB of usage journal not yet shipped to the database; past it,
+    /// deliveries are refused (503) until shipping catches up.
+    #[arg(long, env = "SYNDICATE_JOURNAL_MAX_MB", default_value_t = 1024)]
+    pub journal_max_mb: u64,
+    /// Milliseconds a journal-mode node goes on delivering after it last
+    /// confirmed its rights facts current with the database; past it, 503.
+    #[arg(long, env = "SYNDICATE_FRESHNESS_MS", default_value_t = 1000)]
+    pub freshness_ms: u64,
     /// Milliseconds in which a repeated failure is logged once: the first
     /// in full, then one line with how many times it happened.
     #[arg(
@@ -217,7 +237,6 @@ impl KeyLocation {
     /// The default for a database: beside an SQLite file, in memory for an
     /// in-memory database, else in the working directory.
     pub fn default_for(url: &DatabaseUrl) -> Self {
-        use crate::storage::SqliteTarget;
         match url {
             DatabaseUrl::Sqlite(SqliteTarget::File(path)) => {
                 let stem = path
@@ -229,6 +248,30 @@ impl KeyLocation {
             DatabaseUrl::Sqlite(SqliteTarget::Memory) => KeyLocation::Ephemeral,
             DatabaseUrl::Postgres(_) => KeyLocation::Directory("syndicate.keys".into()),
         }
+    }
+}
+
+/// Where a delivery's usage event is made durable before the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LedgerMode {
+    /// In the SQL ledger, in a transaction per batch of deliveries.
+    Sync,
+    /// In the node's usage journal, shipped to the SQL ledger in batches.
+    Journal,
+}
+
+/// The usage journal's directory when none is named: beside an SQLite
+/// file, else in the working directory.
+fn default_journal_dir(url: &DatabaseUrl) -> std::path::PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(SqliteTarget::File(path)) => {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("syndicate");
+            path.with_file_name(format!("{stem}.journal"))
+        }
+        _ => "syndicate.journal".into(),
     }
 }
 
@@ -270,6 +313,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Bytes of delivery facts kept in memory.
     pub fact_cache_bytes: usize,
+    /// The node's usage journal, in journal mode; `None` is the
+    /// synchronous SQL ledger.
+    pub journal: Option<JournalSettings>,
     /// Whether start-up applies pending migrations.
     pub migrate_on_start: bool,
     /// Tokens and keys.
@@ -295,6 +341,7 @@ impl Settings {
             drain_delay: Duration::from_secs(1),
             workers: None,
             fact_cache_bytes: 256 << 20,
+            journal: None,
             migrate_on_start: true,
             auth: AuthSettings {
                 keys: KeyLocation::default_for(&database_url),
@@ -313,6 +360,14 @@ impl TryFrom<ServeArgs> for Settings {
 
     fn try_from(args: ServeArgs) -> Result<Self, Self::Error> {
         let database_url = DatabaseUrl::parse(&args.database.database_url)?;
+        let journal = match (args.ledger, &database_url) {
+            (LedgerMode::Sync, _) | (_, DatabaseUrl::Sqlite(SqliteTarget::Memory)) => None,
+            (LedgerMode::Journal, url) => Some(JournalSettings {
+                dir: args.journal_dir.unwrap_or_else(|| default_journal_dir(url)),
+                max_bytes: args.journal_max_mb.max(1).saturating_mul(1 << 20),
+                freshness: Duration::from_millis(args.freshness_ms.max(1)),
+            }),
+        };
         let keys = match args.auth.jwt_keys {
             Some(dir) => KeyLocation::Directory(dir),
             None => KeyLocation::default_for(&database_url),
@@ -343,6 +398,7 @@ impl TryFrom<ServeArgs> for Settings {
             drain_delay: Duration::from_millis(args.drain_delay_ms),
             workers: args.workers,
             fact_cache_bytes: args.fact_cache_mb.saturating_mul(1 << 20),
+            journal,
             migrate_on_start: !args.no_migrate,
             demo: args.demo,
         })

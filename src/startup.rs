@@ -55,6 +55,10 @@ pub enum StartupError {
     /// The demo world could not be seeded.
     #[error("could not seed the demo world: {0}")]
     Demo(String),
+    /// The usage writer could not start: its threads, or its journal
+    /// (missing, held by another process, or unshippable).
+    #[error("could not start the usage ledger")]
+    Ledger(#[source] std::io::Error),
     /// The metrics registry could not be built.
     #[error("could not set up metrics: {0}")]
     Metrics(String),
@@ -129,13 +133,12 @@ impl Application {
         let (usage, writer) = UsageWriter::start(
             pool.clone(),
             &settings.database_url,
+            settings.journal.as_ref(),
+            &metrics.registry,
             errors.clone(),
             health.clone(),
         )
-        .map_err(|source| StartupError::Bind {
-            address: "usage writer thread".to_owned(),
-            source,
-        })?;
+        .map_err(StartupError::Ledger)?;
 
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),

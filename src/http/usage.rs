@@ -74,8 +74,11 @@ pub async fn get_quota(
         .licensee_id()
         .ok_or_else(|| ApiError::Forbidden("this client acts for no licensee".to_owned()))?;
     let at = now();
+    let usage = state.usage.clone();
     let standings = db(&state, move |conn| {
-        Ok(quota::standings(conn, licensee, at)?)
+        Ok(quota::standings(conn, licensee, at, |licence, period| {
+            usage.unshipped_units(licence, period)
+        })?)
     })
     .await?;
     let licences = standings

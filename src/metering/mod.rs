@@ -6,12 +6,16 @@
 
 pub mod chart;
 pub mod headers;
+pub mod journal;
+pub mod journaled;
+pub mod meter;
 pub mod period;
 pub mod quota;
 pub mod ratelimit;
 pub mod reports;
 pub mod writer;
 
+pub use journaled::JournalSettings;
 pub use period::Period;
 pub use ratelimit::RateLimits;
 pub use writer::UsageWriter;

@@ -32,10 +32,13 @@ impl Standing {
 
 /// The standing of each of `licensee`'s licences in force at `at`.
 /// Re-deliveries of articles already billed this period do not count.
+/// `unshipped` tells the units of a quota (licence, period start) this node
+/// billed that its journal has not shipped to the ledger yet.
 pub fn standings(
     conn: &mut DbConnection,
     licensee: LicenseeId,
     at: NaiveDateTime,
+    unshipped: impl Fn(&str, NaiveDateTime) -> i64,
 ) -> Result<Vec<Standing>, MeteringError> {
     let licensee = licensee.to_string();
     let mut out = Vec::new();
@@ -46,7 +49,7 @@ pub fn standings(
         let period = Period::of(licence.quota()?.as_ref());
         let start = period.start(at);
         let used = match licence.quota_units {
-            Some(_) => usage::counter(conn, &licence.id, start)?,
+            Some(_) => usage::counter(conn, &licence.id, start)? + unshipped(&licence.id, start),
             None => usage::billable_between(conn, &licensee, &licence.id, start, period.end(at))?,
         };
         out.push(Standing {

@@ -19,11 +19,13 @@
 //! restart, and readiness says so.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, mpsc};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use super::journaled::{JournalSettings, Journaled};
+use super::meter::Meter;
 use crate::storage::error::Fault;
 use crate::storage::health::Health;
 use crate::storage::sqlite_ledger::{self, WriteAheadLog};
@@ -37,7 +39,7 @@ use crate::telemetry::{CauseChain, ErrorLog};
 const MAX_BATCH: usize = 1024;
 
 /// A batch's failure, shared by every delivery in it.
-type Failure = Arc<StorageError>;
+pub(super) type Failure = Arc<StorageError>;
 
 enum Message {
     Record(Box<Delivery>, oneshot::Sender<Result<Recorded, Failure>>),
@@ -66,6 +68,8 @@ pub struct LedgerBroken(#[source] Failure);
 pub struct UsageWriter {
     sender: mpsc::Sender<Message>,
     broken: Arc<OnceLock<Failure>>,
+    /// In journal mode, the node's billing and quota leases.
+    meter: Option<Arc<Mutex<Meter>>>,
 }
 
 impl std::fmt::Debug for UsageWriter {
@@ -81,12 +85,16 @@ pub struct WriterThread {
 }
 
 impl UsageWriter {
-    /// Starts the writer thread for the database at `url`, on connections
-    /// from `pool` (PostgreSQL, in-memory SQLite) or on its own (an SQLite
-    /// file); its failures go to `errors`, and a lack of space to `health`.
+    /// Starts the writer thread for the database at `url`: in journal mode
+    /// (`journal` given) on the node's usage journal, shipped to the ledger
+    /// on connections from `pool`; else on connections from `pool`
+    /// (PostgreSQL, in-memory SQLite) or on its own (an SQLite file). Its
+    /// failures go to `errors`, and a lack of space to `health`.
     pub fn start(
         pool: Pool,
         url: &DatabaseUrl,
+        journal: Option<&JournalSettings>,
+        registry: &prometheus::Registry,
         errors: ErrorLog,
         health: Health,
     ) -> std::io::Result<(Self, WriterThread)> {
@@ -96,11 +104,22 @@ impl UsageWriter {
             health,
             broken: broken.clone(),
         };
-        let ledger = match url {
-            DatabaseUrl::Sqlite(SqliteTarget::File(_)) => {
-                Ledger::sqlite_file(ConnectionManager::new(url.clone()), report.clone())?
-            }
-            _ => Ledger::Pool(pool),
+        let ledger = match (journal, url) {
+            (Some(settings), _) => Ledger::Journal(Box::new(Journaled::open(
+                settings,
+                pool,
+                ConnectionManager::new(url.clone()),
+                registry,
+                report.clone(),
+            )?)),
+            (None, DatabaseUrl::Sqlite(SqliteTarget::File(_))) => Ledger::Sql(
+                SqlLedger::sqlite_file(ConnectionManager::new(url.clone()), report.clone())?,
+            ),
+            (None, _) => Ledger::Sql(SqlLedger::Pool(pool)),
+        };
+        let meter = match &ledger {
+            Ledger::Journal(journal) => Some(journal.meter()),
+            Ledger::Sql(_) => None,
         };
         let (sender, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
@@ -110,6 +129,7 @@ impl UsageWriter {
             Self {
                 sender: sender.clone(),
                 broken,
+                meter,
             },
             WriterThread {
                 sender,
@@ -130,6 +150,18 @@ impl UsageWriter {
             .map_err(WriteError::Failed)
     }
 
+    /// Billable units this node delivered under a licence in the period
+    /// starting at `period_start` that are in its journal, not yet in the
+    /// ledger (none in sync mode, where the ledger has every one).
+    pub fn unshipped_units(&self, licence_id: &str, period_start: chrono::NaiveDateTime) -> i64 {
+        self.meter.as_ref().map_or(0, |meter| {
+            meter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unshipped(&(licence_id.to_owned(), period_start))
+        })
+    }
+
     /// Why the ledger records nothing more, once its log failed to sync.
     pub fn broken(&self) -> Option<LedgerBroken> {
         self.broken.get().cloned().map(LedgerBroken)
@@ -138,16 +170,16 @@ impl UsageWriter {
 
 /// Where the writer's and the syncer's failures go.
 #[derive(Clone)]
-struct Report {
+pub(super) struct Report {
     errors: ErrorLog,
     health: Health,
-    broken: Arc<OnceLock<Failure>>,
+    pub(super) broken: Arc<OnceLock<Failure>>,
 }
 
 impl Report {
     /// Logs and counts a failed batch (once per kind and interval), and
     /// tells readiness (a lack of space makes the node unready).
-    fn failed(&self, event: &'static str, failure: &StorageError) {
+    pub(super) fn failed(&self, event: &'static str, failure: &StorageError) {
         let class = failure.fault().unwrap_or(Fault::Other);
         self.health.note(class);
         self.errors
@@ -167,8 +199,8 @@ impl WriterThread {
     }
 }
 
-type Reply = oneshot::Sender<Result<Recorded, Failure>>;
-type Pending = (Delivery, Reply);
+pub(super) type Reply = oneshot::Sender<Result<Recorded, Failure>>;
+pub(super) type Pending = (Delivery, Reply);
 
 /// Answers for a batch committed to the database whose write-ahead log is
 /// at the path, sent once its events are durable.
@@ -210,6 +242,30 @@ fn run(mut ledger: Ledger, receiver: &mpsc::Receiver<Message>, report: &Report) 
 /// The writer's side of the ledger: where batches are recorded, and who
 /// answers them.
 enum Ledger {
+    /// In the SQL ledger, before each delivery is answered.
+    Sql(SqlLedger),
+    /// In the node's usage journal, shipped to the ledger by its own thread.
+    Journal(Box<Journaled>),
+}
+
+impl Ledger {
+    fn commit(&mut self, batch: Vec<Pending>, report: &Report) {
+        match self {
+            Self::Sql(sql) => sql.commit(batch, report),
+            Self::Journal(journal) => journal.commit(batch, report),
+        }
+    }
+
+    fn close(self) {
+        match self {
+            Self::Sql(sql) => sql.close(),
+            Self::Journal(journal) => journal.close(),
+        }
+    }
+}
+
+/// The synchronous SQL ledger.
+enum SqlLedger {
     /// Pooled connections; each commit syncs, so a batch is answered as
     /// soon as it commits.
     Pool(Pool),
@@ -226,7 +282,7 @@ enum Ledger {
     },
 }
 
-impl Ledger {
+impl SqlLedger {
     /// The ledger on an SQLite file, with its syncer thread started.
     fn sqlite_file(manager: ConnectionManager, report: Report) -> std::io::Result<Self> {
         let (syncer, receiver) = mpsc::channel();
@@ -280,11 +336,14 @@ impl Ledger {
 
     /// Waits until the syncer has answered everything handed to it.
     fn close(self) {
-        if let Self::SqliteFile { syncer, handle, .. } = self {
-            drop(syncer);
-            if handle.join().is_err() {
-                tracing::error!("the usage syncer panicked");
+        match self {
+            Self::SqliteFile { syncer, handle, .. } => {
+                drop(syncer);
+                if handle.join().is_err() {
+                    tracing::error!("the usage syncer panicked");
+                }
             }
+            Self::Pool(_) => {}
         }
     }
 }
@@ -357,13 +416,13 @@ fn sync_and_answer(receiver: &mpsc::Receiver<Answers>, report: &Report) {
     }
 }
 
-fn answer(answers: Vec<(Reply, Result<Recorded, Failure>)>) {
+pub(super) fn answer(answers: Vec<(Reply, Result<Recorded, Failure>)>) {
     for (reply, result) in answers {
         let _ = reply.send(result);
     }
 }
 
-fn fail(replies: impl IntoIterator<Item = Reply>, error: &Failure) {
+pub(super) fn fail(replies: impl IntoIterator<Item = Reply>, error: &Failure) {
     for reply in replies {
         let _ = reply.send(Err(error.clone()));
     }

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod organisations;
 pub mod page;
 pub mod schema;
+pub mod shipping;
 pub mod sqlite_ledger;
 pub mod usage;
 pub mod versions;

@@ -178,6 +178,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    quota_leases (node_id, licence_id, period_start) {
+        node_id -> Text,
+        licence_id -> Text,
+        period_start -> Timestamp,
+        units -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger_nodes (node_id) {
+        node_id -> Text,
+        shipped_through -> Timestamp,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     usage_daily (licensee_id, licence_id, publisher_id, day, currency) {
         licensee_id -> Text,
         licence_id -> Text,
@@ -217,4 +234,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     quota_usage,
     change_counter,
     usage_daily,
+    quota_leases,
+    ledger_nodes,
 );

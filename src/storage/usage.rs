@@ -147,49 +147,59 @@ pub fn record_batch(
         // statement each for the batch's counters and its days.
         write_counters(conn, &counters)?;
         add_to_days(conn, &daily)?;
-        match conn {
-            // In-process: one cached prepared statement run per row costs
-            // less than compiling a multi-row statement of each batch's size.
-            DbConnection::Sqlite(c) => {
-                for row in events {
-                    diesel::insert_into(usage_events::table)
-                        .values(row)
-                        .execute(c)?;
-                }
-            }
-            // Over the network: few statements, few round trips.
-            DbConnection::Postgresql(c) => {
-                for chunk in events.chunks(EVENTS_PER_INSERT) {
-                    diesel::insert_into(usage_events::table)
-                        .values(chunk)
-                        .execute(c)?;
-                }
-            }
-        }
+        insert_events(conn, events)?;
         Ok(outcomes)
     })
 }
 
+/// Inserts events: one cached statement per row on SQLite, multi-row
+/// statements on PostgreSQL.
+pub(super) fn insert_events(
+    conn: &mut DbConnection,
+    events: Vec<EventRow<'_>>,
+) -> Result<(), StorageError> {
+    match conn {
+        // In-process: one cached prepared statement run per row costs
+        // less than compiling a multi-row statement of each batch's size.
+        DbConnection::Sqlite(c) => {
+            for row in events {
+                diesel::insert_into(usage_events::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+        // Over the network: few statements, few round trips.
+        DbConnection::Postgresql(c) => {
+            for chunk in events.chunks(EVENTS_PER_INSERT) {
+                diesel::insert_into(usage_events::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A row of `usage_daily`.
 #[derive(PartialEq, Eq, Hash)]
-struct DayKey<'a> {
-    licensee_id: &'a str,
-    licence_id: &'a str,
-    publisher_id: &'a str,
-    day: chrono::NaiveDate,
-    currency: &'a str,
+pub(super) struct DayKey<'a> {
+    pub licensee_id: &'a str,
+    pub licence_id: &'a str,
+    pub publisher_id: &'a str,
+    pub day: chrono::NaiveDate,
+    pub currency: &'a str,
 }
 
 #[derive(Default)]
-struct DayTotals {
-    deliveries: i64,
-    billable_units: i64,
-    amount_minor: i64,
+pub(super) struct DayTotals {
+    pub deliveries: i64,
+    pub billable_units: i64,
+    pub amount_minor: i64,
 }
 
 /// Writes back the quota counters a batch changed, in one statement (the
 /// rows exist and are locked: `ensure_counter`, `locked_counter`).
-fn write_counters(
+pub(super) fn write_counters(
     conn: &mut DbConnection,
     counters: &HashMap<(&str, NaiveDateTime), Counter>,
 ) -> Result<(), StorageError> {
@@ -222,7 +232,7 @@ fn write_counters(
 }
 
 /// Adds a batch's totals to their days' rows, in one statement.
-fn add_to_days(
+pub(super) fn add_to_days(
     conn: &mut DbConnection,
     daily: &HashMap<DayKey<'_>, DayTotals>,
 ) -> Result<(), StorageError> {
@@ -274,14 +284,14 @@ fn add_to_days(
 const EVENTS_PER_INSERT: usize = 256;
 
 /// A quota counter as the batch sees it.
-struct Counter {
-    used: i64,
-    changed: bool,
+pub(super) struct Counter {
+    pub used: i64,
+    pub changed: bool,
 }
 
 /// Units used in a period, the counter created at zero if new and locked
 /// until the transaction ends (no `LIMIT`: SQLite plans a statement again whenever its `LIMIT` is bound anew).
-fn locked_counter(
+pub(super) fn locked_counter(
     conn: &mut DbConnection,
     licence_id: &str,
     period_start: NaiveDateTime,
@@ -296,7 +306,7 @@ fn locked_counter(
     })
 }
 
-type EventRow<'a> = (
+pub(super) type EventRow<'a> = (
     diesel::dsl::Eq<usage_events::id, &'a str>,
     diesel::dsl::Eq<usage_events::licensee_id, &'a str>,
     diesel::dsl::Eq<usage_events::licence_id, &'a str>,
@@ -314,7 +324,7 @@ type EventRow<'a> = (
     diesel::dsl::Eq<usage_events::currency, Option<&'a str>>,
 );
 
-fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
+pub(super) fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
     (
         usage_events::id.eq(d.id.as_str()),
         usage_events::licensee_id.eq(d.licensee_id.as_str()),
@@ -336,15 +346,15 @@ fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
 }
 
 /// A billing key: (licence, article, period start).
-type BillingKey<'a> = (&'a str, &'a str, NaiveDateTime);
+pub(super) type BillingKey<'a> = (&'a str, &'a str, NaiveDateTime);
 
-fn billing_key(d: &Delivery) -> BillingKey<'_> {
+pub(super) fn billing_key(d: &Delivery) -> BillingKey<'_> {
     (&d.licence_id, &d.article_id, d.period_start)
 }
 
 /// Where a batch's billing key stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyState {
+pub(super) enum KeyState {
     /// Billed before this batch.
     Existing,
     /// Inserted by this batch, not yet billed to a delivery.
@@ -361,7 +371,7 @@ const KEYS_PER_INSERT: usize = 1000;
 /// (`INSERT … ON CONFLICT DO NOTHING` inserts only those). On SQLite one
 /// cached statement runs per key and its row count tells; on PostgreSQL a
 /// statement takes a thousand keys and `RETURNING` names the new ones.
-fn claim_keys<'a>(
+pub(super) fn claim_keys<'a>(
     conn: &mut DbConnection,
     deliveries: impl Iterator<Item = &'a Delivery>,
 ) -> Result<HashMap<BillingKey<'a>, KeyState>, StorageError> {
@@ -389,7 +399,10 @@ fn claim_keys<'a>(
             }
         }
         DbConnection::Postgresql(c) => {
-            let unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
+            // In one order on every node, so two batches never wait on each
+            // other's keys crosswise.
+            let mut unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
+            unique.sort_unstable();
             for chunk in unique.chunks(KEYS_PER_INSERT) {
                 let inserted: Vec<(String, String, NaiveDateTime)> =
                     diesel::insert_into(billed_deliveries::table)
@@ -426,7 +439,7 @@ fn claim_keys<'a>(
     Ok(keys)
 }
 
-fn ensure_counter(
+pub(super) fn ensure_counter(
     conn: &mut DbConnection,
     licence_id: &str,
     period_start: NaiveDateTime,

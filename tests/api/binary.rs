@@ -651,10 +651,12 @@ fn ledger_request_ids(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
+/// Under load, `kill -9`; then every delivered response has its usage
+/// event in the ledger: at once in sync mode, once the restarted node has
+/// shipped its journal in journal mode.
+fn after_sigkill_under_load(ledger: &str) {
     let install = install();
-    let mut server = Server::start(install.dir.path(), &["--workers", "2"]);
+    let mut server = Server::start(install.dir.path(), &["--workers", "2", "--ledger", ledger]);
     let reader = token(
         server.port,
         &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
@@ -666,8 +668,9 @@ fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
 
     server.signal("KILL");
     server.wait(Duration::from_secs(10));
-
     let delivered: Vec<String> = load.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let restarted = Server::start(install.dir.path(), &["--ledger", ledger]);
+
     let ledger = ledger_request_ids(install.dir.path());
     let missing: Vec<&String> = delivered.iter().filter(|id| !ledger.contains(id)).collect();
     assert!(
@@ -686,14 +689,28 @@ fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
         ledger.len(),
         delivered.len()
     );
-    let restarted = Server::start(install.dir.path(), &[]);
+    let mut unique = ledger.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ledger.len(), "an event shipped twice");
     assert!(http1::blocking_get(restarted.port, "/readyz").contains("ready"));
 }
 
 #[test]
-fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
+fn after_sigkill_under_load_every_delivered_response_has_its_usage_event() {
+    after_sigkill_under_load("sync");
+}
+
+#[test]
+fn after_sigkill_under_load_the_restarted_node_ships_every_journaled_delivery() {
+    after_sigkill_under_load("journal");
+}
+
+/// Under load, SIGTERM: the node drains, and the ledger holds exactly the
+/// deliveries answered (in journal mode: shipped before it exits).
+fn sigterm_under_metered_load(ledger: &str) {
     let install = install();
-    let mut server = Server::start(install.dir.path(), &["--workers", "2"]);
+    let mut server = Server::start(install.dir.path(), &["--workers", "2", "--ledger", ledger]);
     let reader = token(
         server.port,
         &serde_json::json!({"client_id": install.reader.0, "client_secret": install.reader.1}),
@@ -721,6 +738,16 @@ fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
         ledger, expected,
         "the ledger and the delivered responses differ"
     );
+}
+
+#[test]
+fn sigterm_under_metered_load_drains_and_records_every_delivery_exactly() {
+    sigterm_under_metered_load("sync");
+}
+
+#[test]
+fn sigterm_under_metered_load_in_journal_mode_ships_every_delivery_before_exiting() {
+    sigterm_under_metered_load("journal");
 }
 
 /// Starts `serve --demo` and returns the server and what it printed.

@@ -118,7 +118,7 @@ crate::backend_tests! {
         by_hand(&w.app, &format!("UPDATE licensees SET status = 'suspended' WHERE id = '{}'", d.reader.id));
 
         expect_problem(w.fetch(&d.reader.token, &other).await, 403).await;
-        assert_eq!(w.ledger(&d.licence), (3, 2), "refusals write nothing");
+        assert_eq!(w.ledger(&d.licence).await, (3, 2), "refusals write nothing");
     }
 
     async fn a_stored_value_made_nonsense_by_hand_is_a_500_never_a_default(backend: Backend) {
@@ -139,7 +139,7 @@ crate::backend_tests! {
             let detail = problem["detail"].as_str().unwrap();
             assert!(!detail.contains("nom") && !detail.contains("renditions"), "{path}: {problem}");
         }
-        assert_eq!(w.ledger(&d.licence), (0, 0), "a failed delivery writes nothing");
+        assert_eq!(w.ledger(&d.licence).await, (0, 0), "a failed delivery writes nothing");
     }
 
     async fn one_article_renders_apart_for_each_grant_and_format(backend: Backend) {

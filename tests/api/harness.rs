@@ -137,6 +137,38 @@ pub struct TestApp {
     _keys: tempfile::TempDir,
 }
 
+impl TestApp {
+    /// Waits until the app's usage journal, if it keeps one, has shipped
+    /// every delivery it answered to the SQL ledger.
+    pub async fn settled(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let metrics = self.get("/metrics").await.text().await.unwrap();
+            let unshipped = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("syndicate_journal_unshipped_entries "));
+            match unshipped {
+                None | Some("0") => return,
+                Some(n) => assert!(
+                    std::time::Instant::now() < deadline,
+                    "{n} deliveries still unshipped"
+                ),
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Journal-mode settings for a test app: the journal goes in a directory
+/// of the app's own (`start` makes it).
+pub fn journal() -> syndicate::metering::JournalSettings {
+    syndicate::metering::JournalSettings {
+        dir: std::path::PathBuf::new(),
+        max_bytes: 64 << 20,
+        freshness: Duration::from_secs(1),
+    }
+}
+
 /// Credentials of an API client made for a test.
 #[derive(Debug, Clone)]
 pub struct TestClient {
@@ -311,6 +343,10 @@ pub fn test_settings(url: DatabaseUrl) -> Settings {
     settings.bind = "127.0.0.1:0".to_owned();
     settings.workers = Some(2);
     settings.pool.connection_timeout = Duration::from_secs(2);
+    // `SYNDICATE_TEST_LEDGER=journal` runs every test in journal mode.
+    if std::env::var("SYNDICATE_TEST_LEDGER").is_ok_and(|mode| mode == "journal") {
+        settings.journal = Some(journal());
+    }
     settings
 }
 
@@ -332,6 +368,11 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
 pub async fn start(mut settings: Settings, db: TestDatabase) -> TestApp {
     let keys = tempfile::tempdir().unwrap();
     let keys_dir = keys.path().join("keys");
+    if let Some(journal) = &mut settings.journal
+        && journal.dir.as_os_str().is_empty()
+    {
+        journal.dir = keys.path().join("journal");
+    }
     if settings.auth.keys != syndicate::config::KeyLocation::Ephemeral {
         settings.auth.keys = syndicate::config::KeyLocation::Directory(keys_dir.clone());
     }
@@ -377,7 +418,8 @@ pub fn merged(mut base: serde_json::Value, changes: serde_json::Value) -> serde_
 }
 
 /// The usage events of a licence and how many of them are billable, read
-/// behind the API: the ledger itself, not a report computed from it.
+/// behind the API: the ledger itself, not a report computed from it (after
+/// shipping, where the app keeps a journal: see [`TestApp::settled`]).
 pub fn count_events(conn: &mut DbConnection, licence_id: &str) -> (i64, i64) {
     #[derive(diesel::QueryableByName)]
     struct Counts {

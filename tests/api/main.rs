@@ -19,6 +19,7 @@ mod delivery;
 mod facts;
 mod faults;
 mod hostile;
+mod journal;
 mod matrix;
 mod metering;
 mod migrations;

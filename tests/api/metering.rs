@@ -71,11 +71,11 @@ crate::backend_tests! {
 
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 100);
         assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 300);
-        assert_eq!(w.ledger(&shop.licence), (100, 100), "(events, billable)");
+        assert_eq!(w.ledger(&shop.licence).await, (100, 100), "(events, billable)");
         let delivered: Vec<&String> = ids.iter().zip(&statuses).filter(|(_, s)| **s == 200).map(|(id, _)| id).collect();
         let refetches = futures_util::future::join_all(delivered.iter().take(20).map(|id| w.fetch(&shop.reader.token, id))).await;
         assert!(refetches.iter().all(|r| r.status() == 200), "a billed article must stay fetchable");
-        assert_eq!(w.ledger(&shop.licence), (120, 100), "re-fetches are recorded but not billed");
+        assert_eq!(w.ledger(&shop.licence).await, (120, 100), "re-fetches are recorded but not billed");
         let refused = ids.iter().zip(&statuses).find(|(_, s)| **s == 429).unwrap().0;
         let over = w.fetch(&shop.reader.token, refused).await;
         let retry_after: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
@@ -119,7 +119,7 @@ crate::backend_tests! {
         assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
         assert_eq!(remaining(&limited, "requests"), Some(0));
         assert_eq!(expect_problem(limited, 429).await["type"], "/problems/rate-limited");
-        assert_eq!(w.ledger(&shop.licence), (3, 1));
+        assert_eq!(w.ledger(&shop.licence).await, (3, 1));
     }
 
     async fn licensee_and_publisher_reports_agree_and_csv_equals_json(backend: Backend) {
@@ -201,10 +201,10 @@ crate::backend_tests! {
         }
         let patch = w.app.send_json(Method::PATCH, &w.admin, &format!("/v1/licences/{}", shop.licence), &json!({"sections": null})).await;
 
-        assert_eq!(w.ledger(&shop.licence), (0, 0));
+        assert_eq!(w.ledger(&shop.licence).await, (0, 0));
         assert_eq!(patch.status(), 200);
         assert_eq!(w.fetch(&shop.reader.token, &ids[0]).await.status(), 200);
-        assert_eq!(w.ledger(&shop.licence), (1, 1));
+        assert_eq!(w.ledger(&shop.licence).await, (1, 1));
     }
 }
 

@@ -173,7 +173,8 @@ impl World {
     }
 
     /// The usage events of a licence and how many are billable.
-    pub fn ledger(&self, licence: &str) -> (i64, i64) {
+    pub async fn ledger(&self, licence: &str) -> (i64, i64) {
+        self.app.settled().await;
         count_events(&mut self.app.db.connect(), licence)
     }
 

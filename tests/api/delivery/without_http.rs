@@ -98,7 +98,15 @@ impl Node {
         )
         .unwrap();
         let health = syndicate::storage::health::Health::new(&db.url);
-        let (usage, writer) = UsageWriter::start(pool.clone(), &db.url, errors, health).unwrap();
+        let (usage, writer) = UsageWriter::start(
+            pool.clone(),
+            &db.url,
+            None,
+            &prometheus::Registry::new(),
+            errors,
+            health,
+        )
+        .unwrap();
         Node {
             db,
             pool,

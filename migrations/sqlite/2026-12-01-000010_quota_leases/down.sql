@@ -1,0 +1,2 @@
+DROP TABLE ledger_nodes;
+DROP TABLE quota_leases;

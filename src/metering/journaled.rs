@@ -1,0 +1,920 @@
+//! The usage writer's journal mode: a delivery is answered once its entry
+//! is in the node's journal on disk, not once it is in the SQL ledger.
+//!
+//! Per batch the writer thread reads the database's change counter (the one
+//! statement on the delivery path; deliveries decided on older facts are
+//! decided again), decides billing and quotas in memory (`metering::meter`,
+//! looking up in the ledger only billing keys it has not seen, and taking
+//! quota leases when its own run out), appends the batch's entries to the
+//! journal and hands them to the syncer thread, which `fdatasync`s the
+//! journal once for every batch written before it began, then answers
+//! them. The shipper thread reads the synced journal back and ships it to
+//! the SQL ledger in large transactions (`storage::shipping`), exactly once,
+//! then deletes the segments it has shipped.
+//!
+//! While the database is unreachable, deliveries decided on cached facts go
+//! on for the freshness bound after the counter was last read, spending
+//! what the node's leases hold; past the bound every delivery is refused
+//! (503) until the counter is read again. The journal keeps what the
+//! shipper cannot ship, up to its size limit (503 past it).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use prometheus::{IntCounter, IntGauge, Registry};
+
+use super::journal::{self, Appender, Directory, Item, Position};
+use super::meter::Meter;
+use super::writer::{Failure, Pending, Reply, Report};
+use crate::storage::shipping::{self, CounterKey, Entry};
+use crate::storage::usage::{Delivery, Recorded};
+use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, counter};
+
+/// Entries shipped in one transaction, at most.
+const SHIP_BATCH: usize = 4096;
+/// A lease not asked for this long gives its unspent units back.
+const LEASE_IDLE: Duration = Duration::from_secs(2);
+/// How long the shipper waits for new entries before its idle work.
+const SHIPPER_TICK: Duration = Duration::from_millis(200);
+/// After a failed connection, the writer waits this long before the next.
+const RECONNECT_AFTER: Duration = Duration::from_millis(200);
+/// At start, how long an unshipped journal may take to ship before the
+/// node gives up starting.
+const CATCH_UP: Duration = Duration::from_secs(60);
+
+/// How a node keeps its journal.
+#[derive(Debug, Clone)]
+pub struct JournalSettings {
+    /// The journal's directory (one per node).
+    pub dir: PathBuf,
+    /// Most bytes of unshipped journal kept; past it deliveries are refused.
+    pub max_bytes: u64,
+    /// Longest a node delivers after it last confirmed its facts current.
+    pub freshness: Duration,
+}
+
+/// The journal's figures, exported in `/metrics`.
+#[derive(Clone)]
+struct Gauges {
+    unshipped: IntGauge,
+    lag_seconds: IntGauge,
+    bytes: IntGauge,
+    corrupt: IntCounter,
+}
+
+impl Gauges {
+    /// Sets the entries not yet shipped and the journal's bytes.
+    fn update(&self, appended: &AtomicU64, shipped: &AtomicU64, bytes: &AtomicU64) {
+        let unshipped = appended
+            .load(Ordering::Relaxed)
+            .saturating_sub(shipped.load(Ordering::Relaxed));
+        self.unshipped
+            .set(i64::try_from(unshipped).unwrap_or(i64::MAX));
+        self.bytes
+            .set(i64::try_from(bytes.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+    }
+
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let gauges = Self {
+            unshipped: IntGauge::new(
+                "syndicate_journal_unshipped_entries",
+                "Deliveries in this node's usage journal not yet shipped to the SQL ledger",
+            )?,
+            lag_seconds: IntGauge::new(
+                "syndicate_journal_lag_seconds",
+                "Age of the oldest delivery in this node's usage journal not yet shipped (0 when all are)",
+            )?,
+            bytes: IntGauge::new(
+                "syndicate_journal_bytes",
+                "Bytes of this node's usage journal on disk",
+            )?,
+            corrupt: IntCounter::new(
+                "syndicate_journal_corrupt_bytes_total",
+                "Bytes of the usage journal skipped because they failed their checksum",
+            )?,
+        };
+        registry.register(Box::new(gauges.unshipped.clone()))?;
+        registry.register(Box::new(gauges.lag_seconds.clone()))?;
+        registry.register(Box::new(gauges.bytes.clone()))?;
+        registry.register(Box::new(gauges.corrupt.clone()))?;
+        Ok(gauges)
+    }
+}
+
+/// Where the journal is synced to, for the shipper.
+#[derive(Default)]
+struct Durable {
+    position: Mutex<Position>,
+    moved: Condvar,
+}
+
+impl Durable {
+    fn get(&self) -> Position {
+        *self.position.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn advance(&self, to: Position) {
+        let mut position = self.position.lock().unwrap_or_else(PoisonError::into_inner);
+        if to > *position {
+            *position = to;
+        }
+        self.moved.notify_all();
+    }
+
+    fn wait(&self, past: Position, timeout: Duration) {
+        let position = self.position.lock().unwrap_or_else(PoisonError::into_inner);
+        if *position == past {
+            let _ = self.moved.wait_timeout(position, timeout);
+        }
+    }
+}
+
+/// A synced batch's answers.
+type Synced = (
+    std::fs::File,
+    Position,
+    Vec<(Reply, Result<Recorded, Failure>)>,
+);
+
+/// The writer's side of journal mode.
+pub(super) struct Journaled {
+    appender: Appender,
+    own: OwnConnection,
+    node: Arc<str>,
+    meter: Arc<Mutex<Meter>>,
+    freshness: Duration,
+    confirmed: Option<Instant>,
+    max_bytes: u64,
+    bytes: Arc<AtomicU64>,
+    appended: Arc<AtomicU64>,
+    shipped: Arc<AtomicU64>,
+    gauges: Gauges,
+    syncer: mpsc::Sender<Synced>,
+    syncer_handle: JoinHandle<()>,
+    stop_shipper: Arc<AtomicBool>,
+    durable: Arc<Durable>,
+    shipper_handle: JoinHandle<()>,
+}
+
+/// The writer's own connection, opened again after a failure at most every
+/// [`RECONNECT_AFTER`].
+struct OwnConnection {
+    manager: ConnectionManager,
+    conn: Option<DbConnection>,
+    failed_at: Option<Instant>,
+}
+
+impl OwnConnection {
+    fn run<T>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        use r2d2::ManageConnection;
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                if let Some(failed) = self.failed_at
+                    && failed.elapsed() < RECONNECT_AFTER
+                {
+                    return Err(StorageError::Unavailable(
+                        "the database was unreachable a moment ago".into(),
+                    ));
+                }
+                match self.manager.connect() {
+                    Ok(conn) => conn,
+                    Err(error) => {
+                        self.failed_at = Some(Instant::now());
+                        return Err(StorageError::from(error));
+                    }
+                }
+            }
+        };
+        let result = work(&mut conn);
+        match &result {
+            Err(StorageError::Unavailable(_) | StorageError::Io(_) | StorageError::Other(_)) => {
+                self.failed_at = Some(Instant::now());
+            }
+            _ => self.conn = Some(conn),
+        }
+        result
+    }
+}
+
+impl Journaled {
+    /// Opens the journal, ships whatever an earlier run left in it, gives
+    /// back the node's leases, and starts the syncer and the shipper.
+    pub(super) fn open(
+        settings: &JournalSettings,
+        pool: Pool,
+        manager: ConnectionManager,
+        registry: &Registry,
+        report: Report,
+    ) -> std::io::Result<Self> {
+        let other = |e: String| std::io::Error::other(e);
+        let directory = Directory::open(&settings.dir)?;
+        let node: Arc<str> = directory.node_id()?.into();
+        let appender = Appender::start(directory.path())?;
+        let durable = Arc::new(Durable::default());
+        durable.advance(appender.end());
+        let gauges = Gauges::new(registry).map_err(|e| other(e.to_string()))?;
+        let bytes = Arc::new(AtomicU64::new(journal::size(directory.path())?));
+        let appended = Arc::new(AtomicU64::new(0));
+        let shipped = Arc::new(AtomicU64::new(0));
+        let meter = Arc::new(Mutex::new(Meter::default()));
+        let stop_shipper = Arc::new(AtomicBool::new(false));
+        let mut shipper = Shipper {
+            position: directory.shipped(),
+            directory,
+            pool,
+            node: node.clone(),
+            meter: meter.clone(),
+            durable: durable.clone(),
+            stop: stop_shipper.clone(),
+            gauges: gauges.clone(),
+            bytes: bytes.clone(),
+            appended: appended.clone(),
+            shipped: shipped.clone(),
+            report: report.clone(),
+            last_heartbeat: None,
+        };
+        shipper.catch_up(appender.end())?;
+        let syncer_report = report.clone();
+        let syncer_durable = durable.clone();
+        let (syncer, receiver) = mpsc::channel();
+        let syncer_handle = std::thread::Builder::new()
+            .name("journal-sync".to_owned())
+            .spawn(move || sync_and_answer(&receiver, &syncer_durable, &syncer_report))?;
+        let shipper_handle = std::thread::Builder::new()
+            .name("journal-ship".to_owned())
+            .spawn(move || shipper.run())?;
+        Ok(Self {
+            appender,
+            own: OwnConnection {
+                manager,
+                conn: None,
+                failed_at: None,
+            },
+            node,
+            meter,
+            freshness: settings.freshness,
+            confirmed: None,
+            max_bytes: settings.max_bytes,
+            bytes,
+            appended,
+            shipped,
+            gauges,
+            syncer,
+            syncer_handle,
+            stop_shipper,
+            durable,
+            shipper_handle,
+        })
+    }
+
+    /// What the node knows and holds, shared with the node's readers.
+    pub(super) fn meter(&self) -> Arc<Mutex<Meter>> {
+        self.meter.clone()
+    }
+
+    /// Decides a batch, appends it to the journal and hands it to the
+    /// syncer, which answers it once it is on disk.
+    pub(super) fn commit(&mut self, batch: Vec<Pending>, report: &Report) {
+        let now = Instant::now();
+        let current = match self.own.run(counter::read) {
+            Ok(current) => {
+                self.confirmed = Some(now);
+                Some(current)
+            }
+            Err(error) => {
+                if self
+                    .confirmed
+                    .is_none_or(|at| now.duration_since(at) > self.freshness)
+                {
+                    report.failed("rights facts could not be confirmed current", &error);
+                    let unconfirmed = StorageError::Unavailable(
+                        format!(
+                            "this node could not confirm its rights facts current within {} ms: {error}",
+                            self.freshness.as_millis()
+                        )
+                        .into(),
+                    );
+                    super::writer::fail(batch.into_iter().map(|(_, r)| r), &Arc::new(unconfirmed));
+                    return;
+                }
+                None
+            }
+        };
+        let mut answers = Vec::with_capacity(batch.len());
+        let mut kept = Vec::with_capacity(batch.len());
+        for (delivery, reply) in batch {
+            match (delivery.generation, current) {
+                (Some(seen), Some(current)) if seen != current => {
+                    let _ = reply.send(Ok(Recorded::Stale { current }));
+                }
+                _ => kept.push((delivery, reply)),
+            }
+        }
+        if kept.is_empty() {
+            return;
+        }
+        let mut meter = self.meter.lock().unwrap_or_else(PoisonError::into_inner);
+        let decisions = decide(&mut meter, &mut self.own, &self.node, &kept, now);
+        let mut framed = Vec::new();
+        let mut entries = 0_u64;
+        for ((delivery, _), decision) in kept.iter().zip(&decisions) {
+            if let Decision::Delivered {
+                billable, leased, ..
+            } = decision
+            {
+                let entry = entry(delivery, *billable, *leased);
+                match serde_json::to_vec(&entry) {
+                    Ok(payload) => journal::frame(&payload, &mut framed),
+                    Err(error) => {
+                        tracing::error!(%error, "a usage entry could not be encoded");
+                    }
+                }
+                entries += 1;
+            }
+        }
+        let full = self.bytes.load(Ordering::Relaxed) + framed.len() as u64 > self.max_bytes;
+        let appended = if full {
+            Err(StorageError::Unavailable(
+                format!(
+                    "the usage journal holds {} MiB not yet shipped to the database, its limit",
+                    self.max_bytes / (1024 * 1024)
+                )
+                .into(),
+            ))
+        } else if framed.is_empty() {
+            Ok(None)
+        } else {
+            self.appender
+                .append(&framed)
+                .map(Some)
+                .map_err(|e| StorageError::Io(Box::new(e)))
+        };
+        let appended = match appended {
+            Ok(appended) => appended,
+            Err(error) => {
+                undo(&mut meter, &kept, &decisions);
+                drop(meter);
+                report.failed("usage entries could not be written to the journal", &error);
+                let error = Arc::new(error);
+                super::writer::fail(kept.into_iter().map(|(_, r)| r), &error);
+                return;
+            }
+        };
+        drop(meter);
+        self.bytes.fetch_add(framed.len() as u64, Ordering::Relaxed);
+        self.appended.fetch_add(entries, Ordering::Relaxed);
+        self.gauges
+            .update(&self.appended, &self.shipped, &self.bytes);
+        for ((_, reply), decision) in kept.into_iter().zip(decisions) {
+            answers.push((reply, decision.answer()));
+        }
+        match appended {
+            Some((end, file)) => {
+                if let Err(mpsc::SendError((_, _, answers))) =
+                    self.syncer.send((file, end, answers))
+                {
+                    let stopped =
+                        Arc::new(StorageError::Other("the journal syncer stopped".into()));
+                    super::writer::fail(answers.into_iter().map(|(r, _)| r), &stopped);
+                }
+            }
+            None => super::writer::answer(answers),
+        }
+    }
+
+    /// Stops the syncer (answering what it holds), then the shipper, which
+    /// ships what it can and gives back the node's unspent leases.
+    pub(super) fn close(self) {
+        drop(self.syncer);
+        if self.syncer_handle.join().is_err() {
+            tracing::error!("the journal syncer panicked");
+        }
+        self.stop_shipper.store(true, Ordering::Relaxed);
+        self.durable.advance(self.appender.end());
+        if self.shipper_handle.join().is_err() {
+            tracing::error!("the journal shipper panicked");
+        }
+    }
+}
+
+/// What the writer decided for one delivery.
+enum Decision {
+    Delivered {
+        billable: bool,
+        leased: bool,
+        used: i64,
+    },
+    OverQuota {
+        used: i64,
+    },
+    Failed(Failure),
+}
+
+impl Decision {
+    fn answer(self) -> Result<Recorded, Failure> {
+        match self {
+            Self::Delivered { billable, used, .. } => Ok(Recorded::Delivered { billable, used }),
+            Self::OverQuota { used } => Ok(Recorded::OverQuota { used }),
+            Self::Failed(failure) => Err(failure),
+        }
+    }
+}
+
+fn counter_of(d: &Delivery) -> CounterKey {
+    (d.licence_id.clone(), d.period_start)
+}
+
+/// Decides billing and quota for a batch, in order: a delivery is billable
+/// if its key is not known billed (looked up in the ledger if the node has
+/// not seen it; taken as new if the ledger cannot be asked); a billable
+/// delivery under a quota spends a unit of the node's lease, leased for
+/// the whole batch at once when the lease runs short.
+fn decide(
+    meter: &mut Meter,
+    own: &mut OwnConnection,
+    node: &str,
+    batch: &[Pending],
+    now: Instant,
+) -> Vec<Decision> {
+    // Keys the node has not seen, looked up in one query per counter.
+    let mut unseen: HashMap<CounterKey, Vec<&str>> = HashMap::new();
+    for (d, _) in batch {
+        let counter = counter_of(d);
+        if !meter.is_billed(&counter, &d.article_id) {
+            unseen.entry(counter).or_default().push(&d.article_id);
+        }
+    }
+    for (counter, articles) in &unseen {
+        match own.run(|conn| shipping::billed_among(conn, &counter.0, counter.1, articles)) {
+            Ok(billed) => {
+                for article in billed {
+                    meter.note_billed(counter, &article);
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "billing keys not looked up; the ledger decides when shipped");
+            }
+        }
+    }
+    // Units each quota needs for the batch's new keys.
+    let mut need: HashMap<CounterKey, (i64, i64)> = HashMap::new();
+    let mut new_keys: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    for (d, _) in batch {
+        let counter = counter_of(d);
+        if let Some(quota) = d.quota
+            && !meter.is_billed(&counter, &d.article_id)
+            && new_keys.insert((&d.licence_id, &d.article_id))
+        {
+            need.entry(counter).or_insert((0, quota)).0 += 1;
+        }
+    }
+    let mut unleased: HashMap<CounterKey, Failure> = HashMap::new();
+    for (counter, (units, quota)) in need {
+        let short = units - meter.left(&counter, now);
+        if short <= 0 {
+            continue;
+        }
+        match own.run(|conn| shipping::take_lease(conn, node, &counter.0, counter.1, quota, short))
+        {
+            Ok(taken) => meter.add_lease(&counter, taken, now),
+            Err(error) => {
+                if meter.lease(&counter).is_none() {
+                    unleased.insert(counter, Arc::new(error));
+                }
+            }
+        }
+    }
+    batch
+        .iter()
+        .map(|(d, _)| {
+            let counter = counter_of(d);
+            if meter.is_billed(&counter, &d.article_id) {
+                let used = d.quota.map_or(0, |quota| {
+                    meter.lease(&counter).map_or(0, |lease| lease.used(quota))
+                });
+                return Decision::Delivered {
+                    billable: false,
+                    leased: false,
+                    used,
+                };
+            }
+            let Some(quota) = d.quota else {
+                meter.note_billed(&counter, &d.article_id);
+                return Decision::Delivered {
+                    billable: true,
+                    leased: false,
+                    used: 0,
+                };
+            };
+            if meter.spend(&counter) {
+                meter.note_billed(&counter, &d.article_id);
+                let used = meter.lease(&counter).map_or(0, |lease| lease.used(quota));
+                return Decision::Delivered {
+                    billable: true,
+                    leased: true,
+                    used,
+                };
+            }
+            match unleased.get(&counter) {
+                // No lease could be taken and none is held: whether a unit
+                // is left is not known.
+                Some(failure) => Decision::Failed(failure.clone()),
+                None => Decision::OverQuota {
+                    used: meter
+                        .lease(&counter)
+                        .map_or(quota, |lease| lease.used(quota)),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Takes back what a batch's decisions did to the meter, when the batch
+/// could not be written.
+fn undo(meter: &mut Meter, batch: &[Pending], decisions: &[Decision]) {
+    for ((d, _), decision) in batch.iter().zip(decisions) {
+        if let Decision::Delivered {
+            billable: true,
+            leased,
+            ..
+        } = decision
+        {
+            let counter = counter_of(d);
+            meter.forget_billed(&counter, &d.article_id);
+            if *leased {
+                meter.unspend(&counter);
+            }
+        }
+    }
+}
+
+fn entry(d: &Delivery, billable: bool, leased: bool) -> Entry {
+    Entry {
+        id: d.id.clone(),
+        licensee_id: d.licensee_id.clone(),
+        licence_id: d.licence_id.clone(),
+        publisher_id: d.publisher_id.clone(),
+        article_id: d.article_id.clone(),
+        article_version: d.article_version,
+        tier: d.tier.clone(),
+        format: d.format.clone(),
+        at: d.at,
+        period_start: d.period_start,
+        request_id: d.request_id.clone(),
+        quota: d.quota,
+        unit_price: d.unit_price,
+        currency: d.currency.clone(),
+        billable,
+        leased,
+    }
+}
+
+/// The syncer: syncs the journal once for every batch written so far, lets
+/// the shipper read up to there, then answers them. After a failed sync it
+/// answers everything with an error until the node is restarted (as the
+/// SQLite syncer does: the kernel may have dropped what it failed to write).
+fn sync_and_answer(receiver: &mpsc::Receiver<Synced>, durable: &Durable, report: &Report) {
+    let mut failed: Option<Failure> = None;
+    while let Ok((mut file, mut end, mut answers)) = receiver.recv() {
+        for (later, later_end, more) in receiver.try_iter() {
+            file = later;
+            end = later_end;
+            answers.extend(more);
+        }
+        if failed.is_none() {
+            match file.sync_data() {
+                Ok(()) => {
+                    durable.advance(end);
+                    super::writer::answer(answers);
+                    continue;
+                }
+                Err(error) => {
+                    let error = StorageError::Io(Box::new(error));
+                    report.failed(
+                        "the usage journal could not be synced; deliveries fail until the node is restarted",
+                        &error,
+                    );
+                    let error = Arc::new(error);
+                    let _ = report.broken.set(error.clone());
+                    failed = Some(error);
+                }
+            }
+        }
+        if let Some(error) = &failed {
+            super::writer::fail(answers.into_iter().map(|(reply, _)| reply), error);
+        }
+    }
+}
+
+/// The shipper's state.
+struct Shipper {
+    directory: Directory,
+    position: Position,
+    pool: Pool,
+    node: Arc<str>,
+    meter: Arc<Mutex<Meter>>,
+    durable: Arc<Durable>,
+    stop: Arc<AtomicBool>,
+    gauges: Gauges,
+    bytes: Arc<AtomicU64>,
+    appended: Arc<AtomicU64>,
+    shipped: Arc<AtomicU64>,
+    report: Report,
+    last_heartbeat: Option<Instant>,
+}
+
+/// Entries read from the journal, and where reading stopped.
+struct Read {
+    entries: Vec<Entry>,
+    next: Position,
+    /// The segment was read to its end: delete it once these are shipped.
+    finished: bool,
+}
+
+impl Shipper {
+    /// Ships everything before `end` (an earlier run's journal) and gives
+    /// back the node's leases, before the node serves.
+    fn catch_up(&mut self, end: Position) -> std::io::Result<()> {
+        let deadline = Instant::now() + CATCH_UP;
+        while self.position < end {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    if Instant::now() > deadline {
+                        return Err(std::io::Error::other(format!(
+                            "the usage journal left by the last run could not be shipped: {error}"
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        shipping::release(&mut conn, &self.node)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(())
+    }
+
+    fn run(mut self) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let stopping = self.stop.load(Ordering::Relaxed);
+            match self.step() {
+                Ok(true) => {
+                    backoff = Duration::from_millis(100);
+                    continue;
+                }
+                Ok(false) => {
+                    if stopping {
+                        break;
+                    }
+                    self.idle();
+                    self.durable.wait(self.position, SHIPPER_TICK);
+                }
+                Err(error) => {
+                    self.report.failed(
+                        "the usage journal could not be shipped; it waits on disk",
+                        &error,
+                    );
+                    if stopping {
+                        break;
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+        self.give_back_everything();
+    }
+
+    /// Ships one batch, if there is one; `Ok(false)` when caught up.
+    fn step(&mut self) -> Result<bool, StorageError> {
+        let read = self.read().map_err(|e| StorageError::Io(Box::new(e)))?;
+        if read.entries.is_empty() && !read.finished && read.next == self.position {
+            self.gauges.lag_seconds.set(0);
+            return Ok(false);
+        }
+        if let Some(oldest) = read.entries.first() {
+            let lag = (crate::storage::now() - oldest.at).num_seconds().max(0);
+            self.gauges.lag_seconds.set(lag);
+        }
+        if !read.entries.is_empty() {
+            let mut conn = self.pool.get().map_err(StorageError::from)?;
+            let shipped = shipping::ship(&mut conn, &self.node, &read.entries)?;
+            tracing::debug!(
+                written = shipped.written,
+                skipped = shipped.skipped,
+                "usage journal shipped"
+            );
+            self.meter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .settle(&shipped.counters);
+            self.shipped
+                .fetch_add(read.entries.len() as u64, Ordering::Relaxed);
+            let through = match read.entries.last() {
+                Some(last) if read.entries.len() >= SHIP_BATCH => last.at,
+                _ => caught_up_through(),
+            };
+            self.note_progress(through);
+        }
+        self.position = read.next;
+        if read.finished {
+            let path = journal::segment_path(self.directory.path(), self.position.segment);
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(StorageError::Io(Box::new(error))),
+            }
+            self.bytes.fetch_sub(
+                size.min(self.bytes.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
+            self.position = self.next_segment();
+        }
+        if let Err(error) = self.directory.save_shipped(self.position) {
+            tracing::warn!(%error, "where shipping stopped could not be saved; entries will be offered again");
+        }
+        self.update_gauges();
+        Ok(true)
+    }
+
+    fn update_gauges(&self) {
+        self.gauges
+            .update(&self.appended, &self.shipped, &self.bytes);
+    }
+
+    /// The first segment after the current one (the syncer's, at worst).
+    fn next_segment(&self) -> Position {
+        let after = journal::segments(self.directory.path())
+            .ok()
+            .and_then(|numbers| numbers.into_iter().find(|&n| n > self.position.segment));
+        Position {
+            segment: after.unwrap_or(self.durable.get().segment),
+            offset: 0,
+        }
+    }
+
+    /// Reads the next entries to ship: the rest of an older segment, or the
+    /// current one up to where it is synced.
+    fn read(&mut self) -> std::io::Result<Read> {
+        let durable = self.durable.get();
+        let from = self.position;
+        let end = match from.segment.cmp(&durable.segment) {
+            std::cmp::Ordering::Less => None,
+            std::cmp::Ordering::Equal if from.offset < durable.offset => Some(durable.offset),
+            _ => {
+                return Ok(Read {
+                    entries: Vec::new(),
+                    next: from,
+                    finished: false,
+                });
+            }
+        };
+        let bytes =
+            match journal::read_segment(self.directory.path(), from.segment, from.offset, end) {
+                Ok(bytes) => bytes,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound && end.is_none() => {
+                    return Ok(Read {
+                        entries: Vec::new(),
+                        next: from,
+                        finished: true,
+                    });
+                }
+                Err(error) => return Err(error),
+            };
+        let mut entries = Vec::new();
+        let mut next = from;
+        let mut finished = end.is_none();
+        for item in journal::scan(&bytes, from) {
+            if entries.len() >= SHIP_BATCH {
+                finished = false;
+                break;
+            }
+            match item {
+                Item::Record {
+                    payload,
+                    next: after,
+                } => {
+                    next = after;
+                    match serde_json::from_slice::<Entry>(&payload) {
+                        Ok(entry) => entries.push(entry),
+                        Err(error) => {
+                            self.corrupt(from.segment, payload.len() as u64, &error.to_string());
+                        }
+                    }
+                }
+                Item::Corrupt { at, bytes } => {
+                    self.corrupt(at.segment, bytes, "checksum");
+                }
+            }
+        }
+        Ok(Read {
+            entries,
+            next,
+            finished,
+        })
+    }
+
+    fn corrupt(&self, segment: u64, bytes: u64, why: &str) {
+        self.gauges.corrupt.inc_by(bytes);
+        tracing::error!(
+            segment,
+            bytes,
+            why,
+            "usage journal bytes skipped: they do not read as an entry"
+        );
+    }
+
+    /// Between batches: gives back leases no delivery has asked for lately,
+    /// and notes in the ledger how far this node has shipped.
+    fn idle(&mut self) {
+        let back = self
+            .meter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reclaim(Some((Instant::now(), LEASE_IDLE)));
+        self.give_back(back);
+        self.note_progress(caught_up_through());
+        self.update_gauges();
+    }
+
+    /// Notes in the ledger, at most once a second, that every entry of this
+    /// node before `through` is shipped.
+    fn note_progress(&mut self, through: chrono::NaiveDateTime) {
+        if self
+            .last_heartbeat
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.last_heartbeat = Some(Instant::now());
+        let result = self
+            .pool
+            .get()
+            .map_err(StorageError::from)
+            .and_then(|mut conn| {
+                shipping::shipped_through(&mut conn, &self.node, through, crate::storage::now())
+            });
+        if let Err(error) = result {
+            tracing::debug!(%error, "shipping progress not noted");
+        }
+    }
+
+    fn give_back(&self, back: Vec<(CounterKey, i64)>) {
+        if back.is_empty() {
+            return;
+        }
+        let result = self
+            .pool
+            .get()
+            .map_err(StorageError::from)
+            .and_then(|mut conn| {
+                for (counter, units) in &back {
+                    shipping::give_back(&mut conn, &self.node, &counter.0, counter.1, *units)?;
+                }
+                Ok(())
+            });
+        if let Err(error) = result {
+            tracing::debug!(%error, "unspent lease units not given back yet");
+            let now = Instant::now();
+            let mut meter = self.meter.lock().unwrap_or_else(PoisonError::into_inner);
+            for (counter, units) in back {
+                meter.restore(&counter, units, now);
+            }
+        }
+    }
+
+    /// At shutdown: every unspent unit goes back to its counter.
+    fn give_back_everything(&mut self) {
+        let back = self
+            .meter
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reclaim(None);
+        self.give_back(back);
+        if self.read().is_ok_and(|read| read.entries.is_empty()) {
+            self.last_heartbeat = None;
+            self.note_progress(caught_up_through());
+        }
+    }
+}
+
+/// When the shipper has caught up: every entry synced is shipped, and an
+/// entry still being synced was made less than a second ago.
+fn caught_up_through() -> chrono::NaiveDateTime {
+    crate::storage::now() - chrono::Duration::seconds(1)
+}

@@ -1,0 +1,494 @@
+//! Journal mode: deliveries answered once their entries are in the node's
+//! usage journal, shipped to the SQL ledger exactly once; quotas leased
+//! across nodes; both modes writing the same ledger.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use syndicate::storage::DbConnection;
+
+use syndicate::domain::Role;
+
+use crate::harness::{TestApp, TestDatabase, journal, spawn_app_with, start, test_settings};
+use crate::world::{Party, World};
+
+/// Publishes an article as the desk and returns its id.
+async fn story(w: &World, desk: &Party, n: usize) -> String {
+    let body = json!({
+        "external_ref": format!("tide-{n}"), "headline": format!("The tide table, page {n}"),
+        "body_html": "<p>High water came an hour late.</p>", "section": "news", "language": "en",
+        "bylines": [], "status": "published",
+    });
+    w.article(desk, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An event as (licence, article, tier, format, billable, price, currency),
+/// the licence and article by their place in the run.
+type Event = (
+    usize,
+    usize,
+    String,
+    String,
+    bool,
+    Option<i64>,
+    Option<String>,
+);
+
+/// What a run of deliveries left: the statuses answered, and the ledger
+/// with every id replaced by its place in the run.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    statuses: Vec<u16>,
+    events: Vec<Event>,
+    counters: Vec<(usize, i64)>,
+    days: Vec<(usize, i64, i64, i64)>,
+    keys: usize,
+    quota_used: Vec<Value>,
+}
+
+#[derive(QueryableByName)]
+struct EventRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    licence_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    article_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tier: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    format: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    billable: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    unit_price: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    currency: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Sums {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    a: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    b: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    c: i64,
+}
+
+fn load<T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static>(
+    conn: &mut DbConnection,
+    sql: &str,
+) -> Vec<T> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c).unwrap(),
+    }
+}
+
+/// The same deliveries on `app`: a licence with a quota of 4 a day at 2.50,
+/// and one without a quota at 1.00, over six and two articles.
+async fn run(app: TestApp) -> Outcome {
+    let w = World::on(app).await;
+    let quota = w
+        .deal(
+            "Harbour Gazette",
+            "Morning Brief",
+            &["GB"],
+            json!({
+                "include_media": false, "quota": {"units": 4, "period": "day"},
+                "price_per_unit": {"amount_minor": 250, "currency": "EUR"},
+            }),
+        )
+        .await;
+    let other = w.publisher("Valley Courier").await;
+    let open = w
+        .licence(
+            &other,
+            &quota.reader,
+            json!({
+                "include_media": false, "price_per_unit": {"amount_minor": 100, "currency": "EUR"},
+            }),
+        )
+        .await;
+    let mut articles = Vec::new();
+    for n in 0..6 {
+        articles.push(story(&w, &quota.desk, n).await);
+    }
+    for n in 6..8 {
+        articles.push(story(&w, &other, n).await);
+    }
+    let script: [(usize, &str); 14] = [
+        (0, "json"),
+        (1, "json"),
+        (0, "json"),
+        (2, "ninjs"),
+        (3, "json"),
+        (4, "json"),
+        (5, "ninjs"),
+        (1, "json"),
+        (6, "json"),
+        (7, "json"),
+        (6, "ninjs"),
+        (0, "ninjs"),
+        (3, "json"),
+        (4, "json"),
+    ];
+    let mut statuses = Vec::new();
+    for (n, format) in script {
+        let path = format!("/v1/content/{}?format={format}", articles[n]);
+        statuses.push(
+            w.app
+                .get_as(&quota.reader.token, &path)
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    let quota_used = json_of_quota(&w, &quota.reader).await;
+    w.app.settled().await;
+
+    let licences = [quota.licence.clone(), open];
+    let place = |id: &str, of: &[String]| of.iter().position(|x| x == id).unwrap();
+    let mut conn = w.app.db.connect();
+    let mut events: Vec<_> = load::<EventRow>(
+        &mut conn,
+        "SELECT licence_id, article_id, tier, format, billable, unit_price, currency FROM usage_events",
+    )
+    .into_iter()
+    .map(|e| {
+        (
+            place(&e.licence_id, &licences),
+            place(&e.article_id, &articles),
+            e.tier,
+            e.format,
+            e.billable,
+            e.unit_price,
+            e.currency,
+        )
+    })
+    .collect();
+    events.sort();
+    let mut counters: Vec<_> = load::<Sums>(
+        &mut conn,
+        "SELECT licence_id AS key, used AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_usage",
+    )
+    .into_iter()
+    .map(|s| (place(&s.key, &licences), s.a))
+    .collect();
+    counters.sort();
+    let mut days: Vec<_> = load::<Sums>(
+        &mut conn,
+        "SELECT licence_id AS key, CAST(SUM(deliveries) AS BIGINT) AS a, \
+                CAST(SUM(billable_units) AS BIGINT) AS b, CAST(SUM(amount_minor) AS BIGINT) AS c \
+         FROM usage_daily GROUP BY licence_id",
+    )
+    .into_iter()
+    .map(|s| (place(&s.key, &licences), s.a, s.b, s.c))
+    .collect();
+    days.sort();
+    let keys = load::<Sums>(
+        &mut conn,
+        "SELECT 'keys' AS key, CAST(COUNT(*) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c \
+         FROM billed_deliveries",
+    )[0]
+    .a;
+    Outcome {
+        statuses,
+        events,
+        counters,
+        days,
+        keys: usize::try_from(keys).unwrap(),
+        quota_used,
+    }
+}
+
+/// `used` of each licence in `/v1/quota`, in its order.
+async fn json_of_quota(w: &World, reader: &Party) -> Vec<Value> {
+    let quota = crate::harness::json_of(w.app.get_as(&reader.token, "/v1/quota").await).await;
+    let mut used: Vec<Value> = quota["licences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!([l["units"], l["used"]]))
+        .collect();
+    used.sort_by_key(ToString::to_string);
+    used
+}
+
+fn leases(db: &TestDatabase) -> i64 {
+    load::<Sums>(
+        &mut db.connect(),
+        "SELECT 'leases' AS key, CAST(COALESCE(SUM(units), 0) AS BIGINT) AS a, \
+                CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_leases",
+    )[0]
+    .a
+}
+
+crate::backend_tests! {
+    async fn the_journal_and_the_synchronous_ledger_write_the_same_ledger(backend: Backend) {
+        let synchronous = run(spawn_app_with(backend, |s| s.journal = None).await).await;
+        let journaled = run(spawn_app_with(backend, |s| s.journal = Some(journal())).await).await;
+
+        assert_eq!(
+            synchronous.statuses,
+            [200, 200, 200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 429]
+        );
+        assert_eq!(synchronous.keys, 6, "four under the quota, two without one");
+        assert_eq!(synchronous.counters, [(0, 4)]);
+        assert_eq!(synchronous.days, [(0, 8, 4, 1000), (1, 3, 2, 200)]);
+        assert_eq!(journaled, synchronous);
+    }
+
+    async fn a_journal_node_leases_its_quota_and_gives_back_what_it_did_not_spend(backend: Backend) {
+        let app = spawn_app_with(backend, |s| s.journal = Some(journal())).await;
+        let w = World::on(app).await;
+        let d = w
+            .deal("Harbour Gazette", "Morning Brief", &["GB"], json!({
+                "include_media": false, "quota": {"units": 100, "period": "day"},
+            }))
+            .await;
+        let id = story(&w, &d.desk, 1).await;
+
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        let held = leases(&w.app.db);
+        assert!(held > 1 && held < 100, "a lease of what is needed and some of the rest: {held}");
+
+        // Idle for longer than a lease is kept: its unspent units go back.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while leases(&w.app.db) > 0 {
+            assert!(std::time::Instant::now() < deadline, "the lease was not given back");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(w.ledger(&d.licence).await, (1, 1));
+        let quota = crate::harness::json_of(w.app.get_as(&d.reader.token, "/v1/quota").await).await;
+        assert_eq!(quota["licences"][0]["used"], 1);
+    }
+
+    async fn three_journal_nodes_on_one_database_never_overshoot_a_quota(backend: Backend) {
+        let first = spawn_app_with(backend, |s| s.journal = Some(journal())).await;
+        let url = first.db.url.clone();
+        let w = World::on(first).await;
+        let d = w
+            .deal("Harbour Gazette", "Morning Brief", &["GB"], json!({
+                "include_media": false, "quota": {"units": 50, "period": "day"},
+            }))
+            .await;
+        let mut articles = Vec::new();
+        for n in 0..200 {
+            articles.push(story(&w, &d.desk, n).await);
+        }
+        let mut nodes = Vec::new();
+        for _ in 0..2 {
+            let mut settings = test_settings(url.clone());
+            settings.journal = Some(journal());
+            nodes.push(start(settings, TestDatabase::unmanaged(url.clone())).await);
+        }
+        // Each node signs its own tokens: a reader token from each.
+        let mut readers = vec![(w.app.address.clone(), d.reader.token.clone())];
+        for node in &nodes {
+            let client = node.create_client(Role::Licensee, Some(&d.reader.id));
+            readers.push((node.address.clone(), node.token_for(&client).await));
+        }
+
+        // 32 clients, each over its own slice of the articles, spread over
+        // the three nodes.
+        let fetches = (0..32).map(|c| {
+            let client = &w.app.client;
+            let articles = &articles;
+            let readers = &readers;
+            async move {
+                let mut statuses = Vec::new();
+                for (i, id) in articles.iter().enumerate().filter(|(i, _)| i % 32 == c) {
+                    let (node, token) = &readers[(i + c) % 3];
+                    let response = client
+                        .get(format!("{node}/v1/content/{id}"))
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .unwrap();
+                    statuses.push((id.clone(), response.status().as_u16()));
+                }
+                statuses
+            }
+        });
+        let answered: Vec<(String, u16)> = futures_util::future::join_all(fetches).await.into_iter().flatten().collect();
+
+        let delivered: Vec<&String> = answered.iter().filter(|(_, s)| *s == 200).map(|(id, _)| id).collect();
+        let statuses: Vec<u16> = answered.iter().map(|(_, s)| *s).collect();
+        assert_eq!(delivered.len(), 50, "{} answers: {} 200, {} 429", statuses.len(), delivered.len(), statuses.iter().filter(|s| **s == 429).count());
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+        // Re-fetches of billed articles succeed on any node and are not billed.
+        for (i, id) in delivered.iter().take(6).enumerate() {
+            let (node, token) = &readers[i % 3];
+            let again = w.app.client.get(format!("{node}/v1/content/{id}")).bearer_auth(token).send().await.unwrap();
+            assert_eq!(again.status(), 200);
+        }
+        for node in &nodes {
+            node.settled().await;
+        }
+        assert_eq!(w.ledger(&d.licence).await, (56, 50));
+        let used = load::<Sums>(&mut w.app.db.connect(), "SELECT licence_id AS key, used AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_usage");
+        assert_eq!(used[0].a, 50);
+    }
+}
+
+/// Journals left by an earlier run, shipped when the writer starts.
+mod recovery {
+    use std::path::Path;
+
+    use chrono::NaiveDateTime;
+    use syndicate::metering::journal::{Appender, Directory, frame};
+    use syndicate::metering::{JournalSettings, UsageWriter};
+    use syndicate::storage::shipping::{self, Entry};
+    use syndicate::storage::{self, PoolSettings};
+
+    use super::{Sums, load};
+    use crate::harness::{Backend, TestDatabase};
+
+    fn entry(n: usize, leased: bool) -> Entry {
+        let at = NaiveDateTime::parse_from_str("2026-11-30 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        Entry {
+            id: format!("event-{n}"),
+            licensee_id: "licensee".to_owned(),
+            licence_id: "licence".to_owned(),
+            publisher_id: "publisher".to_owned(),
+            article_id: format!("article-{}", n % 3),
+            article_version: 1,
+            tier: "full".to_owned(),
+            format: "json".to_owned(),
+            at: at + chrono::Duration::seconds(i64::try_from(n).unwrap()),
+            period_start: NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S")
+                .unwrap(),
+            request_id: format!("request-{n}"),
+            quota: Some(10),
+            unit_price: Some(40),
+            currency: Some("EUR".to_owned()),
+            billable: n < 3,
+            leased,
+        }
+    }
+
+    fn record(entry: &Entry) -> Vec<u8> {
+        let mut framed = Vec::new();
+        frame(&serde_json::to_vec(entry).unwrap(), &mut framed);
+        framed
+    }
+
+    /// Starts a writer in journal mode on `dir` (shipping what it holds),
+    /// stops it, and returns its metrics.
+    fn start_and_stop(db: &TestDatabase, dir: &Path) -> prometheus::Registry {
+        let pool = storage::pool(
+            &db.url,
+            &PoolSettings {
+                max_size: 4,
+                connection_timeout: std::time::Duration::from_secs(5),
+            },
+        );
+        let registry = prometheus::Registry::new();
+        let errors = syndicate::telemetry::ErrorLog::new(
+            &prometheus::Registry::new(),
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap();
+        let settings = JournalSettings {
+            dir: dir.to_owned(),
+            max_bytes: 1 << 20,
+            freshness: std::time::Duration::from_secs(1),
+        };
+        let health = syndicate::storage::health::Health::new(&db.url);
+        let (_usage, writer) =
+            UsageWriter::start(pool, &db.url, Some(&settings), &registry, errors, health).unwrap();
+        writer.stop();
+        registry
+    }
+
+    fn ledger(db: &TestDatabase) -> Vec<(String, i64)> {
+        let mut rows: Vec<(String, i64)> = load::<Sums>(
+            &mut db.connect(),
+            "SELECT id AS key, CAST(CASE WHEN billable THEN 1 ELSE 0 END AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM usage_events",
+        )
+        .into_iter()
+        .map(|s| (s.key, s.a))
+        .collect();
+        rows.sort();
+        rows
+    }
+
+    fn used(db: &TestDatabase) -> i64 {
+        load::<Sums>(&mut db.connect(), "SELECT licence_id AS key, used AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_usage")
+            .first()
+            .map_or(0, |s| s.a)
+    }
+
+    fn migrated(backend: Backend) -> TestDatabase {
+        let db = TestDatabase::create(backend);
+        syndicate::storage::migrate::run_pending_on(&mut db.connect()).unwrap();
+        db
+    }
+
+    crate::backend_tests! {
+        async fn a_torn_tail_is_dropped_and_a_corrupt_entry_skipped_the_rest_shipped(backend: Backend) {
+            let db = migrated(backend);
+            let dir = tempfile::tempdir().unwrap();
+            {
+                let _held = Directory::open(dir.path()).unwrap();
+                let mut appender = Appender::start(dir.path()).unwrap();
+                let mut bytes = Vec::new();
+                for n in 0..2 {
+                    bytes.extend(record(&entry(n, false)));
+                }
+                let mut corrupt = record(&entry(2, false));
+                let middle = corrupt.len() / 2;
+                corrupt[middle] ^= 0x55;
+                bytes.extend(corrupt);
+                bytes.extend(record(&entry(3, false)));
+                let torn = record(&entry(4, false));
+                bytes.extend(&torn[..torn.len() - 5]);
+                appender.append(&bytes).unwrap();
+            }
+
+            let registry = start_and_stop(&db, dir.path());
+
+            let shipped: Vec<String> = ledger(&db).into_iter().map(|(id, _)| id).collect();
+            assert_eq!(shipped, ["event-0", "event-1", "event-3"]);
+            let corrupt = registry
+                .gather()
+                .into_iter()
+                .find(|f| f.name() == "syndicate_journal_corrupt_bytes_total")
+                .unwrap();
+            assert!(corrupt.get_metric()[0].get_counter().get_value() > 0.0);
+            assert_eq!(syndicate::metering::journal::segments(dir.path()).unwrap().len(), 1, "the shipped segments are deleted; a new one is started");
+        }
+
+        async fn entries_shipped_before_a_crash_are_not_shipped_again(backend: Backend) {
+            let db = migrated(backend);
+            let dir = tempfile::tempdir().unwrap();
+            let entries: Vec<Entry> = (0..6).map(|n| entry(n, n < 3)).collect();
+            let node = {
+                let held = Directory::open(dir.path()).unwrap();
+                let mut appender = Appender::start(dir.path()).unwrap();
+                appender.append(&entries.iter().flat_map(record).collect::<Vec<u8>>()).unwrap();
+                held.node_id().unwrap()
+            };
+            // The node had leased three units and shipped the first four
+            // entries, then died before it noted so in its journal.
+            let mut conn = db.connect();
+            shipping::take_lease(&mut conn, &node, "licence", entries[0].period_start, 10, 3).unwrap();
+            shipping::ship(&mut conn, &node, &entries[..4]).unwrap();
+            let before = ledger(&db);
+
+            start_and_stop(&db, dir.path());
+
+            let after = ledger(&db);
+            assert_eq!(after.len(), 6, "{after:?}");
+            assert_eq!(after.iter().map(|(_, b)| b).sum::<i64>(), 3, "three articles, each billed once");
+            assert!(before.iter().all(|row| after.contains(row)), "what was shipped stands");
+            assert_eq!(used(&db), 3);
+            let leased = load::<Sums>(&mut db.connect(), "SELECT 'l' AS key, CAST(COALESCE(SUM(units), 0) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_leases");
+            assert_eq!(leased[0].a, 0, "the node's leases are given back once its journal is shipped");
+        }
+    }
+}
