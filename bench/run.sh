@@ -12,7 +12,8 @@
 # Knobs: BENCH_ARTICLES (10000), BENCH_ROUNDS (3, after one warm-up round
 # of the real endpoint that is checked but not counted; BENCH_WARMUP=0
 # skips it), BENCH_SECONDS (15),
-# BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PAIRS (100000: at most
+# BENCH_LEDGER (sync or journal: the server's --ledger; its journal goes in
+# the scratch directory), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PAIRS (100000: at most
 # this many (licensee, article) pairs, drawn at random from all, are
 # requested; 10 000 articles make about 12 000; several sizes, e.g.
 # "12000 100000", are measured one after the other on the same data, each
@@ -31,6 +32,7 @@ connections=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 pairs=${BENCH_PAIRS:-100000}
 warmup=${BENCH_WARMUP:-1}
+ledger_mode=${BENCH_LEDGER:-sync}
 
 if ! command -v wrk > /dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
@@ -82,7 +84,8 @@ fi
 port=$(free_port)
 base=http://127.0.0.1:$port
 start_server() {
-    "$bin" serve --bind "127.0.0.1:$port" >> "$work/serve.log" 2>&1 &
+    "$bin" serve --bind "127.0.0.1:$port" --ledger "$ledger_mode" --journal-dir "$work/journal" \
+        >> "$work/serve.log" 2>&1 &
     server=$!
     pids+=("$server")
     wait_ready "$base"
@@ -129,7 +132,18 @@ ceiling=$!
 pids+=("$ceiling")
 sleep 0.5
 
+# Deliveries in the server's journal not yet shipped to the SQL ledger (0
+# in sync mode, which has no journal).
+unshipped() {
+    curl -sf "$base/metrics" | awk '/^syndicate_journal_unshipped_entries / { n = $2 } END { printf "%d", n }'
+}
+
+# The ledger's deliveries, once every answered one is shipped.
 ledger() {
+    for _ in $(seq 1 600); do
+        [ "$(unshipped)" = 0 ] && break
+        sleep 0.1
+    done
     curl -sf -H "Authorization: Bearer $(cat "$work/admin.token")" "$base/v1/usage" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["deliveries"])'
 }
@@ -213,7 +227,7 @@ if not ok <= new <= sent:
 print(f"bench: kill -9 mid-round: wrk read {ok} 200s, the ledger holds {new} new events (at most {new - ok} answered but unread)", file=sys.stderr)
 PY
 
-python3 - "$results" "$backend" "$articles" <<'PY'
+python3 - "$results" "$backend, $ledger_mode ledger" "$articles" <<'PY'
 import statistics, sys
 rows, rss = {}, {}
 for line in open(sys.argv[1]):

@@ -111,6 +111,15 @@ pub enum AdminCommand {
         #[arg(long, value_delimiter = ',')]
         territories: Vec<String>,
     },
+    /// Give back the quota leases of a journal-mode node lost with its disk
+    /// (its id is the `node` file of its journal directory, and the
+    /// `node_id` of its `quota_leases` rows); prints how many were held.
+    /// Never for a node that may still run.
+    ReleaseNode {
+        /// The node's id.
+        #[arg(long)]
+        node: String,
+    },
 }
 
 /// Where the database is.

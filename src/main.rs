@@ -156,6 +156,10 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
             };
             serde_json::to_value(licensees::create(&mut conn, &request)?)?
         }
+        AdminCommand::ReleaseNode { node } => {
+            let released = syndicate::metering::journaled::release_lost_node(&mut conn, &node)?;
+            serde_json::json!({"node": node, "leases_released": released})
+        }
     };
     println!("{created}");
     Ok(())

@@ -158,7 +158,7 @@ pub async fn get_usage(
         publisher_id: query.publisher_id,
     };
     let wanted = request.clone();
-    let rows = db(&state, move |conn| {
+    let (rows, as_of) = db(&state, move |conn| {
         Ok(reports::rows(conn, &caller, &wanted)?)
     })
     .await?;
@@ -182,7 +182,7 @@ pub async fn get_usage(
             .content_type("text/csv; charset=utf-8")
             .body(reports::csv(&rows)),
         ReportFormat::Json => {
-            let report: UsageReport = reports::report(&request, rows);
+            let report: UsageReport = reports::report(&request, rows, as_of);
             HttpResponse::Ok().json(report)
         }
     })

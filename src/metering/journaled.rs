@@ -405,6 +405,18 @@ impl Journaled {
     }
 }
 
+/// Gives back every quota lease of a node lost with its disk, and forgets
+/// its shipping progress (what it had not shipped is lost with it); returns
+/// how many leases it held. A node that still runs would spend units no
+/// longer leased to it: this is for a node that never comes back.
+pub fn release_lost_node(conn: &mut DbConnection, node: &str) -> Result<usize, StorageError> {
+    crate::storage::in_transaction(conn, |conn| {
+        let released = shipping::release(conn, node)?;
+        shipping::forget_node(conn, node)?;
+        Ok(released)
+    })
+}
+
 /// What the writer decided for one delivery.
 enum Decision {
     Delivered {
@@ -508,6 +520,7 @@ fn decide(
             }
             let Some(quota) = d.quota else {
                 meter.note_billed(&counter, &d.article_id);
+                meter.add_unshipped(&counter, 1);
                 return Decision::Delivered {
                     billable: true,
                     leased: false,
@@ -516,6 +529,7 @@ fn decide(
             };
             if meter.spend(&counter) {
                 meter.note_billed(&counter, &d.article_id);
+                meter.add_unshipped(&counter, 1);
                 let used = meter.lease(&counter).map_or(0, |lease| lease.used(quota));
                 return Decision::Delivered {
                     billable: true,
@@ -549,6 +563,7 @@ fn undo(meter: &mut Meter, batch: &[Pending], decisions: &[Decision]) {
         {
             let counter = counter_of(d);
             meter.forget_billed(&counter, &d.article_id);
+            meter.add_unshipped(&counter, -1);
             if *leased {
                 meter.unspend(&counter);
             }
@@ -718,10 +733,18 @@ impl Shipper {
                 skipped = shipped.skipped,
                 "usage journal shipped"
             );
-            self.meter
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .settle(&shipped.counters);
+            let mut billed: HashMap<CounterKey, i64> = HashMap::new();
+            for entry in read.entries.iter().filter(|e| e.billable) {
+                *billed
+                    .entry((entry.licence_id.clone(), entry.period_start))
+                    .or_default() += 1;
+            }
+            let mut meter = self.meter.lock().unwrap_or_else(PoisonError::into_inner);
+            meter.settle(&shipped.counters);
+            for (counter, n) in &billed {
+                meter.add_unshipped(counter, -n);
+            }
+            drop(meter);
             self.shipped
                 .fetch_add(read.entries.len() as u64, Ordering::Relaxed);
             let through = match read.entries.last() {
@@ -906,9 +929,13 @@ impl Shipper {
             .unwrap_or_else(PoisonError::into_inner)
             .reclaim(None);
         self.give_back(back);
-        if self.read().is_ok_and(|read| read.entries.is_empty()) {
-            self.last_heartbeat = None;
-            self.note_progress(caught_up_through());
+        // Shipped in full: the node holds no report back while it is away.
+        // Otherwise its row says how far it got, until it starts again.
+        if self.read().is_ok_and(|read| read.entries.is_empty())
+            && let Ok(mut conn) = self.pool.get()
+            && let Err(error) = shipping::forget_node(&mut conn, &self.node)
+        {
+            tracing::debug!(%error, "shipping progress not cleared");
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Meter {
     billed: HashMap<CounterKey, HashSet<String>>,
     keys: usize,
     leases: HashMap<CounterKey, Lease>,
+    /// Deliveries this node billed that are not shipped yet, per counter.
+    unshipped: HashMap<CounterKey, i64>,
 }
 
 impl Meter {
@@ -87,9 +89,21 @@ impl Meter {
         self.leases.get(counter)
     }
 
-    /// Units this node billed on a counter that are not shipped yet.
+    /// Deliveries this node billed on a counter that are not shipped yet.
     pub fn unshipped(&self, counter: &CounterKey) -> i64 {
-        self.leases.get(counter).map_or(0, |lease| lease.spent)
+        self.unshipped.get(counter).copied().unwrap_or(0)
+    }
+
+    /// Counts `n` more (or, negative, fewer) billed deliveries not shipped.
+    pub fn add_unshipped(&mut self, counter: &CounterKey, n: i64) {
+        let count = match self.unshipped.get_mut(counter) {
+            Some(count) => count,
+            None => self.unshipped.entry(counter.clone()).or_default(),
+        };
+        *count = (*count + n).max(0);
+        if *count == 0 {
+            self.unshipped.remove(counter);
+        }
     }
 
     /// Units the node may spend on a counter now, marking it in use.

@@ -50,7 +50,10 @@ pub fn standings(
         let start = period.start(at);
         let used = match licence.quota_units {
             Some(_) => usage::counter(conn, &licence.id, start)? + unshipped(&licence.id, start),
-            None => usage::billable_between(conn, &licensee, &licence.id, start, period.end(at))?,
+            None => {
+                usage::billable_between(conn, &licensee, &licence.id, start, period.end(at))?
+                    + unshipped(&licence.id, start)
+            }
         };
         out.push(Standing {
             licence_id: licence.licence_id()?.0,

@@ -13,6 +13,7 @@ use super::MeteringError;
 use crate::domain::Role;
 use crate::identity::Caller;
 use crate::storage::DbConnection;
+use crate::storage::shipping;
 use crate::storage::usage::{self, GroupBy, ReportRow, ReportScope};
 
 /// How a report groups deliveries.
@@ -85,6 +86,7 @@ pub struct UsageTotals {
     "from": "2026-11-01T00:00:00Z",
     "to": "2026-12-01T00:00:00Z",
     "group_by": "day",
+    "as_of": "2026-12-01T09:14:03Z",
     "rows": [
         {"key": "2026-11-27", "deliveries": 14, "billable_units": 11, "amount_minor": 275, "currency": "GBP"},
         {"key": "2026-11-28", "deliveries": 9, "billable_units": 6, "amount_minor": 150, "currency": "GBP"}
@@ -99,6 +101,10 @@ pub struct UsageReport {
     pub to: DateTime<Utc>,
     /// The grouping.
     pub group_by: Grouping,
+    /// Every delivery answered before this instant is in the rows. Nodes
+    /// that keep a usage journal ship it to the ledger within about a
+    /// second; while one cannot, this stays where it stopped.
+    pub as_of: DateTime<Utc>,
     /// One row per group and currency, sorted.
     pub rows: Vec<UsageRow>,
     /// Sums over all rows.
@@ -170,12 +176,13 @@ fn scope(caller: &Caller, request: &ReportRequest) -> Result<ReportScope, Meteri
     })
 }
 
-/// The report's rows, sorted by key and currency.
+/// The report's rows, sorted by key and currency, and the instant before
+/// which every delivery is in them.
 pub fn rows(
     conn: &mut DbConnection,
     caller: &Caller,
     request: &ReportRequest,
-) -> Result<Vec<ReportRow>, MeteringError> {
+) -> Result<(Vec<ReportRow>, DateTime<Utc>), MeteringError> {
     let scope = scope(caller, request)?;
     let group_by = match request.group_by {
         Grouping::Day => GroupBy::Day,
@@ -184,12 +191,19 @@ pub fn rows(
         Grouping::Licensee => GroupBy::Licensee,
         Grouping::Licence => GroupBy::Licence,
     };
-    Ok(usage::report(conn, &scope, group_by)?)
+    // Read before the rows, so the rows hold at least what it promises.
+    let now = crate::storage::now();
+    let as_of = shipping::ledger_as_of(conn)?.map_or(now, |shipped| shipped.min(now));
+    Ok((
+        usage::report(conn, &scope, group_by)?,
+        DateTime::from_naive_utc_and_offset(as_of, Utc),
+    ))
 }
 
 /// The report as JSON, with a link to the same report as a chart.
-pub fn report(request: &ReportRequest, rows: Vec<ReportRow>) -> UsageReport {
+pub fn report(request: &ReportRequest, rows: Vec<ReportRow>, as_of: DateTime<Utc>) -> UsageReport {
     UsageReport {
+        as_of,
         chart: chart_link(request),
         from: request.from,
         to: request.to,

@@ -372,6 +372,13 @@ pub fn shipped_through(
     Ok(())
 }
 
+/// Forgets `node`'s progress: it stopped with its journal shipped, so it
+/// holds no report back.
+pub fn forget_node(conn: &mut DbConnection, node: &str) -> Result<(), StorageError> {
+    diesel::delete(ledger_nodes::table.find(node)).execute(conn)?;
+    Ok(())
+}
+
 /// The instant before which every journaled event of every node is in the
 /// ledger (`None` when no node keeps a journal).
 pub fn ledger_as_of(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, StorageError> {

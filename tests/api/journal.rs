@@ -251,6 +251,7 @@ crate::backend_tests! {
             }))
             .await;
         let id = story(&w, &d.desk, 1).await;
+        let before = chrono::Utc::now();
 
         assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
         let held = leases(&w.app.db);
@@ -265,6 +266,20 @@ crate::backend_tests! {
         assert_eq!(w.ledger(&d.licence).await, (1, 1));
         let quota = crate::harness::json_of(w.app.get_as(&d.reader.token, "/v1/quota").await).await;
         assert_eq!(quota["licences"][0]["used"], 1);
+        // The report says how fresh it is: never ahead of the read, and past
+        // the delivery within a few seconds of its shipping.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let report = crate::harness::json_of(w.app.get_as(&d.reader.token, "/v1/usage").await).await;
+            let as_of: chrono::DateTime<chrono::Utc> = report["as_of"].as_str().unwrap().parse().unwrap();
+            assert!(as_of <= chrono::Utc::now(), "{report}");
+            assert_eq!(report["totals"]["deliveries"], 1);
+            if as_of > before {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the report stays before the delivery: {report}");
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     async fn three_journal_nodes_on_one_database_never_overshoot_a_quota(backend: Backend) {
@@ -489,6 +504,22 @@ mod recovery {
             assert_eq!(used(&db), 3);
             let leased = load::<Sums>(&mut db.connect(), "SELECT 'l' AS key, CAST(COALESCE(SUM(units), 0) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_leases");
             assert_eq!(leased[0].a, 0, "the node's leases are given back once its journal is shipped");
+        }
+
+        async fn the_leases_of_a_node_lost_with_its_disk_are_given_back_by_an_operator(backend: Backend) {
+            let db = migrated(backend);
+            let period = entry(0, false).period_start;
+            let mut conn = db.connect();
+            shipping::take_lease(&mut conn, "lost", "licence", period, 10, 4).unwrap();
+            shipping::take_lease(&mut conn, "alive", "licence", period, 10, 1).unwrap();
+            let alive = shipping::take_lease(&mut conn, "alive", "licence", period, 10, 10).unwrap();
+            assert_eq!(alive.free, 0, "{alive:?}");
+
+            let released = syndicate::metering::journaled::release_lost_node(&mut conn, "lost").unwrap();
+
+            assert_eq!(released, 1);
+            let again = shipping::take_lease(&mut conn, "alive", "licence", period, 10, 10).unwrap();
+            assert_eq!(again.granted, 4, "the lost node's units are free again: {again:?}");
         }
     }
 }
