@@ -75,18 +75,21 @@ fn record_at(bytes: &[u8]) -> Option<(&[u8], usize)> {
     (crc32fast::hash(payload) == crc).then_some((payload, HEADER + length))
 }
 
-/// Reads the records of `bytes`, which start at `start`. Whatever follows
-/// the last whole record with no whole record after it is a torn end: it is
-/// not returned, and the position of the last item tells where it begins.
-pub fn scan(bytes: &[u8], start: Position) -> Vec<Item> {
+/// Reads the records of `bytes`, which start at `start`, up to `limit` of
+/// them. Whatever follows the last whole record with no whole record after
+/// it is a torn end (or the cut end of a read): it is not returned, and the
+/// position of the last item tells where it begins.
+pub fn scan(bytes: &[u8], start: Position, limit: usize) -> Vec<Item> {
     let mut items = Vec::new();
     let at = |offset: usize| Position {
         segment: start.segment,
         offset: start.offset + offset as u64,
     };
     let mut offset = 0;
-    while offset < bytes.len() {
+    let mut records = 0;
+    while offset < bytes.len() && records < limit {
         if let Some((payload, length)) = record_at(&bytes[offset..]) {
+            records += 1;
             offset += length;
             items.push(Item::Record {
                 payload: payload.to_vec(),
@@ -350,7 +353,7 @@ mod tests {
             offset: 100,
         };
 
-        let items = scan(&bytes, start);
+        let items = scan(&bytes, start, usize::MAX);
 
         assert_eq!(payloads(&items), [&b"one"[..], b"two", b"three"]);
         let Item::Record { next, .. } = &items[2] else {
@@ -365,7 +368,7 @@ mod tests {
         let bytes = framed(&[b"first record", b"second record"]);
         let first = HEADER + b"first record".len();
         for cut in first..bytes.len() {
-            let items = scan(&bytes[..cut], Position::default());
+            let items = scan(&bytes[..cut], Position::default(), usize::MAX);
             assert_eq!(payloads(&items), [&b"first record"[..]], "cut at {cut}");
             assert!(
                 items.iter().all(|i| matches!(i, Item::Record { .. })),
@@ -380,7 +383,7 @@ mod tests {
         let second = HEADER + 5;
         bytes[second + HEADER + 1] ^= 0xff; // a payload byte of "bravo"
 
-        let items = scan(&bytes, Position::default());
+        let items = scan(&bytes, Position::default(), usize::MAX);
 
         assert_eq!(payloads(&items), [&b"alpha"[..], b"charlie"]);
         assert_eq!(
@@ -396,15 +399,26 @@ mod tests {
     }
 
     #[test]
+    fn reading_stops_after_the_limit_at_a_record_boundary() {
+        let bytes = framed(&[b"one", b"two", b"three"]);
+        let items = scan(&bytes, Position::default(), 2);
+        assert_eq!(payloads(&items), [&b"one"[..], b"two"]);
+        let Item::Record { next, .. } = &items[1] else {
+            panic!()
+        };
+        assert_eq!(next.offset as usize, 2 * HEADER + 6);
+    }
+
+    #[test]
     fn a_length_past_the_limit_or_zero_is_not_a_record() {
         let mut bytes = Vec::new();
         bytes.extend_from_slice(&0_u32.to_le_bytes());
         bytes.extend_from_slice(&crc32fast::hash(b"").to_le_bytes());
-        assert!(scan(&bytes, Position::default()).is_empty());
+        assert!(scan(&bytes, Position::default(), usize::MAX).is_empty());
         let mut big = Vec::new();
         big.extend_from_slice(&u32::MAX.to_le_bytes());
         big.extend_from_slice(&[0; 4]);
-        assert!(scan(&big, Position::default()).is_empty());
+        assert!(scan(&big, Position::default(), usize::MAX).is_empty());
     }
 
     #[test]
@@ -424,7 +438,7 @@ mod tests {
         let first = read_segment(dir.path(), 1, 0, None).unwrap();
         assert!(first.len() as u64 >= SEGMENT_BYTES);
         assert_eq!(
-            scan(&first, Position::default()).len() as u64,
+            scan(&first, Position::default(), usize::MAX).len() as u64,
             first.len() as u64 / record.len() as u64
         );
     }

@@ -36,6 +36,8 @@ use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, counte
 
 /// Entries shipped in one transaction, at most.
 const SHIP_BATCH: usize = 4096;
+/// Bytes of journal read at once, at most.
+const READ_CHUNK: u64 = 4 * 1024 * 1024;
 /// A lease not asked for this long gives its unspent units back.
 const LEASE_IDLE: Duration = Duration::from_secs(2);
 /// How long the shipper waits for new entries before its idle work.
@@ -791,7 +793,8 @@ impl Shipper {
         }
     }
 
-    /// Reads the next entries to ship: the rest of an older segment, or the
+    /// Reads the next entries to ship (at most [`SHIP_BATCH`], from at most
+    /// [`READ_CHUNK`] bytes): from an older segment up to its end, or from the
     /// current one up to where it is synced.
     fn read(&mut self) -> std::io::Result<Read> {
         let durable = self.durable.get();
@@ -807,31 +810,40 @@ impl Shipper {
                 });
             }
         };
-        let bytes =
-            match journal::read_segment(self.directory.path(), from.segment, from.offset, end) {
-                Ok(bytes) => bytes,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound && end.is_none() => {
-                    return Ok(Read {
-                        entries: Vec::new(),
-                        next: from,
-                        finished: true,
-                    });
-                }
-                Err(error) => return Err(error),
-            };
+        let until = end.map_or(from.offset + READ_CHUNK, |end| {
+            end.min(from.offset + READ_CHUNK)
+        });
+        let bytes = match journal::read_segment(
+            self.directory.path(),
+            from.segment,
+            from.offset,
+            Some(until),
+        ) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && end.is_none() => {
+                return Ok(Read {
+                    entries: Vec::new(),
+                    next: from,
+                    finished: true,
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        // Read to the segment's end (an older one) or to where it is synced.
+        let whole = match end {
+            Some(end) => until >= end,
+            None => (bytes.len() as u64) < READ_CHUNK,
+        };
         let mut entries = Vec::new();
         let mut next = from;
-        let mut finished = end.is_none();
-        for item in journal::scan(&bytes, from) {
-            if entries.len() >= SHIP_BATCH {
-                finished = false;
-                break;
-            }
+        let mut records = 0;
+        for item in journal::scan(&bytes, from, SHIP_BATCH) {
             match item {
                 Item::Record {
                     payload,
                     next: after,
                 } => {
+                    records += 1;
                     next = after;
                     match serde_json::from_slice::<Entry>(&payload) {
                         Ok(entry) => entries.push(entry),
@@ -842,13 +854,26 @@ impl Shipper {
                 }
                 Item::Corrupt { at, bytes } => {
                     self.corrupt(at.segment, bytes, "checksum");
+                    next = Position {
+                        segment: at.segment,
+                        offset: at.offset + bytes,
+                    };
                 }
             }
+        }
+        if records == 0 && !whole {
+            // A whole chunk without one record: skip all but its last
+            // record's worth, and read on from there.
+            let skipped = (bytes.len() as u64)
+                .saturating_sub(journal::MAX_RECORD as u64)
+                .max(1);
+            self.corrupt(from.segment, skipped, "no record in a whole read");
+            next.offset += skipped;
         }
         Ok(Read {
             entries,
             next,
-            finished,
+            finished: end.is_none() && whole && records < SHIP_BATCH,
         })
     }
 

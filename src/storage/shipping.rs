@@ -119,7 +119,12 @@ pub fn ship(
             .filter(|e| !present.contains(&e.id))
             .map(|e| (e, e.delivery()))
             .collect();
-        let mut keys = usage::claim_keys(conn, fresh.iter().map(|(_, d)| d))?;
+        // Only the keys the node billed: an entry it did not bill follows a
+        // key already in the ledger, or one billed by an entry before it.
+        let mut keys = usage::claim_keys(
+            conn,
+            fresh.iter().filter(|(e, _)| e.billable).map(|(_, d)| d),
+        )?;
         let mut settled: BTreeMap<(&str, NaiveDateTime), Settled> = BTreeMap::new();
         let mut events = Vec::with_capacity(fresh.len());
         let mut daily: HashMap<DayKey<'_>, DayTotals> = HashMap::new();

@@ -506,6 +506,28 @@ mod recovery {
             assert_eq!(leased[0].a, 0, "the node's leases are given back once its journal is shipped");
         }
 
+        async fn a_key_billed_on_two_nodes_bills_once_and_the_second_unit_goes_back(backend: Backend) {
+            let db = migrated(backend);
+            let first = Entry { id: "on-a".to_owned(), leased: true, billable: true, ..entry(0, true) };
+            let second = Entry { id: "on-b".to_owned(), request_id: "request-b".to_owned(), leased: true, billable: true, ..entry(0, true) };
+            let mut conn = db.connect();
+            shipping::take_lease(&mut conn, "node-a", "licence", first.period_start, 10, 1).unwrap();
+            shipping::take_lease(&mut conn, "node-b", "licence", first.period_start, 10, 1).unwrap();
+
+            let a = shipping::ship(&mut conn, "node-a", std::slice::from_ref(&first)).unwrap();
+            let b = shipping::ship(&mut conn, "node-b", std::slice::from_ref(&second)).unwrap();
+
+            let counter = (first.licence_id.clone(), first.period_start);
+            assert_eq!((a.counters[&counter].billed, a.counters[&counter].spent), (1, 1));
+            assert_eq!((b.counters[&counter].billed, b.counters[&counter].spent), (0, 1), "the ledger's key wins");
+            assert_eq!(ledger(&db), [("on-a".to_owned(), 1), ("on-b".to_owned(), 0)]);
+            assert_eq!(used(&db), 1);
+            let free = shipping::take_lease(&mut conn, "node-c", "licence", first.period_start, 10, 10).unwrap();
+            // Quota 10 less 1 billed less node-a's spare unit: node-b's unit
+            // is free again.
+            assert_eq!(free.granted, 8);
+        }
+
         async fn the_leases_of_a_node_lost_with_its_disk_are_given_back_by_an_operator(backend: Backend) {
             let db = migrated(backend);
             let period = entry(0, false).period_start;
@@ -521,5 +543,172 @@ mod recovery {
             let again = shipping::take_lease(&mut conn, "alive", "licence", period, 10, 10).unwrap();
             assert_eq!(again.granted, 4, "the lost node's units are free again: {again:?}");
         }
+    }
+}
+
+/// A TCP proxy to the test database that can be cut (every connection
+/// dropped, new ones refused) and restored: a database that stops
+/// answering, for one node only.
+mod outage {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use serde_json::json;
+    use syndicate::storage::DatabaseUrl;
+
+    use super::{journal, story};
+    use crate::harness::{Backend, TestDatabase, start, test_settings};
+    use crate::world::World;
+
+    struct Proxy {
+        port: u16,
+        cut: Arc<AtomicBool>,
+        open: Arc<Mutex<Vec<TcpStream>>>,
+    }
+
+    impl Proxy {
+        fn to(target: String) -> Proxy {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let cut = Arc::new(AtomicBool::new(false));
+            let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+            let (cut_, open_) = (cut.clone(), open.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    if cut_.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    let Ok(server) = TcpStream::connect(&target) else {
+                        continue;
+                    };
+                    open_
+                        .lock()
+                        .unwrap()
+                        .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                    pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                    pipe(server, client);
+                }
+            });
+            Proxy { port, cut, open }
+        }
+
+        fn cut(&self) {
+            self.cut.store(true, Ordering::SeqCst);
+            for stream in self.open.lock().unwrap().drain(..) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+
+        fn restore(&self) {
+            self.cut.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn pipe(mut from: TcpStream, mut to: TcpStream) {
+        std::thread::spawn(move || {
+            let mut buffer = [0; 16 * 1024];
+            while let Ok(n) = from.read(&mut buffer) {
+                if n == 0 || to.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+            let _ = to.shutdown(Shutdown::Both);
+        });
+    }
+
+    #[actix_web::test]
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "PostgreSQL not configured: set TEST_DATABASE_URL=postgres://…"
+    )]
+    async fn while_the_database_is_away_a_journal_node_answers_within_the_bound_and_recovers_by_itself()
+     {
+        let db = TestDatabase::create(Backend::Postgres);
+        let DatabaseUrl::Postgres(direct) = &db.url else {
+            panic!()
+        };
+        let mut through = url::Url::parse(direct).unwrap();
+        let target = format!(
+            "{}:{}",
+            through.host_str().unwrap(),
+            through.port().unwrap_or(5432)
+        );
+        let proxy = Proxy::to(target);
+        through.set_port(Some(proxy.port)).unwrap();
+        let url = DatabaseUrl::parse(through.as_str()).unwrap();
+        let mut settings = test_settings(url.clone());
+        settings.journal = Some(journal());
+        settings.pool.connection_timeout = Duration::from_secs(1);
+        let w = World::on(start(settings, TestDatabase::unmanaged(url)).await).await;
+        let d = w
+            .deal(
+                "Harbour Gazette",
+                "Morning Brief",
+                &["GB"],
+                json!({"include_media": false}),
+            )
+            .await;
+        let id = story(&w, &d.desk, 1).await;
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+
+        proxy.cut();
+        let cut_at = Instant::now();
+        let mut answers = Vec::new();
+        while cut_at.elapsed() < Duration::from_millis(2500) {
+            let asked = Instant::now();
+            let status = w.fetch(&d.reader.token, &id).await.status().as_u16();
+            answers.push((asked - cut_at, status, asked.elapsed()));
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        let slow: Vec<_> = answers
+            .iter()
+            .filter(|(_, _, took)| *took > Duration::from_secs(1))
+            .collect();
+        assert!(slow.is_empty(), "answers slower than a second: {slow:?}");
+        assert!(
+            answers.iter().all(|(_, s, _)| *s == 200 || *s == 503),
+            "{answers:?}"
+        );
+        assert!(
+            answers.iter().any(|(_, s, _)| *s == 200),
+            "cached deliveries go on for the bound: {answers:?}"
+        );
+        let late: Vec<_> = answers
+            .iter()
+            .filter(|(at, s, _)| *at > Duration::from_millis(1200) && *s == 200)
+            .collect();
+        assert!(late.is_empty(), "200s past the freshness bound: {late:?}");
+        assert!(
+            answers
+                .iter()
+                .any(|(at, s, _)| *at > Duration::from_millis(1200) && *s == 503)
+        );
+
+        proxy.restore();
+        let back = Instant::now();
+        loop {
+            if w.fetch(&d.reader.token, &id).await.status() == 200 {
+                break;
+            }
+            assert!(
+                back.elapsed() < Duration::from_secs(15),
+                "the node did not recover by itself"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        let delivered = 2 + answers.iter().filter(|(_, s, _)| *s == 200).count();
+        let ledger = w.ledger(&d.licence).await;
+        assert_eq!(
+            ledger,
+            (i64::try_from(delivered).unwrap(), 1),
+            "every answered delivery shipped once the database is back"
+        );
+        drop(db);
     }
 }
