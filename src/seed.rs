@@ -200,7 +200,7 @@ fn past_deliveries(
                     quota: Some(1_000_000_000),
                     unit_price: Some(2),
                     currency: Some("GBP".to_owned()),
-                    generation: None,
+                    decided_on: None,
                 }
             })
             .collect();

@@ -2,6 +2,7 @@
 //! then expose the bound port, and stop gracefully on SIGTERM or SIGINT.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -11,6 +12,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::config::{KeyLocation, Settings};
+use crate::delivery::FactCache;
+use crate::delivery::poller::Poller;
 use crate::http::body::BodyPolicy;
 use crate::http::{self, AppState, Draining, RouteTable, problem, request_id};
 use crate::identity::throttle::TokenThrottle;
@@ -70,6 +73,7 @@ pub struct Application {
     server: Server,
     pool: Pool,
     writer: WriterThread,
+    poller: Poller,
     errors: ErrorLog,
     draining: web::Data<Draining>,
     drain_delay: std::time::Duration,
@@ -140,6 +144,18 @@ impl Application {
         )
         .map_err(StartupError::Ledger)?;
 
+        let facts = Arc::new(FactCache::new(settings.fact_cache_bytes));
+        facts
+            .register(&metrics.registry)
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
+        let poller =
+            Poller::start(pool.clone(), facts.clone(), errors.clone()).map_err(|source| {
+                StartupError::Bind {
+                    address: "fact poller thread".to_owned(),
+                    source,
+                }
+            })?;
+
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
@@ -163,7 +179,7 @@ impl Application {
             throttle,
             usage,
             rate_limits: RateLimits::default(),
-            facts: crate::delivery::FactCache::new(settings.fact_cache_bytes),
+            facts,
             errors: errors.clone(),
             health,
         });
@@ -234,6 +250,7 @@ impl Application {
             server: server.run(),
             pool,
             writer,
+            poller,
             errors,
             draining,
             drain_delay: settings.drain_delay,
@@ -275,8 +292,12 @@ impl Application {
     /// the usage writer then commits whatever is queued before it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        let writer = self.writer;
-        let _ = web::block(move || writer.stop()).await;
+        let (writer, poller) = (self.writer, self.poller);
+        let _ = web::block(move || {
+            writer.stop();
+            poller.stop();
+        })
+        .await;
         self.errors.flush();
         drop(self.pool);
         result

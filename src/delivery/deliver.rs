@@ -155,7 +155,7 @@ async fn attempt(
         quota: licence.quota_units,
         unit_price: licence.price_amount_minor,
         currency: licence.price_currency.clone(),
-        generation: Some(facts.generation),
+        decided_on: Some(facts.depends.clone()),
     };
     let limits = |used: i64| Limits {
         rate: rate.get(),
@@ -167,7 +167,7 @@ async fn attempt(
         }),
     };
     match desk.usage.record(record).await {
-        Ok(Recorded::Stale { current }) => Ok(Attempt::Stale { current }),
+        Ok(Recorded::Stale { .. }) => Ok(Attempt::Stale),
         Ok(Recorded::Delivered { used, .. }) => {
             let article = request.article.to_string();
             let (body, etag) = render::render(

@@ -1,45 +1,59 @@
 //! The delivery read model: what a delivery is decided on, kept in memory
 //! between requests (a client's standing, a licensee's entitlement, and an
-//! article with its photos and publisher), and how it is kept fresh. Facts
-//! are cached, never decisions: every request decides afresh at its own
-//! instant, so an embargo that lifts or photo rights that end take effect by
-//! themselves.
+//! article with its photos and publisher, [`StoredArticle`]), and how it is
+//! kept fresh. Facts are cached, never decisions: every request decides
+//! afresh at its own instant, so an embargo that lifts or photo rights that
+//! end take effect by themselves.
 //!
 //! Freshness, all of it in this file. Every change to the tables these facts
-//! come from moves the database's change counter in the change's own
-//! transaction (`storage::counter`). Cached facts carry the counter they
-//! were read at, and [`on_fresh_facts`] runs one delivery attempt on them:
-//! - a delivery that writes is checked by the usage writer, which compares
-//!   the facts' counter with the database's inside the transaction that
-//!   records it and answers `Recorded::Stale` if it moved
-//!   ([`Attempt::Stale`]);
-//! - a refusal writes nothing, so the counter is read again before the
-//!   refusal stands ([`Attempt::Refused`]);
+//! come from moves the database's change counter and logs what it touched
+//! (an article, a photo, a publisher, a licensee, a client) in the change's
+//! own transaction (`storage::changes`). The cache has seen the log up to a
+//! value of the counter (`seen`): every entry in it is current as of that
+//! value. Reading the log after it ([`FactCache::poll`], and whenever facts
+//! are read from the database) drops exactly the entries the changes touch
+//! (an article: that article; a photo: the articles that show it; a
+//! publisher: its articles; a licensee, or one of its licences: its
+//! entitlement and the standings of its clients; a client: its standing),
+//! or everything, when the log no longer reaches back to `seen`. A change to
+//! one article never drops another.
 //!
-//! and either way the cache is dropped and the attempt made again on fresh
-//! facts, a few times at most. So a revoked client, a suspended licensee, a
-//! changed licence or photo and a killed article all take effect on the
-//! next request, on every node.
+//! Each delivery carries what it depended on ([`Depends`]: `seen`, the
+//! client, the licensee, the article, its publisher and photos), and
+//! [`on_fresh_facts`] runs one delivery attempt on it:
+//! - a delivery that writes is checked by the usage writer, which reads the
+//!   log after its `seen` inside the transaction that records it and answers
+//!   `Recorded::Stale` only if one of its own items changed
+//!   ([`Attempt::Stale`]);
+//! - a refusal writes nothing, so the log after its `seen` is read before
+//!   the refusal stands, and it stands unless one of its items changed
+//!   ([`Attempt::Refused`]);
+//!
+//! and either way the cache applies the changes and the attempt is made
+//! again on fresh facts, a few times at most (each time counted in
+//! `syndicate_delivery_redecisions_total`). So a revoked client, a
+//! suspended licensee, a changed licence or photo and a killed article all
+//! take effect on the next request, on every node, and a write elsewhere
+//! delays no delivery.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::Instant;
 
-use bytes::Bytes;
+use prometheus::{IntCounter, Registry};
 
 use super::DeliveryError;
-use super::document::Format;
 use super::entitlement::Entitlement;
-use super::prepared::Prepared;
+use super::stored::StoredArticle;
+use super::stored::media_refs;
 use crate::domain::LicenseeId;
-use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
-use crate::domain::content::MediaRef;
 use crate::identity::caller::read_standing;
 use crate::storage::articles::{self, ArticleRow};
+use crate::storage::changes::{self, Change, Content, Depends, Kind, Log};
 use crate::storage::clients::ClientStanding;
-use crate::storage::media::{self, MediaRow};
-use crate::storage::{self, DbConnection, Pool, StorageError, counter, facts, organisations};
+use crate::storage::{self, DbConnection, Pool, StorageError, media, organisations};
 
 /// How often a delivery is decided again when its facts changed under it
 /// before it gives up with [`DeliveryError::KeptChanging`].
@@ -49,154 +63,196 @@ const MAX_PARTIES: usize = 10_000;
 /// What an entry costs beside its text, in bytes (maps, rows, allocations).
 const ENTRY_OVERHEAD: usize = 1024;
 
-/// An article as a delivery needs it.
-#[derive(Debug)]
-pub struct StoredArticle {
-    /// The article, without its body's HTML and text (they are in
-    /// `prepared`, escaped, and empty here).
-    pub row: ArticleRow,
-    /// Its parts as a delivery writes them, with its photos.
-    pub prepared: Prepared,
-    /// Its publisher's name (ninjs `copyrightholder`).
-    pub publisher_name: String,
-    /// The access decision's view of it, read once from `row`.
-    pub facts: ArticleFacts,
-    /// The decision's view of its photos, in the article's order.
-    pub photo_facts: Vec<PhotoFacts>,
-    /// What was rendered from it, by grant and format.
-    rendered: Mutex<Vec<Rendered>>,
-}
-
-/// The `ETag` of one delivery of an article, and its body when kept.
-#[derive(Debug)]
-struct Rendered {
-    grant: Grant,
-    format: Format,
-    body: Option<Bytes>,
-    etag: String,
-}
-
-impl Rendered {
-    /// Bytes it holds: its body, its `ETag` and its grant's photo lists.
-    fn weight(&self) -> isize {
-        let photos = self.grant.delivered.len() + self.grant.withheld.len();
-        let body = self.body.as_ref().map_or(0, Bytes::len);
-        isize::try_from(body + self.etag.len() + 32 * photos + 128).unwrap_or(isize::MAX)
-    }
-}
-
-/// Most renderings kept per article (grants differ by licence).
-const MAX_RENDERED: usize = 16;
-
-impl StoredArticle {
-    /// An article as read, with its photos (any order; those it names that
-    /// do not exist are left out) and its publisher's name.
-    pub fn new(
-        mut row: ArticleRow,
-        photos: &[MediaRow],
-        publisher_name: String,
-    ) -> Result<Self, StorageError> {
-        let refs = media_refs(&row)?;
-        let found: Vec<(&MediaRef, &MediaRow)> = refs
-            .iter()
-            .filter_map(|r| {
-                let id = r.media_id.hyphenated().to_string();
-                photos.iter().find(|p| p.id == id).map(|p| (r, p))
-            })
-            .collect();
-        Ok(Self {
-            facts: facts::article(&row)?,
-            photo_facts: found
-                .iter()
-                .map(|(_, p)| facts::photo(p))
-                .collect::<Result<_, _>>()?,
-            prepared: Prepared::new(&mut row, &found)?,
-            row,
-            publisher_name,
-            rendered: Mutex::default(),
-        })
-    }
-
-    /// Estimated bytes it holds before anything is rendered from it (each
-    /// rendering is charged when it is kept).
-    fn weight(&self) -> usize {
-        let row = &self.row;
-        let text = row.headline.len()
-            + row.standfirst.as_ref().map_or(0, String::len)
-            + row.media.len()
-            + row.bylines.len()
-            + row.agency_credits.len()
-            + row.tags.len()
-            + row.related.len()
-            + row.content_hash.len()
-            + 512;
-        text + self.prepared.weight() + 64 * self.photo_facts.len()
-    }
-
-    /// What was rendered for this grant and format: its `ETag`, and its
-    /// body if that was kept.
-    pub fn rendered(&self, grant: &Grant, format: Format) -> Option<(Option<Bytes>, String)> {
-        self.rendered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|r| r.format == format && &r.grant == grant)
-            .map(|r| (r.body.clone(), r.etag.clone()))
-    }
-
-    /// Keeps a rendering's `ETag`, and its body if given; returns the bytes
-    /// it added (negative when the kept ones were dropped to make room).
-    pub fn keep_rendered(
-        &self,
-        grant: &Grant,
-        format: Format,
-        body: Option<&Bytes>,
-        etag: &str,
-    ) -> isize {
-        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut added = 0;
-        if rendered.len() >= MAX_RENDERED {
-            added -= rendered.iter().map(Rendered::weight).sum::<isize>();
-            rendered.clear();
-        }
-        let kept = Rendered {
-            grant: grant.clone(),
-            format,
-            body: body.cloned(),
-            etag: etag.to_owned(),
-        };
-        added += kept.weight();
-        rendered.push(kept);
-        added
-    }
-}
-
-/// Everything one delivery is decided on, all read at one counter value.
+/// Everything one delivery is decided on, all current at one value of the
+/// change counter.
 pub struct Facts {
-    /// The change counter the facts were read at.
-    pub generation: i64,
     /// The calling client's standing.
     pub standing: ClientStanding,
     /// The licensee and its licences.
     pub entitlement: Arc<Entitlement>,
     /// The article, or `None` if there is no such article.
     pub article: Option<Arc<StoredArticle>>,
+    /// What a decision on these facts depends on, with the counter they are
+    /// current at: the usage writer checks it.
+    pub depends: Arc<Depends>,
+}
+
+impl Facts {
+    /// The change counter these facts are current at.
+    pub fn seen(&self) -> i64 {
+        self.depends.seen
+    }
+}
+
+/// What one delivery depends on, for facts current at `seen`.
+fn depends(
+    seen: i64,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+    standing: &ClientStanding,
+    stored: Option<&StoredArticle>,
+) -> Arc<Depends> {
+    let licensee = licensee.to_string();
+    Arc::new(Depends {
+        seen,
+        client: client.to_owned(),
+        standing_licensee: standing
+            .licensee_id
+            .as_ref()
+            .filter(|l| **l != licensee)
+            .cloned(),
+        licensee,
+        content: stored.map_or_else(
+            || {
+                Arc::new(Content {
+                    article: article.to_owned(),
+                    ..Content::default()
+                })
+            },
+            |s| s.content.clone(),
+        ),
+    })
+}
+
+/// Ids of cached articles by something they show or name (a photo, a
+/// publisher), so a change to it finds them without a scan.
+#[derive(Default)]
+struct Index(HashMap<String, HashSet<String>>);
+
+impl Index {
+    fn add(&mut self, key: &str, article: &str) {
+        self.0
+            .entry(key.to_owned())
+            .or_default()
+            .insert(article.to_owned());
+    }
+
+    fn remove(&mut self, key: &str, article: &str) {
+        if let Some(articles) = self.0.get_mut(key) {
+            articles.remove(article);
+            if articles.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+
+    fn take(&mut self, key: &str) -> HashSet<String> {
+        self.0.remove(key).unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
 struct Inner {
-    generation: i64,
+    /// The change counter every entry is current at; 0 before the first read.
+    seen: i64,
     standing: HashMap<String, ClientStanding>,
     entitlements: HashMap<LicenseeId, Arc<Entitlement>>,
     articles: HashMap<String, (Option<Arc<StoredArticle>>, usize)>,
+    /// Cached articles by the photos they refer to.
+    by_photo: Index,
+    /// Cached articles by publisher.
+    by_publisher: Index,
     /// Estimated bytes of `articles`.
     article_bytes: usize,
+}
+
+impl Inner {
+    /// Everything dropped, current at `seen`.
+    fn emptied(seen: i64) -> Self {
+        Self {
+            seen,
+            ..Self::default()
+        }
+    }
+
+    fn insert_article(&mut self, id: &str, stored: Option<Arc<StoredArticle>>, weight: usize) {
+        self.remove_article(id);
+        if let Some(content) = stored.as_ref().map(|s| &s.content) {
+            for photo in &content.photos {
+                self.by_photo.add(photo, id);
+            }
+            if let Some(publisher) = &content.publisher {
+                self.by_publisher.add(publisher, id);
+            }
+        }
+        self.articles.insert(id.to_owned(), (stored, weight));
+        self.article_bytes += weight;
+    }
+
+    fn remove_article(&mut self, id: &str) {
+        let Some((stored, weight)) = self.articles.remove(id) else {
+            return;
+        };
+        self.article_bytes = self.article_bytes.saturating_sub(weight);
+        if let Some(content) = stored.as_ref().map(|s| &s.content) {
+            for photo in &content.photos {
+                self.by_photo.remove(photo, id);
+            }
+            if let Some(publisher) = &content.publisher {
+                self.by_publisher.remove(publisher, id);
+            }
+        }
+    }
+
+    /// Brings the cache to `log.current`: drops what the changes after
+    /// `seen` touch, or everything if the log does not reach back to `seen`.
+    /// A log older than the cache changes nothing.
+    fn apply(&mut self, log: &Log) {
+        if log.current <= self.seen {
+            return;
+        }
+        if !log.covers(self.seen) {
+            *self = Self::emptied(log.current);
+            return;
+        }
+        for change in log.after(self.seen) {
+            self.forget(change);
+        }
+        self.seen = log.current;
+    }
+
+    /// Drops the entries one change touches.
+    fn forget(&mut self, change: &Change) {
+        let item = change.item.as_str();
+        match change.kind {
+            Kind::Article => self.remove_article(item),
+            Kind::Photo => {
+                for article in self.by_photo.take(item) {
+                    self.remove_article(&article);
+                }
+            }
+            Kind::Publisher => {
+                for article in self.by_publisher.take(item) {
+                    self.remove_article(&article);
+                }
+            }
+            Kind::Licensee => {
+                if let Ok(licensee) = item.parse::<LicenseeId>() {
+                    self.entitlements.remove(&licensee);
+                }
+                self.standing
+                    .retain(|_, standing| standing.licensee_id.as_deref() != Some(item));
+            }
+            Kind::Client => {
+                self.standing.remove(item);
+            }
+            Kind::Unknown => *self = Self::emptied(self.seen),
+        }
+    }
 }
 
 /// The in-memory facts of this node, within a memory budget.
 pub struct FactCache {
     inner: RwLock<Inner>,
     budget: usize,
+    /// When the cache was last known current: the instant a read of the
+    /// change log began whose changes it has applied.
+    confirmed: Mutex<Option<Instant>>,
+    /// Deliveries decided again because their facts changed under them.
+    redecisions: AtomicU64,
+    /// The same, in `/metrics` once registered.
+    exported: OnceLock<IntCounter>,
 }
 
 impl std::fmt::Debug for FactCache {
@@ -213,9 +269,10 @@ pub struct Missing {
     article: bool,
 }
 
-/// Facts read from the database, stamped with the counter read first.
+/// Facts read from the database after the counter and the changes since
+/// the cache's `seen`: current at least at `log.current`.
 pub struct Loaded {
-    generation: i64,
+    log: Log,
     standing: Option<ClientStanding>,
     entitlement: Option<Arc<Entitlement>>,
     article: Option<Option<Arc<StoredArticle>>>,
@@ -227,6 +284,92 @@ impl FactCache {
         Self {
             inner: RwLock::default(),
             budget,
+            confirmed: Mutex::new(None),
+            redecisions: AtomicU64::new(0),
+            exported: OnceLock::new(),
+        }
+    }
+
+    /// Reports `syndicate_delivery_redecisions_total` in `registry` (once).
+    pub fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
+        let counter = IntCounter::new(
+            "syndicate_delivery_redecisions_total",
+            "Deliveries decided again because something they depended on changed while they were decided",
+        )?;
+        counter.inc_by(self.redecisions());
+        registry.register(Box::new(counter.clone()))?;
+        let _ = self.exported.set(counter);
+        Ok(())
+    }
+
+    /// Deliveries decided again so far because their facts changed.
+    pub fn redecisions(&self) -> u64 {
+        self.redecisions.load(Ordering::Relaxed)
+    }
+
+    /// Counts one delivery decided again.
+    fn redecided(&self) {
+        self.redecisions.fetch_add(1, Ordering::Relaxed);
+        if let Some(counter) = self.exported.get() {
+            counter.inc();
+        }
+    }
+
+    /// The change counter the cache is current at (0: never read).
+    pub fn seen(&self) -> i64 {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seen
+    }
+
+    /// How many articles (or their absence) are cached.
+    pub fn articles_cached(&self) -> usize {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .articles
+            .len()
+    }
+
+    /// When the cache was last confirmed current: every change committed
+    /// before this instant has been applied. `None` before the first read.
+    pub fn confirmed_at(&self) -> Option<Instant> {
+        *self
+            .confirmed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the change log after what the cache has seen and applies it
+    /// ([`FactCache::apply`]): one indexed read of the change counter when
+    /// nothing changed. Blocks on the database: call it from a blocking
+    /// thread. On success the cache is confirmed current as of the instant
+    /// the read began ([`FactCache::confirmed_at`]); returns the counter it
+    /// is now current at.
+    pub fn poll(&self, conn: &mut DbConnection) -> Result<i64, StorageError> {
+        let log = changes::after(conn, self.seen())?;
+        self.apply(&log);
+        Ok(log.current)
+    }
+
+    /// Drops what the changes in `log` touch, or everything if `log` does
+    /// not reach back to what the cache has seen, and records the
+    /// confirmation. `log` must be the changes after some value the cache
+    /// has seen up to the counter (as [`changes::after`] reads them).
+    pub fn apply(&self, log: &Log) {
+        if log.current > self.seen() {
+            self.inner
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .apply(log);
+        }
+        let mut confirmed = self
+            .confirmed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if confirmed.is_none_or(|at| at < log.read_at) {
+            *confirmed = Some(log.read_at);
         }
     }
 
@@ -237,40 +380,51 @@ impl FactCache {
         licensee: LicenseeId,
         article: &str,
     ) -> Result<Facts, Missing> {
-        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        let standing = inner.standing.get(client);
-        let entitlement = inner.entitlements.get(&licensee);
-        let stored = inner.articles.get(article);
-        match (standing, entitlement, stored) {
-            (Some(standing), Some(entitlement), Some(stored)) if inner.generation > 0 => {
-                Ok(Facts {
-                    generation: inner.generation,
-                    standing: standing.clone(),
-                    entitlement: entitlement.clone(),
-                    article: stored.0.clone(),
-                })
+        let (seen, standing, entitlement, stored) = {
+            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+            let standing = inner.standing.get(client);
+            let entitlement = inner.entitlements.get(&licensee);
+            let stored = inner.articles.get(article);
+            match (standing, entitlement, stored) {
+                (Some(standing), Some(entitlement), Some(stored)) if inner.seen > 0 => (
+                    inner.seen,
+                    standing.clone(),
+                    entitlement.clone(),
+                    stored.0.clone(),
+                ),
+                _ => {
+                    return Err(Missing {
+                        standing: standing.is_none(),
+                        entitlement: entitlement.is_none(),
+                        article: stored.is_none(),
+                    });
+                }
             }
-            _ => Err(Missing {
-                standing: standing.is_none(),
-                entitlement: entitlement.is_none(),
-                article: stored.is_none(),
-            }),
-        }
+        };
+        Ok(Facts {
+            depends: depends(
+                seen,
+                client,
+                licensee,
+                article,
+                &standing,
+                stored.as_deref(),
+            ),
+            standing,
+            entitlement,
+            article: stored,
+        })
     }
 
-    /// Keeps what was read. Facts read at a newer counter replace the whole
-    /// cache; facts read at an older counter than the cache's are dropped.
+    /// Keeps what was read. Facts read at an older counter than the
+    /// cache's are dropped; facts read at a newer one first bring the cache
+    /// to it (the changes read with them are applied).
     pub fn keep(&self, client: &str, licensee: LicenseeId, article: &str, loaded: &Loaded) {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if loaded.generation < inner.generation {
+        if loaded.log.current < inner.seen {
             return;
         }
-        if loaded.generation > inner.generation {
-            *inner = Inner {
-                generation: loaded.generation,
-                ..Inner::default()
-            };
-        }
+        inner.apply(&loaded.log);
         if inner.standing.len() >= MAX_PARTIES || inner.entitlements.len() >= MAX_PARTIES {
             inner.standing.clear();
             inner.entitlements.clear();
@@ -283,14 +437,16 @@ impl FactCache {
         }
         if let Some(stored) = &loaded.article {
             let weight = stored.as_deref().map_or(0, StoredArticle::weight) + ENTRY_OVERHEAD;
-            if let Some((_, old)) = inner
-                .articles
-                .insert(article.to_owned(), (stored.clone(), weight))
-            {
-                inner.article_bytes = inner.article_bytes.saturating_sub(old);
-            }
-            inner.article_bytes += weight;
+            inner.insert_article(article, stored.clone(), weight);
             self.keep_within_budget(&mut inner, article);
+        }
+        drop(inner);
+        let mut confirmed = self
+            .confirmed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if confirmed.is_none_or(|at| at < loaded.log.read_at) {
+            *confirmed = Some(loaded.log.read_at);
         }
     }
 
@@ -317,15 +473,6 @@ impl FactCache {
             evict(inner, self.budget / 10 * 9, spared);
         }
     }
-
-    /// Forgets everything cached before `generation`: the usage writer saw
-    /// the database's counter move past what a delivery was decided on.
-    pub fn outdated(&self, generation: i64) {
-        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if generation > inner.generation {
-            *inner = Inner::default();
-        }
-    }
 }
 
 /// Drops articles in the map's (random) order until `target` bytes
@@ -344,9 +491,8 @@ fn evict(inner: &mut Inner, target: usize, spared: &str) {
         dropped.push(id.clone());
     }
     for id in dropped {
-        inner.articles.remove(&id);
+        inner.remove_article(&id);
     }
-    inner.article_bytes = bytes;
 }
 
 /// What one delivery attempt came to, for [`on_fresh_facts`].
@@ -355,14 +501,11 @@ pub enum Attempt<T> {
     /// usage writer found current.
     Done(T),
     /// Refused on these facts, before anything was written: it stands only
-    /// if the facts were current.
+    /// if none of the items it depended on changed since they were read.
     Refused(DeliveryError),
-    /// The usage writer found the database's counter at `current`, past
-    /// the facts': nothing was written.
-    Stale {
-        /// The change counter now.
-        current: i64,
-    },
+    /// The usage writer found that one of the items the facts came from
+    /// changed since they were read: nothing was written.
+    Stale,
 }
 
 /// Runs `attempt` on the facts for one delivery (see the module
@@ -382,18 +525,27 @@ where
 {
     for number in 0..ATTEMPTS {
         let facts = gather(pool, cache, client, licensee, article).await?;
-        let generation = facts.generation;
+        let depends = facts.depends.clone();
         match attempt(facts, number).await? {
             Attempt::Done(done) => return Ok(done),
             Attempt::Refused(refusal) => {
-                let current = storage::blocking(pool, counter::read).await?;
-                if current == generation {
+                let seen = depends.seen;
+                let log = storage::blocking(pool, move |conn| changes::after(conn, seen)).await?;
+                cache.apply(&log);
+                if !log.touches(&depends) {
                     return Err(refusal);
                 }
-                cache.outdated(current);
             }
-            Attempt::Stale { current } => cache.outdated(current),
+            Attempt::Stale => {
+                let log = storage::blocking(pool, {
+                    let seen = cache.seen();
+                    move |conn| changes::after(conn, seen)
+                })
+                .await?;
+                cache.apply(&log);
+            }
         }
+        cache.redecided();
     }
     Err(DeliveryError::KeptChanging)
 }
@@ -411,30 +563,37 @@ pub async fn gather(
         Ok(facts) => return Ok(facts),
         Err(missing) => missing,
     };
-    let loaded = read(pool, missing, client, licensee, article).await?;
+    let loaded = read(pool, cache.seen(), missing, client, licensee, article).await?;
     cache.keep(client, licensee, article, &loaded);
     if let Ok(facts) = cache.lookup(client, licensee, article) {
         return Ok(facts);
     }
-    // The counter moved while reading: read everything at one counter.
+    // The cache moved past what was read: read everything at one counter.
     let everything = Missing {
         standing: true,
         entitlement: true,
         article: true,
     };
-    let loaded = read(pool, everything, client, licensee, article).await?;
+    let loaded = read(pool, cache.seen(), everything, client, licensee, article).await?;
     cache.keep(client, licensee, article, &loaded);
     match loaded {
         Loaded {
-            generation,
+            log,
             standing: Some(standing),
             entitlement: Some(entitlement),
-            article: Some(article),
+            article: Some(stored),
         } => Ok(Facts {
-            generation,
+            depends: depends(
+                log.current,
+                client,
+                licensee,
+                article,
+                &standing,
+                stored.as_deref(),
+            ),
             standing,
             entitlement,
-            article,
+            article: stored,
         }),
         _ => Err(DeliveryError::internal(
             "facts read in full came back partial",
@@ -444,6 +603,7 @@ pub async fn gather(
 
 async fn read(
     pool: &Pool,
+    since: i64,
     missing: Missing,
     client: &str,
     licensee: LicenseeId,
@@ -451,21 +611,23 @@ async fn read(
 ) -> Result<Loaded, DeliveryError> {
     let (client, article) = (client.to_owned(), article.to_owned());
     storage::blocking(pool, move |conn| {
-        load(conn, &missing, &client, licensee, &article)
+        load(conn, since, &missing, &client, licensee, &article)
     })
     .await
 }
 
-/// Reads what `missing` names, after reading the counter, so the facts are
-/// at least as new as the counter they are stamped with.
+/// Reads what `missing` names, after reading the counter and the changes
+/// after `since` (the cache's `seen`), so the facts are at least as new as
+/// the counter they are stamped with and the cache can be brought to it.
 pub fn load(
     conn: &mut DbConnection,
+    since: i64,
     missing: &Missing,
     client: &str,
     licensee: LicenseeId,
     article: &str,
 ) -> Result<Loaded, DeliveryError> {
-    let generation = counter::read(conn)?;
+    let log = changes::after(conn, since)?;
     let standing = if missing.standing {
         Some(read_standing(conn, client)?)
     } else {
@@ -486,16 +648,11 @@ pub fn load(
         None
     };
     Ok(Loaded {
-        generation,
+        log,
         standing,
         entitlement,
         article,
     })
-}
-
-/// The photos an article refers to, in its order.
-fn media_refs(row: &ArticleRow) -> Result<Vec<MediaRef>, StorageError> {
-    row.media()
 }
 
 fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArticle, StorageError> {
@@ -510,11 +667,31 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Instant;
 
-    fn unknown_article(generation: i64) -> Loaded {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::delivery::document::Format;
+    use crate::domain::LicenseeStatus;
+    use crate::domain::access::{Grant, LicenseeFacts};
+
+    /// A log read after `since` up to `current`.
+    fn log(since: i64, current: i64, changes: &[(i64, Kind, &str)]) -> Log {
+        let changes = changes
+            .iter()
+            .map(|(seq, kind, item)| Change {
+                seq: *seq,
+                kind: *kind,
+                item: (*item).to_owned(),
+            })
+            .collect();
+        Log::new(since, current, changes, Instant::now())
+    }
+
+    fn unknown_article(seen: i64) -> Loaded {
         Loaded {
-            generation,
+            log: log(seen, seen, &[]),
             standing: None,
             entitlement: None,
             article: Some(None),
@@ -548,6 +725,18 @@ mod tests {
         );
     }
 
+    /// An article of `publisher` that shows `photos`, with its own id.
+    fn stored_of(id: &str, publisher: &str, photos: &[&str]) -> Arc<StoredArticle> {
+        let mut row = ArticleRow::sample(id, "x");
+        row.publisher_id = publisher.to_owned();
+        let refs: Vec<String> = photos
+            .iter()
+            .map(|p| format!(r#"{{"media_id": "{p}", "role": "main"}}"#))
+            .collect();
+        row.media = format!("[{}]", refs.join(","));
+        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
+    }
+
     /// An article whose row has an id of its own (the cache's key is
     /// whatever the test keeps it under).
     fn stored(body: &str) -> Arc<StoredArticle> {
@@ -555,9 +744,9 @@ mod tests {
         Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
     }
 
-    fn loaded(generation: i64, article: &Arc<StoredArticle>) -> Loaded {
+    fn loaded(seen: i64, article: &Arc<StoredArticle>) -> Loaded {
         Loaded {
-            generation,
+            log: log(seen, seen, &[]),
             standing: None,
             entitlement: None,
             article: Some(Some(article.clone())),
@@ -607,17 +796,206 @@ mod tests {
     }
 
     #[test]
-    fn facts_read_at_an_older_counter_are_not_kept_and_a_newer_one_starts_over() {
+    fn facts_read_at_an_older_counter_are_not_kept_and_a_newer_one_applies_the_changes_between() {
         let cache = FactCache::new(1 << 20);
         let licensee = LicenseeId(uuid::Uuid::nil());
         cache.keep("client", licensee, "a", &unknown_article(5));
+        cache.keep("client", licensee, "b", &unknown_article(5));
 
         cache.keep("client", licensee, "old", &unknown_article(4));
         assert!(!cache.inner.read().unwrap().articles.contains_key("old"));
-        cache.keep("client", licensee, "new", &unknown_article(6));
+        let newer = Loaded {
+            log: log(5, 6, &[(6, Kind::Article, "a")]),
+            ..unknown_article(6)
+        };
+        cache.keep("client", licensee, "new", &newer);
 
         let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
-        assert_eq!(inner.generation, 6);
-        assert!(inner.articles.contains_key("new") && !inner.articles.contains_key("a"));
+        assert_eq!(inner.seen, 6);
+        assert!(inner.articles.contains_key("new") && inner.articles.contains_key("b"));
+        assert!(!inner.articles.contains_key("a"), "changed at 6");
+    }
+
+    const L1: &str = "019ac0a4-0000-7000-8000-000000000001";
+    const L2: &str = "019ac0a4-0000-7000-8000-000000000002";
+    const PHOTO: &str = "019ac0a4-0000-7000-8000-0000000000f1";
+    const A1: &str = "019ac0a4-0000-7000-8000-0000000000a1";
+    const A2: &str = "019ac0a4-0000-7000-8000-0000000000a2";
+    const A3: &str = "019ac0a4-0000-7000-8000-0000000000a3";
+    const A4: &str = "019ac0a4-0000-7000-8000-0000000000a4";
+    const P1: &str = "019ac0a4-0000-7000-8000-0000000000b1";
+    const P2: &str = "019ac0a4-0000-7000-8000-0000000000b2";
+
+    fn entitlement(id: &str) -> Arc<Entitlement> {
+        Arc::new(Entitlement {
+            licensee: LicenseeFacts {
+                id: id.parse().unwrap(),
+                status: LicenseeStatus::Active,
+                territories: Vec::new(),
+            },
+            licences: Vec::new(),
+            rows: Vec::new(),
+        })
+    }
+
+    fn standing(licensee: &str) -> ClientStanding {
+        ClientStanding {
+            revoked_at: None,
+            licensee_status: Some(LicenseeStatus::Active),
+            licensee_id: Some(licensee.to_owned()),
+        }
+    }
+
+    /// A cache current at 10 with two clients of two licensees and four
+    /// articles of two publishers, two of them showing the same photo.
+    fn filled() -> FactCache {
+        let cache = FactCache::new(1 << 20);
+        for (client, licensee) in [("client-1", L1), ("client-2", L2)] {
+            let loaded = Loaded {
+                log: log(10, 10, &[]),
+                standing: Some(standing(licensee)),
+                entitlement: Some(entitlement(licensee)),
+                article: None,
+            };
+            cache.keep(client, licensee.parse().unwrap(), "", &loaded);
+        }
+        for (id, publisher, photos) in [
+            (A1, P1, &[PHOTO][..]),
+            (A2, P1, &[][..]),
+            (A3, P2, &[PHOTO][..]),
+            (A4, P2, &[][..]),
+        ] {
+            let loaded = loaded(10, &stored_of(id, publisher, photos));
+            cache.keep("client-1", L1.parse().unwrap(), id, &loaded);
+        }
+        cache
+    }
+
+    /// What is cached: article ids, client ids and licensee ids, sorted.
+    fn cached(cache: &FactCache) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        (
+            sorted(inner.articles.keys().cloned().collect()),
+            sorted(inner.standing.keys().cloned().collect()),
+            sorted(inner.entitlements.keys().map(ToString::to_string).collect()),
+        )
+    }
+
+    #[test]
+    fn a_change_drops_exactly_what_it_touches() {
+        let all_articles = [A1, A2, A3, A4];
+        // A change, and the articles, clients and licensees left.
+        type Case<'a> = (Kind, &'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+        let cases: [Case<'_>; 9] = [
+            (
+                Kind::Article,
+                A2,
+                &[A1, A3, A4],
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (
+                Kind::Article,
+                "elsewhere",
+                &all_articles,
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (
+                Kind::Photo,
+                PHOTO,
+                &[A2, A4],
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (
+                Kind::Photo,
+                "another photo",
+                &all_articles,
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (
+                Kind::Publisher,
+                P2,
+                &[A1, A2],
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (Kind::Licensee, L2, &all_articles, &["client-1"], &[L1]),
+            (
+                Kind::Client,
+                "client-1",
+                &all_articles,
+                &["client-2"],
+                &[L1, L2],
+            ),
+            (
+                Kind::Client,
+                "client-3",
+                &all_articles,
+                &["client-1", "client-2"],
+                &[L1, L2],
+            ),
+            (Kind::Unknown, "anything", &[], &[], &[]),
+        ];
+        for (kind, item, articles, clients, licensees) in cases {
+            let cache = filled();
+
+            cache.apply(&log(10, 11, &[(11, kind, item)]));
+
+            let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+            assert_eq!(
+                cached(&cache),
+                (owned(articles), owned(clients), owned(licensees)),
+                "{kind:?} {item}"
+            );
+            assert_eq!(cache.seen(), 11);
+        }
+    }
+
+    #[test]
+    fn changes_the_cache_has_seen_are_not_applied_again() {
+        let cache = filled();
+
+        cache.apply(&log(
+            8,
+            10,
+            &[(9, Kind::Article, A1), (10, Kind::Client, "client-1")],
+        ));
+
+        assert_eq!(cache.articles_cached(), 4);
+        assert_eq!(cache.seen(), 10);
+    }
+
+    #[test]
+    fn a_cache_older_than_the_log_drops_everything() {
+        let cache = filled();
+
+        // The log now starts at 15: what changed at 11 to 14 is unknown.
+        cache.apply(&log(10, 20, &[(15, Kind::Article, "elsewhere")]));
+
+        assert_eq!(cached(&cache), (vec![], vec![], vec![]));
+        assert_eq!(cache.seen(), 20);
+        assert!(cache.confirmed_at().is_some());
+    }
+
+    #[test]
+    fn a_dropped_article_leaves_nothing_in_the_indexes() {
+        let cache = filled();
+
+        cache.apply(&log(
+            10,
+            12,
+            &[(11, Kind::Article, A1), (12, Kind::Article, A3)],
+        ));
+
+        let inner = cache.inner.read().unwrap_or_else(PoisonError::into_inner);
+        assert!(inner.by_photo.0.is_empty());
+        assert_eq!(inner.by_publisher.0.len(), 2);
     }
 }

@@ -11,9 +11,11 @@ pub mod entitlement;
 pub mod facts;
 pub mod feed;
 pub mod ninjs;
+pub mod poller;
 pub mod prepared;
 pub mod render;
 pub mod search;
+pub mod stored;
 
 use chrono::{DateTime, Utc};
 

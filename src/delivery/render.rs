@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::DeliveryError;
 use super::document::{ContentResponse, DeliveredPhoto, Format, WithheldPhoto};
-use super::facts::{FactCache, StoredArticle};
+use super::facts::FactCache;
+use super::stored::StoredArticle;
 use crate::domain::MediaId;
 use crate::domain::access::{Grant, Tier};
 use crate::domain::content::{AgencyCredit, Byline};

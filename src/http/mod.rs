@@ -46,7 +46,7 @@ pub struct AppState {
     /// Per-licence request rates.
     pub rate_limits: crate::metering::RateLimits,
     /// Delivery facts kept between requests.
-    pub facts: crate::delivery::FactCache,
+    pub facts: std::sync::Arc<crate::delivery::FactCache>,
     /// Logs each kind of failure once per interval and counts them all.
     pub errors: crate::telemetry::ErrorLog,
     /// What readiness knows and checks of the database.

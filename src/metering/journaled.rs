@@ -32,7 +32,7 @@ use super::meter::Meter;
 use super::writer::{Failure, Pending, Reply, Report};
 use crate::storage::shipping::{self, CounterKey, Entry};
 use crate::storage::usage::{Delivery, Recorded};
-use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, counter};
+use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, changes};
 
 /// Entries shipped in one transaction, at most.
 const SHIP_BATCH: usize = 4096;
@@ -286,10 +286,20 @@ impl Journaled {
     /// syncer, which answers it once it is on disk.
     pub(super) fn commit(&mut self, batch: Vec<Pending>, report: &Report) {
         let now = Instant::now();
-        let current = match self.own.run(counter::read) {
-            Ok(current) => {
+        // The changes since the oldest facts a delivery was decided on (or
+        // just the counter): reading it confirms the node's facts current.
+        let oldest = batch
+            .iter()
+            .filter_map(|(d, _)| d.decided_on.as_ref())
+            .map(|d| d.seen)
+            .min();
+        let log = match self.own.run(|conn| match oldest {
+            Some(since) => changes::after(conn, since).map(Some),
+            None => changes::read(conn).map(|_| None),
+        }) {
+            Ok(log) => {
                 self.confirmed = Some(now);
-                Some(current)
+                log
             }
             Err(error) => {
                 if self
@@ -313,9 +323,11 @@ impl Journaled {
         let mut answers = Vec::with_capacity(batch.len());
         let mut kept = Vec::with_capacity(batch.len());
         for (delivery, reply) in batch {
-            match (delivery.generation, current) {
-                (Some(seen), Some(current)) if seen != current => {
-                    let _ = reply.send(Ok(Recorded::Stale { current }));
+            match (delivery.decided_on.as_deref(), &log) {
+                (Some(depends), Some(log)) if log.touches(depends) => {
+                    let _ = reply.send(Ok(Recorded::Stale {
+                        current: log.current,
+                    }));
                 }
                 _ => kept.push((delivery, reply)),
             }

@@ -89,6 +89,9 @@ pub struct ClientStanding {
     pub revoked_at: Option<NaiveDateTime>,
     /// Whether the licensee is active, for a licensee's client.
     pub licensee_status: Option<LicenseeStatus>,
+    /// The licensee's id as stored, for a licensee's client (a change to
+    /// the licensee changes the standing).
+    pub licensee_id: Option<String>,
 }
 
 /// Inserts a client. An organisation that does not exist is a conflict
@@ -178,11 +181,13 @@ pub fn standing(conn: &mut DbConnection, id: &str) -> Result<ClientStanding, Sto
         ))
         .first::<(Option<NaiveDateTime>, Option<(String, String)>)>(conn)?;
     let licensee_status = licensee
-        .map(|(licensee, status)| parse_field("licensees", &licensee, "status", &status))
+        .as_ref()
+        .map(|(licensee, status)| parse_field("licensees", licensee, "status", status))
         .transpose()?;
     Ok(ClientStanding {
         revoked_at,
         licensee_status,
+        licensee_id: licensee.map(|(licensee, _)| licensee),
     })
 }
 

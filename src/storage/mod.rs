@@ -2,8 +2,8 @@
 //! migrations, and one module per aggregate. Dialect differences stay here.
 
 pub mod articles;
+pub mod changes;
 pub mod clients;
-pub mod counter;
 pub mod error;
 pub mod facts;
 pub mod health;

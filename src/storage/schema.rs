@@ -214,6 +214,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// One row per item a change touched (see `storage::changes`). The
+    /// table has no key: a change that moves an item logs two rows under
+    /// one value; diesel is told these three columns are one.
+    change_log (seq, kind, item) {
+        seq -> BigInt,
+        kind -> Text,
+        item -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(licences -> licensees (licensee_id));
 diesel::joinable!(licences -> publishers (publisher_id));
 diesel::joinable!(media -> publishers (publisher_id));
@@ -233,6 +245,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     billed_deliveries,
     quota_usage,
     change_counter,
+    change_log,
     usage_daily,
     quota_leases,
     ledger_nodes,

@@ -65,7 +65,7 @@ impl Entry {
             quota: self.quota,
             unit_price: self.unit_price,
             currency: self.currency.clone(),
-            generation: None,
+            decided_on: None,
         }
     }
 }

@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::changes::{self, Depends, Log};
 use super::schema::{billed_deliveries, quota_usage, usage_daily, usage_events};
 use super::{DbConnection, StorageError};
 
@@ -28,9 +30,10 @@ pub struct Delivery {
     pub quota: Option<i64>,
     pub unit_price: Option<i64>,
     pub currency: Option<String>,
-    /// The change counter the delivery was decided at, if it was decided on
-    /// cached facts; refused as stale if the counter has moved since.
-    pub generation: Option<i64>,
+    /// What the delivery was decided on, if on cached facts: the change
+    /// counter they were read at and the items they came from. Refused as
+    /// stale if a change to one of those items committed since.
+    pub decided_on: Option<Arc<Depends>>,
 }
 
 /// What recording a delivery came to.
@@ -49,15 +52,21 @@ pub enum Recorded {
         /// Units used in the period.
         used: i64,
     },
-    /// Refused: decided on facts older than the database's. Nothing was
-    /// written; decide again on facts read at `current` or later.
+    /// Refused: decided on facts that changed since they were read (or
+    /// whose changes the log no longer holds). Nothing was written; decide
+    /// again on facts read at `current` or later.
     Stale {
         /// The change counter now.
         current: i64,
     },
 }
 
-/// Records a batch in one transaction, in order. Each delivery is billable
+/// Records a batch in one transaction, in order. A delivery decided on
+/// cached facts is refused as [`Recorded::Stale`] if one of its items
+/// changed after its facts were read: the change counter is read locked
+/// (no change commits until this transaction does), and the change log
+/// after the oldest facts in the batch is read once, only when some
+/// delivery's facts are older than the counter. Each delivery is billable
 /// only if the (licence, article, period) key is new; a new key needs a
 /// quota unit. Each quota counter the batch touches is read once, locked
 /// (the SQLite transaction holds the write lock; PostgreSQL locks the row
@@ -70,12 +79,12 @@ pub fn record_batch(
     batch: &[Delivery],
 ) -> Result<Vec<Recorded>, StorageError> {
     super::in_transaction(conn, |conn| {
-        let current = if batch.iter().any(|d| d.generation.is_some()) {
-            Some(super::counter::read_shared(conn)?)
-        } else {
-            None
+        let log = changes_since_decided(conn, batch)?;
+        let stale = |d: &Delivery| match (d.decided_on.as_deref(), &log) {
+            (Some(depends), Some(log)) => log.touches(depends),
+            _ => false,
         };
-        let stale = |d: &Delivery| matches!((d.generation, current), (Some(seen), Some(current)) if seen != current);
+        let current = log.as_ref().map(|log| log.current);
         let mut keys = claim_keys(conn, batch.iter().filter(|d| !stale(d)))?;
         let mut counters: HashMap<(&str, NaiveDateTime), Counter> = HashMap::new();
         let mut events = Vec::with_capacity(batch.len());
@@ -178,6 +187,22 @@ pub(super) fn insert_events(
         }
     }
     Ok(())
+}
+
+/// The changes after the oldest facts a delivery of the batch was decided
+/// on, up to the counter (read locked); `None` if no delivery was decided
+/// on cached facts.
+fn changes_since_decided(
+    conn: &mut DbConnection,
+    batch: &[Delivery],
+) -> Result<Option<Log>, StorageError> {
+    let mut decided = batch.iter().filter_map(|d| d.decided_on.as_ref());
+    let Some(first) = decided.next() else {
+        return Ok(None);
+    };
+    let oldest = decided.fold(first.seen, |oldest, d| oldest.min(d.seen));
+    let current = changes::read_shared(conn)?;
+    Ok(Some(changes::between(conn, oldest, current)?))
 }
 
 /// A row of `usage_daily`.

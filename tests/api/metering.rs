@@ -235,7 +235,7 @@ mod daily {
                 1 => Some("EUR".to_owned()),
                 _ => None,
             },
-            generation: None,
+            decided_on: None,
         }
     }
 
