@@ -18,6 +18,7 @@ mod content;
 mod delivery;
 mod facts;
 mod faults;
+mod freshness;
 mod hostile;
 mod journal;
 mod matrix;

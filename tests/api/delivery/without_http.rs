@@ -19,7 +19,7 @@ use syndicate::licensing::licensees::{self, CreateLicenseeRequest};
 use syndicate::licensing::publishers::{self, CreatePublisherRequest};
 use syndicate::metering::{RateLimits, UsageWriter};
 use syndicate::storage::page::PageRequest;
-use syndicate::storage::{self, DbConnection, Pool, PoolSettings, migrate, now};
+use syndicate::storage::{self, DbConnection, Pool, PoolSettings, changes, migrate, now};
 
 use crate::harness::{Backend, TestDatabase, count_events};
 
@@ -211,6 +211,46 @@ crate::backend_tests! {
             other => panic!("expected a kill notice, got {other:?}"),
         }
         assert_eq!(count_events(&mut node.conn(), &node.licence), (1, 1));
+    }
+
+    async fn writes_to_other_articles_leave_the_cached_facts_and_decide_nothing_again(backend: Backend) {
+        let node = Node::new(backend);
+        let article = node.story("Pier repairs finish early");
+        let sibling = node.story("Pier cafe reopens");
+        node.deliver(article).await.unwrap();
+        node.deliver(sibling).await.unwrap();
+
+        for n in 0..3 {
+            node.story(&format!("Tide report {n}"));
+        }
+        withhold(&mut node.conn(), &node.desk, sibling, None, Reason::parse("Checking.").unwrap())
+            .unwrap();
+        node.facts.poll(&mut node.conn()).unwrap();
+
+        assert_eq!(node.facts.articles_cached(), 1, "only the withheld article is dropped");
+        node.deliver(article).await.unwrap();
+        assert_eq!(node.facts.redecisions(), 0);
+        assert!(node.facts.confirmed_at().is_some());
+    }
+
+    async fn a_node_whose_facts_are_older_than_the_kept_log_drops_them_all(backend: Backend) {
+        let node = Node::new(backend);
+        let article = node.story("Ferry strike called off");
+        node.deliver(article).await.unwrap();
+        let seen = node.facts.seen();
+        node.story("Harbour fees rise");
+        node.story("Lock gates repaired");
+
+        // Pruned past what the node has seen: it cannot tell what changed.
+        let far = now() + chrono::Duration::days(1);
+        changes::prune(&mut node.conn(), far, 0).unwrap();
+        assert!(changes::oldest(&mut node.conn()).unwrap().is_none_or(|oldest| oldest > seen + 1));
+        node.facts.poll(&mut node.conn()).unwrap();
+
+        assert_eq!(node.facts.articles_cached(), 0);
+        assert_eq!(node.facts.seen(), changes::read(&mut node.conn()).unwrap());
+        node.deliver(article).await.unwrap();
+        assert_eq!(count_events(&mut node.conn(), &node.licence), (2, 1));
     }
 
     async fn an_unknown_article_and_a_revoked_client_are_refused(backend: Backend) {
