@@ -135,7 +135,7 @@ crate::backend_tests! {
         let refused: Vec<_> = [first, second, third_reads].concat().into_iter().filter(|s| *s != 200).collect();
         assert_eq!(refused, Vec::<u16>::new());
         assert_eq!(redecisions(&w).await, 0.0);
-        assert_eq!(w.ledger(&d.licence), (62, 2));
+        assert_eq!(w.ledger(&d.licence).await, (62, 2));
     }
 
     async fn each_kind_of_change_still_takes_effect_on_the_next_request_while_others_write(backend: Backend) {
