@@ -1,7 +1,8 @@
 //! Rebuilds when migrations change (they are embedded), turns the
 //! PostgreSQL half of the integration tests on when `TEST_DATABASE_URL`
 //! names a PostgreSQL database at build time, the browser test on when
-//! Chromium and the test's npm packages are installed, and the full-disk
+//! Chromium and the test's npm packages are installed, the webhook
+//! signature test on when Python's `standardwebhooks` is, and the full-disk
 //! test (which mounts a small tmpfs) on when the build runs as root.
 
 fn main() {
@@ -21,6 +22,20 @@ fn main() {
         && std::path::Path::new("tests/browser/node_modules/playwright-core/package.json").exists();
     if browser {
         println!("cargo:rustc-cfg=browser_tests");
+    }
+    // The webhook signature test verifies with Python's `standardwebhooks`
+    // (an implementation independent of the one that signs): on when the
+    // interpreter `WEBHOOK_VERIFY_PYTHON` names (else `python3`) has it.
+    println!("cargo:rustc-check-cfg=cfg(webhook_python_tests)");
+    println!("cargo:rerun-if-env-changed=WEBHOOK_VERIFY_PYTHON");
+    let python = std::env::var("WEBHOOK_VERIFY_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let verifies = std::process::Command::new(&python)
+        .args(["-c", "import standardwebhooks"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if verifies {
+        println!("cargo:rustc-cfg=webhook_python_tests");
+        println!("cargo:rustc-env=WEBHOOK_VERIFY_PYTHON={python}");
     }
     println!("cargo:rustc-check-cfg=cfg(tmpfs_tests)");
     let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {

@@ -203,6 +203,11 @@ pub struct ServeArgs {
     /// credentials to try it with. Never on unless asked for.
     #[arg(long, env = "SYNDICATE_DEMO")]
     pub demo: bool,
+    /// Hosts webhook endpoints may name although they are (or resolve to)
+    /// loopback, private, link-local or metadata addresses: a comma-separated
+    /// list of `host` or `host:port` (e.g. `hooks.internal,127.0.0.1:9000`).
+    #[arg(long, env = "SYNDICATE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    pub webhook_allow_hosts: Vec<String>,
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -331,6 +336,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Seed the demo world at start-up.
     pub demo: bool,
+    /// How webhooks are sent, and which hosts they may reach.
+    pub webhooks: crate::notices::WebhookSettings,
 }
 
 impl Settings {
@@ -360,6 +367,7 @@ impl Settings {
             },
             database_url,
             demo: false,
+            webhooks: crate::notices::WebhookSettings::default(),
         }
     }
 }
@@ -410,6 +418,10 @@ impl TryFrom<ServeArgs> for Settings {
             journal,
             migrate_on_start: !args.no_migrate,
             demo: args.demo,
+            webhooks: crate::notices::WebhookSettings {
+                allow_hosts: args.webhook_allow_hosts,
+                ..crate::notices::WebhookSettings::default()
+            },
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod identity;
 pub mod licensing;
 pub mod metering;
+pub mod notices;
 pub mod openapi;
 pub mod seed;
 pub mod startup;

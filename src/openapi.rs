@@ -30,6 +30,8 @@ use crate::http::{self, ops, problem};
         (name = "usage", description = "Quotas and usage reports, from the one usage ledger."),
         (name = "articles", description = "A publisher's articles: versions, lifecycle, embargo. Publishers and admins."),
         (name = "media", description = "A publisher's photos with credit lines and rights. Publishers and admins."),
+        (name = "webhooks", description = "A licensee's webhook endpoints: signed notices of publications, corrections, withholdings and kills (Standard Webhooks), their attempts, redelivery. Licensees and admins."),
+        (name = "notices", description = "Takedown notices to the licensees that received a killed article, their acknowledgement, and the compliance report."),
         (name = "ops", description = "Health, readiness, metrics and this document. No authentication."),
     ),
     components(
@@ -41,6 +43,8 @@ use crate::http::{self, ops, problem};
             crate::delivery::Format,
             crate::delivery::ContentResponse,
             crate::metering::reports::ReportFormat,
+            http::notices::ComplianceFormat,
+            crate::notices::takedowns::NoticeStatus,
         ),
         responses(
             problem::responses::BadRequest,

@@ -20,6 +20,7 @@ use crate::identity::throttle::TokenThrottle;
 use crate::identity::{KeyStore, TokenService};
 use crate::metering::writer::WriterThread;
 use crate::metering::{RateLimits, UsageWriter};
+use crate::notices::sender::Sender;
 use crate::openapi;
 use crate::storage::error::Fault;
 use crate::storage::health::Health;
@@ -65,6 +66,9 @@ pub enum StartupError {
     /// The metrics registry could not be built.
     #[error("could not set up metrics: {0}")]
     Metrics(String),
+    /// The webhook sender's HTTP client could not be built.
+    #[error("could not set up the webhook sender: {0}")]
+    Webhooks(String),
 }
 
 /// A bound, not yet running server.
@@ -78,6 +82,7 @@ pub struct Application {
     draining: web::Data<Draining>,
     drain_delay: std::time::Duration,
     demo: Option<crate::demo::DemoCredentials>,
+    webhooks: Sender,
 }
 
 impl Application {
@@ -156,6 +161,9 @@ impl Application {
                 }
             })?;
 
+        let webhooks = Sender::start(pool.clone(), settings.webhooks.clone())
+            .map_err(|error| StartupError::Webhooks(error.to_string()))?;
+
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             address: settings.bind.clone(),
             source,
@@ -182,6 +190,7 @@ impl Application {
             facts,
             errors: errors.clone(),
             health,
+            webhook_guard: crate::notices::ssrf::AddressGuard::new(&settings.webhooks.allow_hosts),
         });
         let body_limit = settings.body_limit;
         let body_policy = web::Data::new(BodyPolicy {
@@ -255,6 +264,7 @@ impl Application {
             draining,
             drain_delay: settings.drain_delay,
             demo,
+            webhooks,
         })
     }
 
@@ -289,9 +299,11 @@ impl Application {
 
     /// Serves until stopped through a handle.
     /// Every in-flight request has finished when the server future ends;
-    /// the usage writer then commits whatever is queued before it stops.
+    /// the usage writer then commits whatever is queued before it stops,
+    /// and the webhook sender records the attempts in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.webhooks.stop().await;
         let (writer, poller) = (self.writer, self.poller);
         let _ = web::block(move || {
             writer.stop();

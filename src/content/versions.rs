@@ -1,6 +1,7 @@
 //! An article's history: every change makes a new version, recorded with a
-//! snapshot of the article as it then was and with a content event for the
-//! change feed, all in the transaction that makes the change. The row is
+//! snapshot of the article as it then was, with a content event for the
+//! change feed and its webhooks and takedown notices (`notices::outbox`),
+//! all in the transaction that makes the change. The row is
 //! written only if its version is still the one the change was based on, so
 //! two concurrent changes cannot both win.
 
@@ -176,6 +177,7 @@ pub(crate) fn record(
     event: EventKind,
 ) -> Result<(), ContentError> {
     let snapshot = to_json(&ArticleSnapshot::try_from(row)?)?;
+    let outbox_note = note.clone();
     versions::insert(
         conn,
         &VersionRow {
@@ -206,6 +208,8 @@ pub(crate) fn record(
             not_before,
         },
     )?;
+    // Webhooks and takedown notices, in the same transaction.
+    crate::notices::outbox::record_change(conn, row, event, outbox_note.as_deref())?;
     Ok(())
 }
 

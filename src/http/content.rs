@@ -102,10 +102,11 @@ pub async fn get_content(
         usage: &state.usage,
         rate_limits: &state.rate_limits,
     };
+    let article = ArticleId(id.into_inner());
     let request = DeliveryRequest {
         client,
         licensee,
-        article: ArticleId(id.into_inner()),
+        article,
         format: query.format.unwrap_or_default(),
         request_id: super::context::current().id,
     };
@@ -127,7 +128,17 @@ pub async fn get_content(
                 ApiError::from(refusal).error_response(),
                 limits,
             )),
-            None => Err(refusal.into()),
+            None => {
+                if matches!(refusal, crate::delivery::DeliveryError::Killed { .. }) {
+                    // The compliance report counts requests after a kill.
+                    let _ = db(&state, move |conn| {
+                        crate::notices::takedowns::record_killed_fetch(conn, article, licensee);
+                        Ok(())
+                    })
+                    .await;
+                }
+                Err(refusal.into())
+            }
         },
     }
 }

@@ -12,11 +12,13 @@ pub mod context;
 pub mod licences;
 pub mod licensees;
 pub mod media;
+pub mod notices;
 pub mod ops;
 pub mod problem;
 pub mod publishers;
 pub mod request_id;
 pub mod usage;
+pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub errors: crate::telemetry::ErrorLog,
     /// What readiness knows and checks of the database.
     pub health: crate::storage::health::Health,
+    /// Which hosts webhook endpoints may name.
+    pub webhook_guard: crate::notices::ssrf::AddressGuard,
 }
 
 /// Set once shutdown begins; responses then close their connections.
@@ -117,7 +121,18 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(articles::withhold_article)
         .service(articles::kill_article)
         .service(article_versions::list_article_versions)
-        .service(article_versions::get_article_version);
+        .service(article_versions::get_article_version)
+        .service(webhooks::create_webhook)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::rotate_webhook_secret)
+        .service(webhooks::list_webhook_attempts)
+        .service(webhooks::redeliver_webhook)
+        .service(notices::list_notices)
+        .service(notices::acknowledge_notice)
+        .service(notices::get_compliance);
 }
 
 /// Paths and the methods they answer, taken from the OpenAPI document, so a

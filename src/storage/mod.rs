@@ -10,6 +10,7 @@ pub mod health;
 pub mod licences;
 pub mod media;
 pub mod migrate;
+pub mod notices;
 pub mod organisations;
 pub mod page;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod shipping;
 pub mod sqlite_ledger;
 pub mod usage;
 pub mod versions;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -250,3 +250,108 @@ diesel::allow_tables_to_appear_in_same_query!(
     quota_leases,
     ledger_nodes,
 );
+
+diesel::table! {
+    /// Licensees' webhook endpoints.
+    webhook_endpoints (id) {
+        id -> Text,
+        licensee_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        active -> Bool,
+        consecutive_failures -> Integer,
+        failing -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The outbox: one event per content change that licensees hear of.
+    webhook_events (id) {
+        id -> Text,
+        event_type -> Text,
+        article_id -> Text,
+        publisher_id -> Text,
+        version -> Integer,
+        payload -> Text,
+        visible_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One event to one endpoint, until delivered or given up.
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        licensee_id -> Text,
+        article_id -> Text,
+        version -> Integer,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Every attempt to deliver.
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        attempted_at -> Timestamp,
+        latency_ms -> BigInt,
+        outcome -> Text,
+        response_status -> Nullable<Integer>,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// A kill, told to one licensee that received the article.
+    takedown_notices (id) {
+        id -> Text,
+        article_id -> Text,
+        publisher_id -> Text,
+        licensee_id -> Text,
+        event_id -> Text,
+        reason -> Nullable<Text>,
+        killed_at -> Timestamp,
+        deliveries -> BigInt,
+        last_delivered_at -> Timestamp,
+        deadline_at -> Timestamp,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Fetches of a killed article (answered 410).
+    killed_fetches (id) {
+        id -> Text,
+        article_id -> Text,
+        licensee_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_endpoints,
+    webhook_events,
+    webhook_deliveries,
+    webhook_attempts,
+);

@@ -51,6 +51,9 @@ pub struct Cast {
     pub ids: Vec<(&'static str, String)>,
 }
 
+/// The host the cast's webhook endpoints name (allowed by the operator).
+pub const HOOK_HOST: &str = "127.0.0.1:9";
+
 /// A story written for these tests.
 pub fn story(external_ref: &str, status: &str) -> Value {
     json!({
@@ -77,9 +80,14 @@ pub fn photo() -> Value {
 }
 
 impl Cast {
-    /// Builds the cast on a fresh database.
+    /// Builds the cast on a fresh database. Webhooks may name
+    /// `127.0.0.1:9` (discard; nothing listens), so endpoints can be made.
     pub async fn assemble(backend: Backend) -> Cast {
-        Cast::on(World::new(backend).await).await
+        let app = crate::harness::spawn_app_with(backend, |settings| {
+            settings.webhooks.allow_hosts = vec![HOOK_HOST.to_owned()];
+        })
+        .await;
+        Cast::on(World::on(app).await).await
     }
 
     /// Builds the cast in a world already started.
@@ -114,7 +122,42 @@ impl Cast {
                     .client_id
             }
         };
+        // A story Morning Brief received, then killed: its notice.
+        let noticed = article(&a, "hg-6", "published").await;
+        assert_eq!(world.fetch(&morning.token, &noticed).await.status(), 200);
+        let killed = world
+            .app
+            .post_as(
+                &a.token,
+                &format!("/v1/articles/{noticed}/kill"),
+                &json!({"reason": "Legal: a court order."}),
+            )
+            .await;
+        assert_eq!(killed.status(), 200);
+        let notices =
+            crate::harness::json_of(world.app.get_as(&morning.token, "/v1/notices").await).await;
+        let notice_a = notices["items"][0]["id"].as_str().unwrap().to_owned();
+        let webhook = |licensee: &Party| {
+            let (world, licensee) = (&world, licensee.clone());
+            async move {
+                let body = json!({"url": format!("http://{HOOK_HOST}/hooks"), "event_types": ["article.killed"]});
+                let created = crate::harness::json_of(
+                    world
+                        .app
+                        .post_as(&licensee.token, "/v1/webhooks", &body)
+                        .await,
+                )
+                .await;
+                created["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{created}"))
+                    .to_owned()
+            }
+        };
         let ids = vec![
+            ("notice_a", notice_a),
+            ("webhook_a", webhook(&morning).await),
+            ("doomed_webhook", webhook(&morning).await),
             ("publisher_a", a.id.clone()),
             ("publisher_b", b.id.clone()),
             ("licensee_a", morning.id.clone()),

@@ -29,3 +29,4 @@ mod ops;
 mod organisations;
 mod problems;
 mod roles;
+mod webhooks;

@@ -445,6 +445,21 @@ impl From<crate::licensing::LicensingError> for ApiError {
     }
 }
 
+impl From<crate::notices::NoticesError> for ApiError {
+    fn from(error: crate::notices::NoticesError) -> Self {
+        use crate::notices::NoticesError;
+        match error {
+            NoticesError::Invalid(errors) => ApiError::Validation(errors),
+            NoticesError::UnknownReference(errors) => ApiError::UnknownReference(errors),
+            NoticesError::NotFound(detail) => ApiError::NotFound(detail),
+            NoticesError::Forbidden(detail) => ApiError::Forbidden(detail),
+            NoticesError::Conflict(detail) => ApiError::Conflict(detail),
+            NoticesError::Storage(error) => error.into(),
+            NoticesError::Internal(source) => ApiError::Internal(source),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(Box::new(error))

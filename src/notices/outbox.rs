@@ -1,0 +1,215 @@
+//! The transactional outbox. A content change that licensees hear of
+//! (publish, update, correction, withholding, kill) writes, in its own
+//! transaction, one webhook event and one pending delivery per target
+//! endpoint; a kill also writes one takedown notice per licensee that
+//! received the article. Either the change and all of these commit, or
+//! none does, and the sender finds the deliveries in the database however
+//! often the process is restarted or killed.
+//!
+//! Targets: the active endpoints subscribed to the event's type of every
+//! licensee that hears of the change in its feed, by the same rule
+//! (`domain::access::hears`) decided at the instant the change becomes
+//! visible (an embargoed story's publication, at its embargo): a licence
+//! covering the article's publisher and section in force then for a
+//! publication, update, correction or withholding; for a kill, any licence
+//! under which the licensee could have seen the story. Nothing is sent of an
+//! article whose agency terms prohibit redistribution.
+//!
+//! Notices: a kill gives a notice to each licensee the usage ledger shows
+//! received the article at least once (a licensee that never fetched it is
+//! not asked to remove it), with a deadline of the `takedown_hours` of the
+//! licence of its last delivery (24 by default).
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::domain::access::{self, EventFacts};
+use crate::domain::content::{EventKind, Redistribution};
+use crate::storage::articles::ArticleRow;
+use crate::storage::notices::{self, NoticeRow};
+use crate::storage::webhooks::{self, DeliveryRow, EventRow, PENDING};
+use crate::storage::{DbConnection, StorageError, facts, licences, now};
+
+/// The webhook event type of a content event, if licensees hear of it.
+pub fn event_type(kind: EventKind) -> Option<&'static str> {
+    match kind {
+        EventKind::Created => None,
+        EventKind::Published => Some("article.published"),
+        EventKind::Updated => Some("article.updated"),
+        EventKind::Corrected => Some("article.corrected"),
+        EventKind::Withheld => Some("article.withheld"),
+        EventKind::Killed => Some("article.killed"),
+    }
+}
+
+/// The body every delivery of an event carries (Standard Webhooks shape:
+/// `type`, `timestamp`, `data`).
+#[derive(Debug, Serialize)]
+struct Payload<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: chrono::DateTime<chrono::Utc>,
+    data: PayloadData<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct PayloadData<'a> {
+    article_id: &'a str,
+    publisher_id: &'a str,
+    version: i32,
+    status: &'a str,
+    headline: &'a str,
+    /// Why it was withheld or killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    /// The correction's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correction_note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    killed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Writes the event, its deliveries and (for a kill) the takedown
+/// notices of a change just made to `row`. Call inside the change's
+/// transaction, after its content event.
+pub fn record_change(
+    conn: &mut DbConnection,
+    row: &ArticleRow,
+    kind: EventKind,
+    note: Option<&str>,
+) -> Result<(), StorageError> {
+    let Some(event_type) = event_type(kind) else {
+        return Ok(());
+    };
+    let article = facts::article(row)?;
+    if article.redistribution == Redistribution::Prohibited {
+        return Ok(());
+    }
+    let at = now();
+    let visible_at = match kind {
+        EventKind::Withheld | EventKind::Killed => at,
+        _ => row.embargo_until.map_or(at, |embargo| embargo.max(at)),
+    };
+    let event = EventFacts {
+        kind,
+        article_id: row.article_id()?,
+        version: row.version,
+        visible_at,
+        article: access::ArticleFacts {
+            embargo_until: None,
+            ..article
+        },
+    };
+    let mut targets = Vec::new();
+    for endpoint in webhooks::candidate_endpoints(conn, &row.publisher_id)? {
+        if !endpoint.event_types()?.iter().any(|t| t == event_type) {
+            continue;
+        }
+        let licences = licences::of_licensee(conn, &endpoint.licensee_id)?
+            .iter()
+            .map(facts::licence)
+            .collect::<Result<Vec<_>, _>>()?;
+        if access::hears(&licences, &event, visible_at) {
+            targets.push(endpoint);
+        }
+    }
+    let killed = kind == EventKind::Killed;
+    if targets.is_empty() && !killed {
+        return Ok(());
+    }
+    let reason = match kind {
+        EventKind::Withheld | EventKind::Killed => row.status_reason.as_deref(),
+        _ => None,
+    };
+    let payload = Payload {
+        event_type,
+        timestamp: visible_at.and_utc(),
+        data: PayloadData {
+            article_id: &row.id,
+            publisher_id: &row.publisher_id,
+            version: row.version,
+            status: &row.status,
+            headline: &row.headline,
+            reason,
+            correction_note: (kind == EventKind::Corrected).then_some(note).flatten(),
+            killed_at: row.killed_at.map(|t| t.and_utc()),
+        },
+    };
+    let event_row = EventRow {
+        id: Uuid::now_v7().to_string(),
+        event_type: event_type.to_owned(),
+        article_id: row.id.clone(),
+        publisher_id: row.publisher_id.clone(),
+        version: row.version,
+        payload: serde_json::to_string(&payload).map_err(|e| StorageError::Other(Box::new(e)))?,
+        visible_at,
+        created_at: at,
+    };
+    webhooks::insert_event(conn, &event_row)?;
+    for endpoint in targets {
+        webhooks::insert_delivery(
+            conn,
+            &DeliveryRow {
+                id: Uuid::now_v7().to_string(),
+                event_id: event_row.id.clone(),
+                endpoint_id: endpoint.id.clone(),
+                licensee_id: endpoint.licensee_id.clone(),
+                article_id: row.id.clone(),
+                version: row.version,
+                state: PENDING.to_owned(),
+                attempts: 0,
+                next_attempt_at: visible_at,
+                lease_until: None,
+                lease_owner: None,
+                delivered_at: None,
+                last_error: None,
+                created_at: at,
+            },
+        )?;
+    }
+    if killed {
+        notify_receivers(
+            conn,
+            row,
+            &event_row.id,
+            reason,
+            row.killed_at.unwrap_or(at),
+            at,
+        )?;
+    }
+    Ok(())
+}
+
+/// One takedown notice per licensee that received the article.
+fn notify_receivers(
+    conn: &mut DbConnection,
+    row: &ArticleRow,
+    event_id: &str,
+    reason: Option<&str>,
+    killed_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    for receiver in notices::receivers(conn, &row.id)? {
+        notices::insert_notice(
+            conn,
+            &NoticeRow {
+                id: Uuid::now_v7().to_string(),
+                article_id: row.id.clone(),
+                publisher_id: row.publisher_id.clone(),
+                licensee_id: receiver.licensee_id,
+                event_id: event_id.to_owned(),
+                reason: reason.map(str::to_owned),
+                killed_at,
+                deliveries: receiver.deliveries,
+                last_delivered_at: receiver.last_delivered_at,
+                deadline_at: killed_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
+                created_at: at,
+                acknowledged_at: None,
+                removed_at: None,
+                note: None,
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Takedown notices: who received a killed article (read from the usage
+//! ledger), the notice each of them gets and its acknowledgement, and the
+//! fetches of killed articles that were refused with 410.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+use super::page::{Page, PageRequest};
+use super::schema::{killed_fetches, takedown_notices};
+use super::{DbConnection, StorageError};
+
+/// The list scope of notice cursors.
+pub const NOTICE_LIST: &str = "notices";
+
+/// A licensee that received an article, as the usage ledger records it.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct Receiver {
+    #[diesel(sql_type = Text)]
+    pub licensee_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub deliveries: i64,
+    #[diesel(sql_type = Timestamp)]
+    pub last_delivered_at: NaiveDateTime,
+    /// The hours to acknowledge under the licence of the last delivery.
+    #[diesel(sql_type = Integer)]
+    pub takedown_hours: i32,
+}
+
+/// Every licensee with at least one delivery of the article in the ledger.
+pub fn receivers(conn: &mut DbConnection, article_id: &str) -> Result<Vec<Receiver>, StorageError> {
+    Ok(diesel::sql_query(
+        "SELECT u.licensee_id AS licensee_id, CAST(COUNT(*) AS BIGINT) AS deliveries, \
+                MAX(u.at) AS last_delivered_at, \
+                COALESCE((SELECT l.takedown_hours FROM usage_events w JOIN licences l ON l.id = w.licence_id \
+                          WHERE w.article_id = $1 AND w.licensee_id = u.licensee_id \
+                          ORDER BY w.at DESC LIMIT 1), 24) AS takedown_hours \
+         FROM usage_events u WHERE u.article_id = $1 \
+         GROUP BY u.licensee_id ORDER BY u.licensee_id",
+    )
+    .bind::<Text, _>(article_id)
+    .load(conn)?)
+}
+
+/// A stored takedown notice.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = takedown_notices)]
+pub struct NoticeRow {
+    pub id: String,
+    pub article_id: String,
+    pub publisher_id: String,
+    pub licensee_id: String,
+    pub event_id: String,
+    pub reason: Option<String>,
+    pub killed_at: NaiveDateTime,
+    pub deliveries: i64,
+    pub last_delivered_at: NaiveDateTime,
+    pub deadline_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub removed_at: Option<NaiveDateTime>,
+    pub note: Option<String>,
+}
+
+/// Inserts a notice.
+pub fn insert_notice(conn: &mut DbConnection, row: &NoticeRow) -> Result<(), StorageError> {
+    diesel::insert_into(takedown_notices::table)
+        .values(row.clone())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One notice.
+pub fn find_notice(conn: &mut DbConnection, id: &str) -> Result<NoticeRow, StorageError> {
+    Ok(takedown_notices::table
+        .find(id)
+        .select(NoticeRow::as_select())
+        .first(conn)?)
+}
+
+/// Whose notices a list shows.
+#[derive(Debug, Clone)]
+pub enum NoticeScope {
+    /// Everyone's.
+    All,
+    /// One licensee's.
+    Licensee(String),
+    /// Those about one publisher's articles.
+    Publisher(String),
+}
+
+/// Which notices by their state at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeState {
+    /// Not acknowledged, deadline not passed.
+    Open,
+    /// Acknowledged.
+    Acknowledged,
+    /// Not acknowledged, deadline passed.
+    Overdue,
+}
+
+/// A page of notices, oldest first.
+pub fn list_notices(
+    conn: &mut DbConnection,
+    scope: &NoticeScope,
+    state: Option<NoticeState>,
+    now: NaiveDateTime,
+    page: &PageRequest,
+) -> Result<Page<NoticeRow>, StorageError> {
+    use takedown_notices::dsl as n;
+    let mut query = n::takedown_notices
+        .select(NoticeRow::as_select())
+        .order(n::id.asc())
+        .limit(page.fetch_limit())
+        .into_boxed();
+    match scope {
+        NoticeScope::All => {}
+        NoticeScope::Licensee(id) => query = query.filter(n::licensee_id.eq(id.clone())),
+        NoticeScope::Publisher(id) => query = query.filter(n::publisher_id.eq(id.clone())),
+    }
+    match state {
+        None => {}
+        Some(NoticeState::Acknowledged) => query = query.filter(n::acknowledged_at.is_not_null()),
+        Some(NoticeState::Open) => {
+            query = query
+                .filter(n::acknowledged_at.is_null())
+                .filter(n::deadline_at.gt(now));
+        }
+        Some(NoticeState::Overdue) => {
+            query = query
+                .filter(n::acknowledged_at.is_null())
+                .filter(n::deadline_at.le(now));
+        }
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(n::id.gt(after.clone()));
+    }
+    let rows = query.load(conn)?;
+    Ok(Page::from_rows(rows, page, NOTICE_LIST, |r| r.id.clone()))
+}
+
+/// Records an acknowledgement unless there is one; whether it was recorded.
+pub fn acknowledge(
+    conn: &mut DbConnection,
+    id: &str,
+    removed_at: NaiveDateTime,
+    note: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    use takedown_notices::dsl as n;
+    let updated = diesel::update(
+        n::takedown_notices
+            .find(id)
+            .filter(n::acknowledged_at.is_null()),
+    )
+    .set((
+        n::acknowledged_at.eq(Some(at)),
+        n::removed_at.eq(Some(removed_at)),
+        n::note.eq(note),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Notices of articles killed in [`from`, `to`), of one publisher or all,
+/// by article then licensee.
+pub fn notices_killed_between(
+    conn: &mut DbConnection,
+    publisher: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<NoticeRow>, StorageError> {
+    use takedown_notices::dsl as n;
+    let mut query = n::takedown_notices
+        .select(NoticeRow::as_select())
+        .filter(n::killed_at.ge(from))
+        .filter(n::killed_at.lt(to))
+        .order((
+            n::killed_at.asc(),
+            n::article_id.asc(),
+            n::licensee_id.asc(),
+        ))
+        .into_boxed();
+    if let Some(publisher) = publisher {
+        query = query.filter(n::publisher_id.eq(publisher.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Records a fetch of a killed article, refused with 410.
+pub fn record_killed_fetch(
+    conn: &mut DbConnection,
+    article_id: &str,
+    licensee_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::insert_into(killed_fetches::table)
+        .values((
+            killed_fetches::id.eq(uuid::Uuid::now_v7().to_string()),
+            killed_fetches::article_id.eq(article_id),
+            killed_fetches::licensee_id.eq(licensee_id),
+            killed_fetches::at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Refused fetches of a killed article by one licensee.
+pub fn killed_fetches_of(
+    conn: &mut DbConnection,
+    article_id: &str,
+    licensee_id: &str,
+) -> Result<i64, StorageError> {
+    Ok(killed_fetches::table
+        .filter(killed_fetches::article_id.eq(article_id))
+        .filter(killed_fetches::licensee_id.eq(licensee_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Deliveries of an article to a licensee in the usage ledger now, and the
+/// last one's time (to reconcile a notice with the ledger).
+pub fn ledger_deliveries(
+    conn: &mut DbConnection,
+    article_id: &str,
+    licensee_id: &str,
+) -> Result<(i64, Option<NaiveDateTime>), StorageError> {
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(sql_type = BigInt)]
+        deliveries: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+        last: Option<NaiveDateTime>,
+    }
+    let counted: Counted = diesel::sql_query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS deliveries, MAX(at) AS last FROM usage_events \
+         WHERE article_id = $1 AND licensee_id = $2",
+    )
+    .bind::<Text, _>(article_id)
+    .bind::<Text, _>(licensee_id)
+    .get_result(conn)?;
+    Ok((counted.deliveries, counted.last))
+}

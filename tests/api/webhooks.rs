@@ -1,0 +1,510 @@
+//! Takedowns and webhooks: endpoints and the addresses they may not name,
+//! signed deliveries to a real receiver in this process (verified by the
+//! Rust crate and, independently, by Python's reference implementation),
+//! retries while the receiver is down, takedown notices to the licensees
+//! that received a story, and the compliance report against the ledger.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use diesel::connection::SimpleConnection;
+use serde_json::{Value, json};
+use syndicate::storage::DbConnection;
+
+use crate::harness::{Backend, expect_problem, json_of, spawn_app_with};
+use crate::world::{Deal, Party, World};
+
+/// A message the receiver got.
+#[derive(Debug, Clone)]
+struct Message {
+    headers: Vec<(String, String)>,
+    body: String,
+    /// Whether the receiver answered 2xx.
+    accepted: bool,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// A webhook receiver on 127.0.0.1 that records every request and
+/// answers 204, or 503 while it is down.
+#[derive(Clone)]
+struct Receiver {
+    port: u16,
+    messages: Arc<Mutex<Vec<Message>>>,
+    down: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let down = Arc::new(AtomicBool::new(false));
+        let (m, d) = (messages.clone(), down.clone());
+        let server = HttpServer::new(move || {
+            let (m, d) = (m.clone(), d.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (m, d) = (m.clone(), d.clone());
+                async move {
+                    let accepted = !d.load(Ordering::SeqCst);
+                    m.lock().unwrap().push(Message {
+                        headers: req
+                            .headers()
+                            .iter()
+                            .map(|(n, v)| {
+                                (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())
+                            })
+                            .collect(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        accepted,
+                    });
+                    if accepted {
+                        HttpResponse::NoContent().finish()
+                    } else {
+                        HttpResponse::ServiceUnavailable().body("receiver is down for maintenance")
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let port = server.addrs()[0].port();
+        actix_web::rt::spawn(server.run());
+        Receiver {
+            port,
+            messages,
+            down,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks/syndicate", self.port)
+    }
+
+    fn accepted(&self) -> Vec<Message> {
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.accepted)
+            .cloned()
+            .collect()
+    }
+
+    fn all(&self) -> Vec<Message> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// An app whose webhooks may reach the receiver, sending and retrying fast.
+async fn world_with(backend: Backend, receiver: &Receiver) -> World {
+    let host = format!("127.0.0.1:{}", receiver.port);
+    let app = spawn_app_with(backend, move |settings| {
+        settings.webhooks.allow_hosts = vec![host];
+        settings.webhooks.poll = Duration::from_millis(50);
+        settings.webhooks.retry_base = Duration::from_millis(100);
+        settings.webhooks.retry_cap = Duration::from_millis(300);
+    })
+    .await;
+    World::on(app).await
+}
+
+/// Waits up to ten seconds for `done`.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A published story written for these tests.
+fn story(external_ref: &str) -> Value {
+    json!({
+        "external_ref": external_ref,
+        "headline": "Harbour wall repairs finish ahead of the winter storms",
+        "body_html": "<p>Engineers replaced forty metres of the old sea wall.</p>",
+        "section": "local", "language": "en-GB", "status": "published",
+        "bylines": [{"name": "Maren Holt"}],
+    })
+}
+
+async fn publish(w: &World, desk: &Party, external_ref: &str) -> String {
+    w.article(desk, &story(external_ref)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn kill(w: &World, desk: &Party, id: &str) {
+    let response = w
+        .app
+        .post_as(
+            &desk.token,
+            &format!("/v1/articles/{id}/kill"),
+            &json!({"reason": "Legal: the story names a protected witness."}),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+async fn correct(w: &World, desk: &Party, id: &str, version: i64) {
+    let response = w.app.client.put(w.app.url(&format!("/v1/articles/{id}")))
+        .bearer_auth(&desk.token)
+        .header("If-Match", format!("\"v{version}\""))
+        .json(&json!({"content": {
+            "headline": "Harbour wall repairs finish ahead of the winter storms",
+            "body_html": "<p>Engineers replaced thirty metres of the old sea wall.</p>",
+            "section": "local", "language": "en-GB", "bylines": [{"name": "Maren Holt"}]},
+            "change": {"kind": "correction", "note": "The repaired length was thirty metres, not forty."}}))
+        .send().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+/// Registers an endpoint as the licensee; its id and secret.
+async fn endpoint(w: &World, reader: &Party, url: &str, types: &[&str]) -> (String, String) {
+    let body = json!({"url": url, "event_types": types});
+    let created = w.app.post_as(&reader.token, "/v1/webhooks", &body).await;
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    let created = json_of(created).await;
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn by_hand(w: &World, sql: &str) {
+    match &mut w.app.db.connect() {
+        DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
+        DbConnection::Postgresql(c) => c.batch_execute(sql).unwrap(),
+    }
+}
+
+/// Verifies a message with the Rust crate.
+fn verifies(secret: &str, message: &Message) -> bool {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &message.headers {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    standardwebhooks::Webhook::new(secret)
+        .unwrap()
+        .verify(message.body.as_bytes(), &headers)
+        .is_ok()
+}
+
+/// A name other than `localhost` that resolves only to loopback here (from
+/// /etc/hosts: the machine's own name, or a common alias).
+fn loopback_name() -> String {
+    use std::net::ToSocketAddrs;
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    [
+        hostname.as_str(),
+        "localhost.localdomain",
+        "ip6-localhost",
+        "ip6-loopback",
+    ]
+    .into_iter()
+    .filter(|name| !name.is_empty())
+    .find(|name| {
+        (*name, 80).to_socket_addrs().is_ok_and(|mut addrs| {
+            let addrs: Vec<_> = addrs.by_ref().collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        })
+    })
+    .expect("no host name resolving to loopback on this machine")
+    .to_owned()
+}
+
+crate::backend_tests! {
+    async fn a_kill_reaches_the_receiver_signed_once_with_the_reason(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let (_, secret) = endpoint(&w, &d.reader, &receiver.url(), &["article.killed"]).await;
+        let id = publish(&w, &d.desk, "pc-kill").await;
+
+        kill(&w, &d.desk, &id).await;
+
+        eventually("the kill", || !receiver.accepted().is_empty()).await;
+        let message = receiver.accepted().remove(0);
+        let body = message.json();
+        assert_eq!(body["type"], "article.killed");
+        assert_eq!(body["data"]["article_id"], id.as_str());
+        assert_eq!(body["data"]["reason"], "Legal: the story names a protected witness.");
+        assert!(verifies(&secret, &message), "{message:?}");
+        let mut tampered = message.clone();
+        tampered.body = tampered.body.replace("protected", "unprotected");
+        assert!(!verifies(&secret, &tampered));
+        // Only the subscribed type, and only once.
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(receiver.all().len(), 1, "{:?}", receiver.all());
+    }
+
+    async fn while_the_receiver_is_down_notices_wait_and_then_arrive_once_each_in_order(backend: Backend) {
+        let receiver = Receiver::start().await;
+        receiver.down.store(true, Ordering::SeqCst);
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let all = ["article.published", "article.updated", "article.corrected", "article.withheld", "article.killed"];
+        let (hook, _) = endpoint(&w, &d.reader, &receiver.url(), &all).await;
+        let first = publish(&w, &d.desk, "pc-a").await;
+        let second = publish(&w, &d.desk, "pc-b").await;
+        correct(&w, &d.desk, &first, 1).await;
+        kill(&w, &d.desk, &first).await;
+        eventually("some failed attempts", || receiver.all().len() >= 4).await;
+
+        receiver.down.store(false, Ordering::SeqCst);
+
+        eventually("every notice", || receiver.accepted().len() == 4).await;
+        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+        let accepted = receiver.accepted();
+        assert_eq!(accepted.len(), 4, "a notice arrived twice: {accepted:?}");
+        let mut ids: Vec<&str> = accepted.iter().map(|m| m.header("webhook-id")).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
+        let of_first: Vec<(String, i64)> = accepted.iter().map(Message::json)
+            .filter(|b| b["data"]["article_id"] == first.as_str())
+            .map(|b| (b["type"].as_str().unwrap().to_owned(), b["data"]["version"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(of_first, [("article.published".to_owned(), 1), ("article.corrected".to_owned(), 2), ("article.killed".to_owned(), 3)]);
+        assert!(accepted.iter().any(|m| m.json()["data"]["article_id"] == second.as_str()));
+        let corrected = accepted.iter().map(Message::json).find(|b| b["type"] == "article.corrected").unwrap();
+        assert_eq!(corrected["data"]["correction_note"], "The repaired length was thirty metres, not forty.");
+        // Every attempt is kept: failures with the receiver's answer, then one success each.
+        let attempts = json_of(w.app.get_as(&d.reader.token, &format!("/v1/webhooks/{hook}/attempts?limit=100")).await).await;
+        let attempts = attempts["items"].as_array().unwrap();
+        assert_eq!(attempts.iter().filter(|a| a["outcome"] == "delivered").count(), 4);
+        let failed = attempts.iter().find(|a| a["outcome"] == "failed").unwrap();
+        assert_eq!(failed["response_status"], 503);
+        assert_eq!(failed["response_excerpt"], "receiver is down for maintenance");
+    }
+
+    async fn webhook_urls_on_internal_addresses_are_refused_unless_the_operator_allows_them(backend: Backend) {
+        let w = World::new(backend).await;
+        let reader = w.licensee("Daybreak Digest", &["GB"]).await;
+        let desk = w.publisher("Portmere Courier").await;
+        let loopback = loopback_name();
+
+        for url in [
+            "http://127.0.0.1/hooks".to_owned(),
+            "http://127.9.9.9:8080/hooks".to_owned(),
+            "http://10.0.0.1/hooks".to_owned(),
+            "http://10.200.3.4:443/hooks".to_owned(),
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+            "http://192.168.1.20/hooks".to_owned(),
+            "http://[::1]/hooks".to_owned(),
+            "http://[fd12::1]/hooks".to_owned(),
+            "http://localhost:8080/hooks".to_owned(),
+            format!("http://{loopback}/hooks"),
+            "http://no-such-host.invalid/hooks".to_owned(),
+            "ftp://files.example.org/hooks".to_owned(),
+            "not a url".to_owned(),
+        ] {
+            let response = w.app.post_as(&reader.token, "/v1/webhooks", &json!({"url": url, "event_types": ["article.killed"]})).await;
+            let problem = expect_problem(response, 422).await;
+            assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+        }
+        let by_publisher = w.app.post_as(&desk.token, "/v1/webhooks",
+            &json!({"url": "https://hooks.example.org/", "event_types": ["article.killed"]})).await;
+        expect_problem(by_publisher, 403).await;
+        let unknown_type = w.app.post_as(&reader.token, "/v1/webhooks",
+            &json!({"url": "http://127.0.0.1/hooks", "event_types": ["article.exploded"]})).await;
+        expect_problem(unknown_type, 400).await;
+    }
+
+    async fn a_kill_gives_notices_only_to_licensees_that_received_the_story(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let idle = w.licensee("Evening Lantern", &["GB"]).await;
+        w.licence(&d.desk, &idle, json!({})).await;
+        let id = publish(&w, &d.desk, "pc-n").await;
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+
+        kill(&w, &d.desk, &id).await;
+
+        let mine = json_of(w.app.get_as(&d.reader.token, "/v1/notices").await).await;
+        let none = json_of(w.app.get_as(&idle.token, "/v1/notices").await).await;
+        let desk = json_of(w.app.get_as(&d.desk.token, "/v1/notices?status=open").await).await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+        assert_eq!(desk["items"][0]["id"], mine["items"][0]["id"]);
+        let notice = &mine["items"][0];
+        assert_eq!(notice["status"], "open");
+        assert_eq!(notice["deliveries"], 1);
+        let path = format!("/v1/notices/{}/acknowledge", notice["id"].as_str().unwrap());
+        let ack = json!({"removed_at": chrono::Utc::now().to_rfc3339(), "note": "Removed from the app."});
+        let acknowledged = w.app.post_as(&d.reader.token, &path, &ack).await;
+        assert_eq!(acknowledged.status(), 200);
+        assert_eq!(json_of(acknowledged).await["status"], "acknowledged");
+        expect_problem(w.app.post_as(&d.reader.token, &path, &ack).await, 409).await;
+        expect_problem(w.app.post_as(&idle.token, &path, &ack).await, 404).await;
+    }
+
+    async fn an_unacknowledged_notice_is_overdue_after_its_licences_deadline(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        by_hand(&w, &format!("UPDATE licences SET takedown_hours = 0 WHERE id = '{}'", d.licence));
+        let id = publish(&w, &d.desk, "pc-o").await;
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+
+        kill(&w, &d.desk, &id).await;
+
+        let overdue = json_of(w.app.get_as(&d.reader.token, "/v1/notices?status=overdue").await).await;
+        let open = json_of(w.app.get_as(&d.reader.token, "/v1/notices?status=open").await).await;
+        assert_eq!(overdue["items"].as_array().unwrap().len(), 1, "{overdue}");
+        assert!(open["items"].as_array().unwrap().is_empty());
+        assert_eq!(overdue["items"][0]["status"], "overdue");
+    }
+
+    async fn the_compliance_report_reconciles_with_the_ledger(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let Deal { desk, reader, licence } = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let other = w.licensee("Evening Lantern", &["GB"]).await;
+        let other_licence = w.licence(&desk, &other, json!({})).await;
+        let id = publish(&w, &desk, "pc-c").await;
+        for _ in 0..3 {
+            assert_eq!(w.fetch(&reader.token, &id).await.status(), 200);
+        }
+        assert_eq!(w.fetch(&other.token, &id).await.status(), 200);
+        kill(&w, &desk, &id).await;
+        assert_eq!(w.fetch(&reader.token, &id).await.status(), 410);
+        let notices = json_of(w.app.get_as(&other.token, "/v1/notices").await).await;
+        let path = format!("/v1/notices/{}/acknowledge", notices["items"][0]["id"].as_str().unwrap());
+        let ack = w.app.post_as(&other.token, &path, &json!({"removed_at": chrono::Utc::now().to_rfc3339()})).await;
+        assert_eq!(ack.status(), 200);
+
+        let report = json_of(w.app.get_as(&desk.token, "/v1/compliance").await).await;
+        let csv = w.app.get_as(&desk.token, "/v1/compliance?format=csv").await.text().await.unwrap();
+
+        let takedown = &report["takedowns"][0];
+        assert_eq!(takedown["article_id"], id.as_str());
+        let row = |licensee: &str| takedown["recipients"].as_array().unwrap().iter()
+            .find(|r| r["licensee_id"] == licensee).cloned().unwrap();
+        assert_eq!(row(&reader.id)["deliveries"].as_i64().unwrap(), w.ledger(&licence).await.0);
+        assert_eq!(row(&other.id)["deliveries"].as_i64().unwrap(), w.ledger(&other_licence).await.0);
+        assert_eq!(row(&reader.id)["fetches_after_kill"], 1);
+        assert_eq!(row(&reader.id)["status"], "open");
+        assert_eq!(row(&other.id)["status"], "acknowledged");
+        let rates: Vec<(String, f64)> = report["licensees"].as_array().unwrap().iter()
+            .map(|l| (l["licensee_id"].as_str().unwrap().to_owned(), l["acknowledgement_rate"].as_f64().unwrap()))
+            .collect();
+        assert!(rates.contains(&(other.id.clone(), 1.0)) && rates.contains(&(reader.id.clone(), 0.0)), "{rates:?}");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(csv.starts_with("article_id,publisher_id,killed_at,licensee_id,deliveries,"));
+        expect_problem(w.app.get_as(&reader.token, "/v1/compliance").await, 403).await;
+    }
+
+    async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let (hook, old) = endpoint(&w, &d.reader, &receiver.url(), &["article.published"]).await;
+        let rotated = json_of(w.app.post_as(&d.reader.token, &format!("/v1/webhooks/{hook}/rotate-secret?overlap_seconds=600"), &json!({})).await).await;
+        let new = rotated["secret"].as_str().unwrap().to_owned();
+
+        publish(&w, &d.desk, "pc-r").await;
+
+        eventually("the publication", || !receiver.accepted().is_empty()).await;
+        let message = receiver.accepted().remove(0);
+        assert!(new.starts_with("whsec_") && new != old);
+        assert!(verifies(&new, &message) && verifies(&old, &message));
+        assert_eq!(message.header("webhook-signature").split(' ').count(), 2);
+    }
+}
+
+/// Verifies with Python's `standardwebhooks` (from PyPI), an implementation
+/// independent of the Rust crate that signs: a real message verifies; a
+/// tampered body, and a message signed ten minutes ago, are rejected.
+#[actix_web::test]
+#[cfg_attr(
+    not(webhook_python_tests),
+    ignore = "Python's standardwebhooks missing: pip install standardwebhooks, or set WEBHOOK_VERIFY_PYTHON to an interpreter that has it"
+)]
+async fn a_kill_verifies_with_pythons_reference_implementation() {
+    let receiver = Receiver::start().await;
+    let w = world_with(Backend::Sqlite, &receiver).await;
+    let d = w
+        .deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({}))
+        .await;
+    let (_, secret) = endpoint(&w, &d.reader, &receiver.url(), &["article.killed"]).await;
+    let id = publish(&w, &d.desk, "pc-py").await;
+    kill(&w, &d.desk, &id).await;
+    eventually("the kill", || !receiver.accepted().is_empty()).await;
+    let message = receiver.accepted().remove(0);
+    let headers = |m: &Message| -> Value {
+        m.headers
+            .iter()
+            .filter(|(n, _)| n.starts_with("webhook-"))
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect()
+    };
+    let mut tampered = message.clone();
+    tampered.body = tampered.body.replace("Legal", "Editorial");
+    let old = chrono::Utc::now().timestamp() - 600;
+    let old_signature = standardwebhooks::Webhook::new(&secret)
+        .unwrap()
+        .sign(message.header("webhook-id"), old, message.body.as_bytes())
+        .unwrap();
+    let mut stale = headers(&message);
+    stale["webhook-timestamp"] = json!(old.to_string());
+    stale["webhook-signature"] = json!(old_signature);
+    let input = json!([
+        {"secret": secret, "headers": headers(&message), "body": message.body},
+        {"secret": secret, "headers": headers(&tampered), "body": tampered.body},
+        {"secret": secret, "headers": stale, "body": message.body},
+    ]);
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhooks/verify.py");
+    let mut child =
+        std::process::Command::new(option_env!("WEBHOOK_VERIFY_PYTHON").unwrap_or("python3"))
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], "ok");
+    assert!(lines[1].starts_with("rejected"), "{lines:?}");
+    assert!(
+        lines[2].starts_with("rejected") && lines[2].contains("too old"),
+        "{lines:?}"
+    );
+}
