@@ -43,7 +43,7 @@ pub struct NoticeListQuery {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"removed_at": "2026-12-01T09:20:00Z", "note": "Removed from the app and the search index."}))]
 pub struct AcknowledgeRequest {
-    /// When the article was removed (RFC 3339; not in the future).
+    /// When the article was removed (RFC 3339). An instant in the future is a 409.
     pub removed_at: DateTime<Utc>,
     /// A note for the publisher: one line, 1 to 1000 characters.
     #[schema(

@@ -182,9 +182,6 @@ pub fn acknowledge(
     };
     let at = now();
     let mut errors = Vec::new();
-    if ack.removed_at.naive_utc() > at + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
-        errors.push(FieldError::new("removed_at", "must not be in the future"));
-    }
     let note = match ack.note.as_deref() {
         None => None,
         Some(note) => single_line(note, MAX_NOTE_CHARS)
@@ -201,6 +198,13 @@ pub fn acknowledge(
     };
     if row.licensee_id != own.to_string() {
         return Err(not_found());
+    }
+    // Like an embargo already past, an instant still to come conflicts
+    // with the present rather than with the field's form: 409.
+    if ack.removed_at.naive_utc() > at + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
+        return Err(NoticesError::Conflict(
+            "removed_at is in the future; acknowledge once the article is removed".to_owned(),
+        ));
     }
     let removed_at = DateTime::from_timestamp_micros(ack.removed_at.timestamp_micros())
         .map_or(ack.removed_at.naive_utc(), |t| t.naive_utc());

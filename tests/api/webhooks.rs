@@ -289,6 +289,17 @@ crate::backend_tests! {
             .collect();
         assert_eq!(of_first, [("article.published".to_owned(), 1), ("article.corrected".to_owned(), 2), ("article.killed".to_owned(), 3)]);
         assert!(accepted.iter().any(|m| m.json()["data"]["article_id"] == second.as_str()));
+        // The feed tells the same events.
+        let feed = json_of(w.app.get_as(&d.reader.token, "/v1/feed?limit=100").await).await;
+        let mut told: Vec<(String, String, i64)> = feed["events"].as_array().unwrap().iter()
+            .map(|e| (format!("article.{}", e["kind"].as_str().unwrap()), e["article_id"].as_str().unwrap().to_owned(), e["version"].as_i64().unwrap()))
+            .collect();
+        let mut sent: Vec<(String, String, i64)> = accepted.iter().map(Message::json)
+            .map(|b| (b["type"].as_str().unwrap().to_owned(), b["data"]["article_id"].as_str().unwrap().to_owned(), b["data"]["version"].as_i64().unwrap()))
+            .collect();
+        told.sort();
+        sent.sort();
+        assert_eq!(told, sent);
         let corrected = accepted.iter().map(Message::json).find(|b| b["type"] == "article.corrected").unwrap();
         assert_eq!(corrected["data"]["correction_note"], "The repaired length was thirty metres, not forty.");
         // Every attempt is kept: failures with the receiver's answer, then one success each.
