@@ -161,7 +161,7 @@ impl Application {
                 }
             })?;
 
-        let webhooks = Sender::start(pool.clone(), settings.webhooks.clone())
+        let webhooks = Sender::start(pool.clone(), settings.webhooks.clone(), errors.clone())
             .map_err(|error| StartupError::Webhooks(error.to_string()))?;
 
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {

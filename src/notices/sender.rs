@@ -41,8 +41,10 @@ use uuid::Uuid;
 use super::WebhookSettings;
 use super::endpoints::signing_secrets;
 use super::ssrf::{AddressGuard, Refusal};
+use crate::storage::error::Fault;
 use crate::storage::webhooks::{self, AfterAttempt, AttemptRow, Job};
 use crate::storage::{self, Pool, StorageError, now};
+use crate::telemetry::{CauseChain, ErrorLog};
 
 /// Deliveries one round claims at most.
 const BATCH: i32 = 32;
@@ -57,7 +59,11 @@ pub struct Sender {
 
 impl Sender {
     /// Starts the sender on the current runtime.
-    pub fn start(pool: Pool, settings: WebhookSettings) -> Result<Self, reqwest::Error> {
+    pub fn start(
+        pool: Pool,
+        settings: WebhookSettings,
+        errors: ErrorLog,
+    ) -> Result<Self, reqwest::Error> {
         let guard = AddressGuard::new(&settings.allow_hosts);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -73,6 +79,7 @@ impl Sender {
             guard,
             owner: Uuid::now_v7().to_string(),
             settings: Arc::new(settings),
+            errors,
         };
         let task = tokio::spawn(worker.run(stopped));
         Ok(Self { stop, task })
@@ -96,6 +103,7 @@ struct Worker {
     guard: AddressGuard,
     owner: String,
     settings: Arc<WebhookSettings>,
+    errors: ErrorLog,
 }
 
 impl Worker {
@@ -107,7 +115,7 @@ impl Worker {
             let claimed = match self.claim().await {
                 Ok(jobs) => jobs,
                 Err(error) => {
-                    tracing::warn!(error = %error, "webhook sender could not claim deliveries");
+                    self.storage_failed("webhook sender could not claim deliveries", &error);
                     Vec::new()
                 }
             };
@@ -202,8 +210,16 @@ impl Worker {
         .await;
         if let Err(error) = recorded {
             // The lease runs out and the delivery is sent again.
-            tracing::warn!(error = %error, webhook.delivery = %job.delivery.id, "could not record a webhook attempt");
+            self.storage_failed("could not record a webhook attempt", &error);
         }
+    }
+
+    /// Logs a storage failure once per interval (a database that is down
+    /// fails every poll) and counts it.
+    fn storage_failed(&self, event: &'static str, error: &StorageError) {
+        let class = error.fault().map_or("other", Fault::label);
+        self.errors
+            .record("webhooks", event, class, &CauseChain(error));
     }
 
     /// When to try again, or to give up.

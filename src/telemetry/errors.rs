@@ -56,7 +56,7 @@ impl ErrorLog {
         let counter = IntCounterVec::new(
             Opts::new(
                 "syndicate_errors_total",
-                "Failures by class and origin: each 5xx answer (origin request), each usage batch the ledger could not write or sync (origin ledger), each database connection the pool could not open (origin pool), each failed read or pruning of the change log by the fact poller (origin facts)",
+                "Failures by class and origin: each 5xx answer (origin request), each usage batch the ledger could not write, sync or ship (origin ledger), each database connection the pool could not open (origin pool), each failed read or pruning of the change log by the fact poller (origin facts), each database step the webhook sender could not take (origin webhooks)",
             ),
             &["class", "origin"],
         )?;

@@ -911,3 +911,204 @@ fn seed_writes_articles_licensees_and_a_past_ledger_that_reports_agree_with() {
 /// The binary under faults: a flood of refused body, a database that does
 /// not answer, and what the log says of it.
 mod faults;
+
+/// A webhook receiver on a thread: records each request's `webhook-id` and
+/// whether it was accepted; answers 503 while `down`, else 204.
+struct HookReceiver {
+    port: u16,
+    seen: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+    down: Arc<AtomicBool>,
+}
+
+impl HookReceiver {
+    fn start() -> HookReceiver {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let down = Arc::new(AtomicBool::new(true));
+        let (s, d) = (seen.clone(), down.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The head, then as much body as it announces.
+                let (head, length) = loop {
+                    let Ok(n) = stream.read(&mut buffer) else {
+                        break (String::new(), 0);
+                    };
+                    if n == 0 {
+                        break (String::new(), 0);
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    if let Some((head, _)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0usize);
+                        break (head.to_owned(), length);
+                    }
+                };
+                while request.len() < head.len() + 4 + length {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let id = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("webhook-id:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let accepted = !d.load(Ordering::SeqCst);
+                s.lock().unwrap().push((id, accepted));
+                let status = if accepted {
+                    "204 No Content"
+                } else {
+                    "503 Service Unavailable"
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        HookReceiver { port, seen, down }
+    }
+
+    fn seen(&self) -> Vec<(String, bool)> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn a_webhook_in_retry_survives_kill_9_and_arrives_once_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| admin_cli(dir.path(), args);
+    let admin = cli(&["create-client", "--name", "ops", "--role", "admin"]);
+    let publisher = cli(&["create-publisher", "--name", "Harbour Gazette"]);
+    let licensee = cli(&[
+        "create-licensee",
+        "--name",
+        "Morning Brief",
+        "--territories",
+        "GB",
+    ]);
+    let organisation = |party: &serde_json::Value| party["id"].as_str().unwrap().to_owned();
+    let desk = cli(&[
+        "create-client",
+        "--name",
+        "desk",
+        "--role",
+        "publisher",
+        "--organisation",
+        &organisation(&publisher),
+    ]);
+    let reader = cli(&[
+        "create-client",
+        "--name",
+        "ingest",
+        "--role",
+        "licensee",
+        "--organisation",
+        &organisation(&licensee),
+    ]);
+    let receiver = HookReceiver::start();
+    let allow = format!("127.0.0.1:{}", receiver.port);
+    let mut server = Server::start(dir.path(), &["--webhook-allow-hosts", &allow]);
+    let call = |server: &Server, token: &str, method: &str, path: &str, body: serde_json::Value| {
+        let body = body.to_string();
+        let (status, text) = http1::call(
+            server.port,
+            method,
+            path,
+            Some(token),
+            &[],
+            (method != "GET").then_some(body.as_str()),
+        )
+        .unwrap();
+        assert!(status < 300, "{method} {path}: {status} {text}");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let licence = serde_json::json!({"licensee_id": organisation(&licensee), "publisher_id": organisation(&publisher),
+        "tier": "full", "include_media": false, "valid_from": "2026-01-01T00:00:00Z"});
+    call(
+        &server,
+        &token(server.port, &admin),
+        "POST",
+        "/v1/licences",
+        licence,
+    );
+    let reader_token = token(server.port, &reader);
+    let hook = call(
+        &server,
+        &reader_token,
+        "POST",
+        "/v1/webhooks",
+        serde_json::json!({"url": format!("http://{allow}/hooks"), "event_types": ["article.published"]}),
+    );
+    let attempts = format!("/v1/webhooks/{}/attempts", hook["id"].as_str().unwrap());
+    call(
+        &server,
+        &token(server.port, &desk),
+        "POST",
+        "/v1/articles",
+        serde_json::json!({
+        "external_ref": "hg-kill-9", "headline": "Ferry crews vote on new rota", "body_html": "<p>The vote closes on Friday.</p>",
+        "section": "news", "language": "en", "bylines": [], "status": "published"}),
+    );
+
+    // The first attempt fails (503) and is recorded; the next is seconds away.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while call(
+        &server,
+        &reader_token,
+        "GET",
+        &attempts,
+        serde_json::json!({}),
+    )["items"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "no attempt was recorded");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.signal("KILL");
+    server.wait(Duration::from_secs(10));
+    receiver.down.store(false, Ordering::SeqCst);
+    let refused = receiver.seen();
+    let server = Server::start(dir.path(), &["--webhook-allow-hosts", &allow]);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !receiver.seen().iter().any(|(_, accepted)| *accepted) {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook never arrived after the restart: {:?}",
+            receiver.seen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let accepted: Vec<String> = receiver
+        .seen()
+        .into_iter()
+        .filter(|(_, a)| *a)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(accepted.len(), 1, "{:?}", receiver.seen());
+    assert_eq!(
+        accepted[0], refused[0].0,
+        "the retry carries the first attempt's webhook-id"
+    );
+    drop(server);
+}

@@ -82,12 +82,18 @@ async fn on_a_full_disk_every_write_is_a_507_problem_nothing_is_written_and_free
     // filesystem; the write-ahead log emptied, so every write must grow it.
     let disk = Tmpfs::mount("16m");
     let url = DatabaseUrl::Sqlite(SqliteTarget::File(disk.path().join("syndicate.db")));
-    let app = start(test_settings(url.clone()), TestDatabase::unmanaged(url)).await;
+    let mut settings = test_settings(url.clone());
+    settings.webhooks.allow_hosts = vec![crate::cast::HOOK_HOST.to_owned()];
+    let app = start(settings, TestDatabase::unmanaged(url)).await;
     let cast = Cast::on(World::on(app).await).await;
     let app = &cast.world.app;
     let writes: Vec<matrix::Row> = matrix::table()
         .into_iter()
         .filter(|row| row.method != "GET" && row.path != "/v1/auth/token")
+        // Writes an admin may make (a notice is acknowledged by its
+        // licensee), and that write something (with nothing given up,
+        // redelivering queues nothing).
+        .filter(|row| row.expected(Who::Admin) < 300 && !row.path.ends_with("/redeliver"))
         .collect();
     let delivery = format!("/v1/content/{}", cast.id("article_a"));
     let reader = cast.token(Who::LicenseeA).unwrap();

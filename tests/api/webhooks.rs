@@ -13,7 +13,9 @@ use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 use syndicate::storage::DbConnection;
 
-use crate::harness::{Backend, expect_problem, json_of, spawn_app_with};
+use crate::harness::{
+    Backend, TestDatabase, expect_problem, json_of, spawn_app_with, start, test_settings,
+};
 use crate::world::{Deal, Party, World};
 
 /// A message the receiver got.
@@ -427,6 +429,29 @@ crate::backend_tests! {
         assert_eq!(csv.lines().count(), 3, "{csv}");
         assert!(csv.starts_with("article_id,publisher_id,killed_at,licensee_id,deliveries,"));
         expect_problem(w.app.get_as(&reader.token, "/v1/compliance").await, 403).await;
+    }
+
+    async fn two_nodes_on_one_database_send_each_notice_once(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let mut settings = test_settings(w.app.db.url.clone());
+        settings.webhooks.allow_hosts = vec![format!("127.0.0.1:{}", receiver.port)];
+        settings.webhooks.poll = Duration::from_millis(20);
+        let _second = start(settings, TestDatabase::unmanaged(w.app.db.url.clone())).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        endpoint(&w, &d.reader, &receiver.url(), &["article.published"]).await;
+
+        for i in 0..12 {
+            publish(&w, &d.desk, &format!("pc-node-{i}")).await;
+        }
+
+        eventually("twelve notices", || receiver.accepted().len() >= 12).await;
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let mut ids: Vec<String> = receiver.all().iter().map(|m| m.header("webhook-id").to_owned()).collect();
+        assert_eq!(ids.len(), 12, "{ids:?}");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 12);
     }
 
     async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(backend: Backend) {
