@@ -179,7 +179,7 @@ pub async fn acknowledge_notice(
     responses(
         (status = 200, description = "The report", content(
             (ComplianceReport = "application/json"),
-            (String = "text/csv", example = "article_id,publisher_id,killed_at,licensee_id,deliveries,last_delivered_at,notified_at,deadline_at,acknowledged_at,removed_at,status,overdue,fetches_after_kill\n"),
+            (String = "text/csv", example = "kind,article_id,media_id,publisher_id,killed_at,licensee_id,deliveries,last_delivered_at,notified_at,deadline_at,acknowledged_at,removed_at,status,overdue,fetches_after_kill\n"),
         )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),

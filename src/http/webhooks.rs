@@ -70,6 +70,9 @@ pub enum EventType {
     /// An article was killed for good: remove it.
     #[serde(rename = "article.killed")]
     Killed,
+    /// A photo's rights ended while it appears in a live story the licensee received: remove the photo.
+    #[serde(rename = "media.rights_ended")]
+    RightsEnded,
 }
 
 impl EventType {
@@ -80,6 +83,7 @@ impl EventType {
             EventType::Corrected => "article.corrected",
             EventType::Withheld => "article.withheld",
             EventType::Killed => "article.killed",
+            EventType::RightsEnded => "media.rights_ended",
         }
     }
 }

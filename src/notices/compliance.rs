@@ -45,14 +45,21 @@ pub struct TakedownRecipient {
     pub fetches_after_kill: i64,
 }
 
-/// One killed article and who received it.
+/// One takedown (a kill, or a photo's rights ending in a live story) and
+/// who received the article.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Takedown {
+    /// The event (`webhook-id`).
+    pub event_id: Uuid,
+    /// `article.killed` or `media.rights_ended`.
+    pub kind: String,
     /// The article.
     pub article_id: Uuid,
+    /// For `media.rights_ended`: the photo.
+    pub media_id: Option<Uuid>,
     /// Its publisher.
     pub publisher_id: Uuid,
-    /// When it was killed.
+    /// When it was killed (or the photo's rights ended).
     pub killed_at: DateTime<Utc>,
     /// The kill's reason.
     pub reason: Option<String>,
@@ -143,11 +150,18 @@ pub fn report(
             entry.2 += 1;
         }
         match takedowns.last_mut() {
-            Some(last) if last.article_id.to_string() == row.article_id => {
+            Some(last) if last.event_id.to_string() == row.event_id => {
                 last.recipients.push(recipient);
             }
             _ => takedowns.push(Takedown {
+                event_id: uuid(row, "event_id", &row.event_id)?,
+                kind: row.kind.clone(),
                 article_id: uuid(row, "article_id", &row.article_id)?,
+                media_id: row
+                    .media_id
+                    .as_deref()
+                    .map(|m| uuid(row, "media_id", m))
+                    .transpose()?,
                 publisher_id: uuid(row, "publisher_id", &row.publisher_id)?,
                 killed_at: row.killed_at.and_utc(),
                 reason: row.reason.clone(),
@@ -224,7 +238,7 @@ fn uuid(row: &NoticeRow, field: &str, value: &str) -> Result<Uuid, StorageError>
 pub fn csv(report: &ComplianceReport) -> String {
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     let mut out = String::from(
-        "article_id,publisher_id,killed_at,licensee_id,deliveries,last_delivered_at,notified_at,deadline_at,acknowledged_at,removed_at,status,overdue,fetches_after_kill\n",
+        "kind,article_id,media_id,publisher_id,killed_at,licensee_id,deliveries,last_delivered_at,notified_at,deadline_at,acknowledged_at,removed_at,status,overdue,fetches_after_kill\n",
     );
     for takedown in &report.takedowns {
         for r in &takedown.recipients {
@@ -234,8 +248,10 @@ pub fn csv(report: &ComplianceReport) -> String {
                 NoticeStatus::Overdue => "overdue",
             };
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                takedown.kind,
                 takedown.article_id,
+                takedown.media_id.map(|m| m.to_string()).unwrap_or_default(),
                 takedown.publisher_id,
                 takedown.killed_at.to_rfc3339(),
                 r.licensee_id,

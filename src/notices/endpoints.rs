@@ -35,6 +35,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "article.corrected",
     "article.withheld",
     "article.killed",
+    "media.rights_ended",
 ];
 
 /// A webhook endpoint (never with its secret).

@@ -83,7 +83,12 @@ pub fn record_change(
         return Ok(());
     };
     let article = facts::article(row)?;
-    if article.redistribution == Redistribution::Prohibited {
+    // Nothing is sent of an article agency terms keep from syndication;
+    // but a kill still asks whoever received it (under earlier terms) to
+    // remove it.
+    let prohibited = article.redistribution == Redistribution::Prohibited;
+    let killed = kind == EventKind::Killed;
+    if prohibited && !killed {
         return Ok(());
     }
     let at = now();
@@ -102,7 +107,12 @@ pub fn record_change(
         },
     };
     let mut targets = Vec::new();
-    for endpoint in webhooks::candidate_endpoints(conn, &row.publisher_id)? {
+    let candidates = if prohibited {
+        Vec::new()
+    } else {
+        webhooks::candidate_endpoints(conn, &row.publisher_id)?
+    };
+    for endpoint in candidates {
         if !endpoint.event_types()?.iter().any(|t| t == event_type) {
             continue;
         }
@@ -114,7 +124,6 @@ pub fn record_change(
             targets.push(endpoint);
         }
     }
-    let killed = kind == EventKind::Killed;
     if targets.is_empty() && !killed {
         return Ok(());
     }
@@ -195,7 +204,9 @@ fn notify_receivers(
             conn,
             &NoticeRow {
                 id: Uuid::now_v7().to_string(),
+                kind: "article.killed".to_owned(),
                 article_id: row.id.clone(),
+                media_id: None,
                 publisher_id: row.publisher_id.clone(),
                 licensee_id: receiver.licensee_id,
                 event_id: event_id.to_owned(),
@@ -204,6 +215,137 @@ fn notify_receivers(
                 deliveries: receiver.deliveries,
                 last_delivered_at: receiver.last_delivered_at,
                 deadline_at: killed_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
+                created_at: at,
+                acknowledged_at: None,
+                removed_at: None,
+                note: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Acts on every end of a photo's rights that is due and not yet acted
+/// on: for each live story showing the photo, a `media.rights_ended` event
+/// to the subscribed endpoints of the licensees that received the story,
+/// and a notice to each of them. Each end is taken in one transaction
+/// with a key (`rights_endings`), so it is acted on once, whichever node
+/// gets there first and however often nodes restart. How many were taken.
+pub fn fire_rights_endings(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    let mut fired = 0;
+    for (media_id, ends_at) in notices::due_rights_endings(conn, at)? {
+        let done = crate::storage::in_transaction(conn, |conn| {
+            notices::mark_rights_ended(conn, &media_id, ends_at, at)?;
+            for article in notices::live_articles_with(conn, &media_id)? {
+                rights_ended(conn, &article, &media_id, ends_at, at)?;
+            }
+            Ok::<_, StorageError>(())
+        });
+        match done {
+            Ok(()) => fired += 1,
+            // Another node took it first.
+            Err(StorageError::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(fired)
+}
+
+/// The body of a `media.rights_ended` event.
+#[derive(Debug, Serialize)]
+struct RightsEndedData<'a> {
+    article_id: &'a str,
+    publisher_id: &'a str,
+    version: i32,
+    status: &'a str,
+    headline: &'a str,
+    media_id: &'a str,
+    rights_ended_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The event, deliveries and notices of a photo's end in one live story.
+fn rights_ended(
+    conn: &mut DbConnection,
+    row: &ArticleRow,
+    media_id: &str,
+    ends_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    const TYPE: &str = "media.rights_ended";
+    let receivers = notices::receivers(conn, &row.id)?;
+    if receivers.is_empty() {
+        return Ok(());
+    }
+    let payload = serde_json::json!({
+        "type": TYPE,
+        "timestamp": ends_at.and_utc(),
+        "data": RightsEndedData {
+            article_id: &row.id,
+            publisher_id: &row.publisher_id,
+            version: row.version,
+            status: &row.status,
+            headline: &row.headline,
+            media_id,
+            rights_ended_at: ends_at.and_utc(),
+        },
+    });
+    let event = EventRow {
+        id: Uuid::now_v7().to_string(),
+        event_type: TYPE.to_owned(),
+        article_id: row.id.clone(),
+        publisher_id: row.publisher_id.clone(),
+        version: row.version,
+        payload: payload.to_string(),
+        visible_at: at,
+        created_at: at,
+    };
+    webhooks::insert_event(conn, &event)?;
+    for endpoint in webhooks::candidate_endpoints(conn, &row.publisher_id)? {
+        let received = receivers
+            .iter()
+            .any(|r| r.licensee_id == endpoint.licensee_id);
+        if !received || !endpoint.event_types()?.iter().any(|t| t == TYPE) {
+            continue;
+        }
+        webhooks::insert_delivery(
+            conn,
+            &DeliveryRow {
+                id: Uuid::now_v7().to_string(),
+                event_id: event.id.clone(),
+                endpoint_id: endpoint.id.clone(),
+                licensee_id: endpoint.licensee_id.clone(),
+                article_id: row.id.clone(),
+                version: row.version,
+                state: PENDING.to_owned(),
+                attempts: 0,
+                next_attempt_at: at,
+                lease_until: None,
+                lease_owner: None,
+                delivered_at: None,
+                last_error: None,
+                created_at: at,
+            },
+        )?;
+    }
+    for receiver in receivers {
+        notices::insert_notice(
+            conn,
+            &NoticeRow {
+                id: Uuid::now_v7().to_string(),
+                kind: TYPE.to_owned(),
+                article_id: row.id.clone(),
+                media_id: Some(media_id.to_owned()),
+                publisher_id: row.publisher_id.clone(),
+                licensee_id: receiver.licensee_id,
+                event_id: event.id.clone(),
+                reason: Some("the photo's rights ended".to_owned()),
+                killed_at: ends_at,
+                deliveries: receiver.deliveries,
+                last_delivered_at: receiver.last_delivered_at,
+                deadline_at: ends_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
                 created_at: at,
                 acknowledged_at: None,
                 removed_at: None,

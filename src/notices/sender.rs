@@ -112,6 +112,14 @@ impl Worker {
             if *stopped.borrow() {
                 return;
             }
+            let at = now();
+            let fired = storage::blocking(&self.pool, move |conn| {
+                super::outbox::fire_rights_endings(conn, at)
+            })
+            .await;
+            if let Err(error) = fired {
+                self.storage_failed("could not act on photos whose rights ended", &error);
+            }
             let claimed = match self.claim().await {
                 Ok(jobs) => jobs,
                 Err(error) => {

@@ -60,7 +60,9 @@ impl NoticeStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": "019ad0b0-0c4e-7a8b-b1c2-d3e4f5a6b7c8",
+    "kind": "article.killed",
     "article_id": "019ac0a6-1111-7222-8333-444455556666",
+    "media_id": null,
     "publisher_id": "019ac0a4-1d2f-7e10-8b42-5a6b7c8d9e01",
     "licensee_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
     "event_id": "019ad0af-0c4e-7a8b-b1c2-d3e4f5a6b7c8",
@@ -78,8 +80,12 @@ impl NoticeStatus {
 pub struct Notice {
     /// Notice id.
     pub id: Uuid,
-    /// The killed article.
+    /// `article.killed` (remove the story) or `media.rights_ended` (remove the photo from it).
+    pub kind: String,
+    /// The article.
     pub article_id: Uuid,
+    /// For `media.rights_ended`: the photo.
+    pub media_id: Option<Uuid>,
     /// Its publisher.
     pub publisher_id: Uuid,
     /// The licensee that received it and must remove it.
@@ -90,7 +96,7 @@ pub struct Notice {
     pub status: NoticeStatus,
     /// The kill's reason.
     pub reason: Option<String>,
-    /// When the article was killed.
+    /// When the article was killed, or the photo's rights ended.
     pub killed_at: DateTime<Utc>,
     /// The licensee's deliveries of the article in the usage ledger when it was killed.
     pub deliveries: i64,
@@ -116,7 +122,13 @@ impl Notice {
         };
         Ok(Self {
             id: id("id", &row.id)?,
+            kind: row.kind.clone(),
             article_id: id("article_id", &row.article_id)?,
+            media_id: row
+                .media_id
+                .as_deref()
+                .map(|m| id("media_id", m))
+                .transpose()?,
             publisher_id: id("publisher_id", &row.publisher_id)?,
             licensee_id: id("licensee_id", &row.licensee_id)?,
             event_id: id("event_id", &row.event_id)?,

@@ -47,7 +47,9 @@ pub fn receivers(conn: &mut DbConnection, article_id: &str) -> Result<Vec<Receiv
 #[diesel(table_name = takedown_notices)]
 pub struct NoticeRow {
     pub id: String,
+    pub kind: String,
     pub article_id: String,
+    pub media_id: Option<String>,
     pub publisher_id: String,
     pub licensee_id: String,
     pub event_id: String,
@@ -163,8 +165,8 @@ pub fn acknowledge(
     Ok(updated == 1)
 }
 
-/// Notices of articles killed in [`from`, `to`), of one publisher or all,
-/// by article then licensee.
+/// Notices of kills and ends of photo rights in [`from`, `to`), of one
+/// publisher or all, by event then licensee.
 pub fn notices_killed_between(
     conn: &mut DbConnection,
     publisher: Option<&str>,
@@ -176,11 +178,7 @@ pub fn notices_killed_between(
         .select(NoticeRow::as_select())
         .filter(n::killed_at.ge(from))
         .filter(n::killed_at.lt(to))
-        .order((
-            n::killed_at.asc(),
-            n::article_id.asc(),
-            n::licensee_id.asc(),
-        ))
+        .order((n::killed_at.asc(), n::event_id.asc(), n::licensee_id.asc()))
         .into_boxed();
     if let Some(publisher) = publisher {
         query = query.filter(n::publisher_id.eq(publisher.to_owned()));
@@ -241,4 +239,74 @@ pub fn ledger_deliveries(
     .bind::<Text, _>(licensee_id)
     .get_result(conn)?;
     Ok((counted.deliveries, counted.last))
+}
+
+/// Photos whose rights ended by `now` and whose end has not been acted on:
+/// (photo id, the instant its rights ended).
+pub fn due_rights_endings(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Vec<(String, NaiveDateTime)>, StorageError> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = Timestamp)]
+        ends_at: NaiveDateTime,
+    }
+    let rows: Vec<Due> = diesel::sql_query(
+        "SELECT m.id AS id, m.rights_expires_at AS ends_at FROM media m \
+         WHERE m.rights_expires_at IS NOT NULL AND m.rights_expires_at <= $1 \
+           AND NOT EXISTS (SELECT 1 FROM rights_endings r \
+                WHERE r.media_id = m.id AND r.ends_at = m.rights_expires_at) \
+         ORDER BY m.rights_expires_at LIMIT 100",
+    )
+    .bind::<Timestamp, _>(now)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.ends_at)).collect())
+}
+
+/// Marks the end of a photo's rights as acted on; a conflict when another
+/// node (or an earlier run) already did.
+pub fn mark_rights_ended(
+    conn: &mut DbConnection,
+    media_id: &str,
+    ends_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    use super::schema::rights_endings::dsl as r;
+    diesel::insert_into(r::rights_endings)
+        .values((
+            r::media_id.eq(media_id),
+            r::ends_at.eq(ends_at),
+            r::fired_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Published articles that show the photo (their `media` names it).
+pub fn live_articles_with(
+    conn: &mut DbConnection,
+    media_id: &str,
+) -> Result<Vec<super::articles::ArticleRow>, StorageError> {
+    use super::articles::ArticleRow;
+    use super::schema::articles::dsl as a;
+    let rows: Vec<ArticleRow> = a::articles
+        .filter(a::status.eq("published"))
+        .filter(a::media.like(format!("%{media_id}%")))
+        .select(ArticleRow::as_select())
+        .load(conn)?;
+    // The text match finds candidates; the parsed list decides.
+    let mut live = Vec::new();
+    for row in rows {
+        if row
+            .media()?
+            .iter()
+            .any(|m| m.media_id.to_string() == media_id)
+        {
+            live.push(row);
+        }
+    }
+    Ok(live)
 }

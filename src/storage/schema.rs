@@ -323,7 +323,9 @@ diesel::table! {
     /// A kill, told to one licensee that received the article.
     takedown_notices (id) {
         id -> Text,
+        kind -> Text,
         article_id -> Text,
+        media_id -> Nullable<Text>,
         publisher_id -> Text,
         licensee_id -> Text,
         event_id -> Text,
@@ -336,6 +338,15 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamp>,
         removed_at -> Nullable<Timestamp>,
         note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Ends of photos' rights already acted on.
+    rights_endings (media_id, ends_at) {
+        media_id -> Text,
+        ends_at -> Timestamp,
+        fired_at -> Timestamp,
     }
 }
 

@@ -25,6 +25,8 @@ struct Message {
     body: String,
     /// Whether the receiver answered 2xx.
     accepted: bool,
+    /// When it arrived.
+    received_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Message {
@@ -70,6 +72,7 @@ impl Receiver {
                             .collect(),
                         body: String::from_utf8_lossy(&body).into_owned(),
                         accepted,
+                        received_at: chrono::Utc::now(),
                     });
                     if accepted {
                         HttpResponse::NoContent().finish()
@@ -427,7 +430,7 @@ crate::backend_tests! {
             .collect();
         assert!(rates.contains(&(other.id.clone(), 1.0)) && rates.contains(&(reader.id.clone(), 0.0)), "{rates:?}");
         assert_eq!(csv.lines().count(), 3, "{csv}");
-        assert!(csv.starts_with("article_id,publisher_id,killed_at,licensee_id,deliveries,"));
+        assert!(csv.starts_with("kind,article_id,media_id,publisher_id,killed_at,licensee_id,deliveries,"));
         expect_problem(w.app.get_as(&reader.token, "/v1/compliance").await, 403).await;
     }
 
@@ -452,6 +455,50 @@ crate::backend_tests! {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 12);
+    }
+
+    async fn a_photo_whose_rights_end_in_a_live_story_is_announced_once_within_a_second(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let mut settings = test_settings(w.app.db.url.clone());
+        settings.webhooks.allow_hosts = vec![format!("127.0.0.1:{}", receiver.port)];
+        settings.webhooks.poll = Duration::from_millis(50);
+        let _second = start(settings, TestDatabase::unmanaged(w.app.db.url.clone())).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let idle = w.licensee("Evening Lantern", &["GB"]).await;
+        w.licence(&d.desk, &idle, json!({})).await;
+        endpoint(&w, &d.reader, &receiver.url(), &["media.rights_ended"]).await;
+        endpoint(&w, &idle, &receiver.url(), &["media.rights_ended"]).await;
+        let ends = chrono::Utc::now() + chrono::Duration::seconds(3);
+        let photo = w.photo(&d.desk, &json!({
+            "caption": "Storm clouds over the harbour wall.", "credit_line": "Photograph: Ines Calloway/Coastline Pictures",
+            "copyright_holder": "Coastline Pictures",
+            "renditions": [{"href": "https://images.example.org/wall.jpg", "width": 1600, "height": 1067, "mime_type": "image/jpeg"}],
+            "rights": {"syndication": "allowed", "expires_at": ends.to_rfc3339()},
+        })).await;
+        let mut body = story("pc-photo");
+        body["media"] = json!([{"media_id": photo, "role": "main"}]);
+        let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+
+        eventually("the end of the photo's rights", || !receiver.accepted().is_empty()).await;
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+        let messages = receiver.all();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let message = &messages[0];
+        let body = message.json();
+        assert_eq!(body["type"], "media.rights_ended");
+        assert_eq!(body["data"]["media_id"], photo.as_str());
+        assert_eq!(body["data"]["article_id"], id.as_str());
+        let late = message.received_at - ends;
+        assert!(late < chrono::Duration::seconds(1), "announced {late} after the instant");
+        let notices = json_of(w.app.get_as(&d.reader.token, "/v1/notices").await).await;
+        assert_eq!(notices["items"].as_array().unwrap().len(), 1, "{notices}");
+        assert_eq!(notices["items"][0]["kind"], "media.rights_ended");
+        assert_eq!(notices["items"][0]["media_id"], photo.as_str());
+        let none = json_of(w.app.get_as(&idle.token, "/v1/notices").await).await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
     }
 
     async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(backend: Backend) {

@@ -83,7 +83,11 @@ CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
 
 CREATE TABLE takedown_notices (
     id TEXT PRIMARY KEY NOT NULL,
+    -- article.killed | media.rights_ended
+    kind TEXT NOT NULL,
     article_id TEXT NOT NULL,
+    -- For media.rights_ended: the photo whose rights ended.
+    media_id TEXT,
     publisher_id TEXT NOT NULL,
     licensee_id TEXT NOT NULL,
     -- The webhook event of the kill.
@@ -98,10 +102,25 @@ CREATE TABLE takedown_notices (
     acknowledged_at TIMESTAMP,
     removed_at TIMESTAMP,
     note TEXT,
-    UNIQUE (article_id, licensee_id)
+    UNIQUE (event_id, licensee_id)
 );
 CREATE INDEX takedown_notices_licensee ON takedown_notices (licensee_id, id);
 CREATE INDEX takedown_notices_publisher ON takedown_notices (publisher_id, killed_at);
+
+-- Each end of a photo's rights that has been acted on (its events,
+-- deliveries and notices written in the same transaction): the key makes a
+-- second node's, or a restarted node's, attempt at the same end fail.
+CREATE TABLE rights_endings (
+    media_id TEXT NOT NULL,
+    ends_at TIMESTAMP NOT NULL,
+    fired_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (media_id, ends_at)
+);
+-- Rights that ended before this migration are not announced now.
+INSERT INTO rights_endings (media_id, ends_at, fired_at)
+    SELECT id, rights_expires_at, rights_expires_at FROM media
+    WHERE rights_expires_at IS NOT NULL AND rights_expires_at <= CURRENT_TIMESTAMP;
+CREATE INDEX media_rights_expiry ON media (rights_expires_at);
 
 -- Fetches of an article refused with 410 because it was killed.
 CREATE TABLE killed_fetches (
