@@ -208,6 +208,13 @@ pub struct ServeArgs {
     /// list of `host` or `host:port` (e.g. `hooks.internal,127.0.0.1:9000`).
     #[arg(long, env = "SYNDICATE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
     pub webhook_allow_hosts: Vec<String>,
+    /// Hours before a licence ends that its licensee is told (`licence.ending`).
+    #[arg(
+        long,
+        env = "SYNDICATE_LICENCE_ENDING_NOTICE_HOURS",
+        default_value_t = 168
+    )]
+    pub licence_ending_notice_hours: u64,
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -420,6 +427,9 @@ impl TryFrom<ServeArgs> for Settings {
             demo: args.demo,
             webhooks: crate::notices::WebhookSettings {
                 allow_hosts: args.webhook_allow_hosts,
+                licence_ending_notice: Duration::from_secs(
+                    args.licence_ending_notice_hours.saturating_mul(3600),
+                ),
                 ..crate::notices::WebhookSettings::default()
             },
         })

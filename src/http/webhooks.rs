@@ -73,6 +73,9 @@ pub enum EventType {
     /// A photo's rights ended while it appears in a live story the licensee received: remove the photo.
     #[serde(rename = "media.rights_ended")]
     RightsEnded,
+    /// A licence of the licensee ends within the operator's notice period (`--licence-ending-notice-hours`).
+    #[serde(rename = "licence.ending")]
+    LicenceEnding,
 }
 
 impl EventType {
@@ -84,6 +87,7 @@ impl EventType {
             EventType::Withheld => "article.withheld",
             EventType::Killed => "article.killed",
             EventType::RightsEnded => "media.rights_ended",
+            EventType::LicenceEnding => "licence.ending",
         }
     }
 }

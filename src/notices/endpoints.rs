@@ -36,6 +36,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "article.withheld",
     "article.killed",
     "media.rights_ended",
+    "licence.ending",
 ];
 
 /// A webhook endpoint (never with its secret).

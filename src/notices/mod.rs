@@ -84,6 +84,8 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// Consecutive failed attempts after which an endpoint is `failing`.
     pub failing_after: i32,
+    /// How long before a licence ends its licensee hears `licence.ending`.
+    pub licence_ending_notice: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -96,6 +98,7 @@ impl Default for WebhookSettings {
             retry_for: Duration::from_secs(3 * 24 * 3600),
             timeout: Duration::from_secs(10),
             failing_after: 10,
+            licence_ending_notice: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -355,3 +355,82 @@ fn rights_ended(
     }
     Ok(())
 }
+
+/// Announces every licence that ends within `notice` of `at` and was not
+/// announced yet: a `licence.ending` event to the licensee's active
+/// endpoints subscribed to it. Keyed like the ends of photo rights, so each
+/// end is announced once across nodes and restarts. How many were taken.
+pub fn fire_licence_endings(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    notice: Duration,
+) -> Result<usize, StorageError> {
+    const TYPE: &str = "licence.ending";
+    let mut fired = 0;
+    for licence in notices::due_licence_endings(conn, at + notice)? {
+        let done = crate::storage::in_transaction(conn, |conn| {
+            notices::mark_licence_ending(conn, &licence.id, licence.valid_until, at)?;
+            let payload = serde_json::json!({
+                "type": TYPE,
+                "timestamp": at.and_utc(),
+                "data": {
+                    "licence_id": licence.id,
+                    "licensee_id": licence.licensee_id,
+                    "publisher_id": licence.publisher_id,
+                    "valid_until": licence.valid_until.and_utc(),
+                },
+            });
+            let event = EventRow {
+                id: Uuid::now_v7().to_string(),
+                event_type: TYPE.to_owned(),
+                // The licence is the subject: its events keep their order.
+                article_id: licence.id.clone(),
+                publisher_id: licence.publisher_id.clone(),
+                version: 0,
+                payload: payload.to_string(),
+                visible_at: at,
+                created_at: at,
+            };
+            let endpoints: Vec<_> = webhooks::candidate_endpoints(conn, &licence.publisher_id)?
+                .into_iter()
+                .filter(|e| e.licensee_id == licence.licensee_id)
+                .collect();
+            let mut inserted = false;
+            for endpoint in endpoints {
+                if !endpoint.event_types()?.iter().any(|t| t == TYPE) {
+                    continue;
+                }
+                if !inserted {
+                    webhooks::insert_event(conn, &event)?;
+                    inserted = true;
+                }
+                webhooks::insert_delivery(
+                    conn,
+                    &DeliveryRow {
+                        id: Uuid::now_v7().to_string(),
+                        event_id: event.id.clone(),
+                        endpoint_id: endpoint.id.clone(),
+                        licensee_id: endpoint.licensee_id.clone(),
+                        article_id: licence.id.clone(),
+                        version: 0,
+                        state: PENDING.to_owned(),
+                        attempts: 0,
+                        next_attempt_at: at,
+                        lease_until: None,
+                        lease_owner: None,
+                        delivered_at: None,
+                        last_error: None,
+                        created_at: at,
+                    },
+                )?;
+            }
+            Ok::<_, StorageError>(())
+        });
+        match done {
+            Ok(()) => fired += 1,
+            Err(StorageError::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(fired)
+}

@@ -113,12 +113,15 @@ impl Worker {
                 return;
             }
             let at = now();
+            let notice = chrono::Duration::from_std(self.settings.licence_ending_notice)
+                .unwrap_or(chrono::Duration::days(7));
             let fired = storage::blocking(&self.pool, move |conn| {
-                super::outbox::fire_rights_endings(conn, at)
+                super::outbox::fire_rights_endings(conn, at)?;
+                super::outbox::fire_licence_endings(conn, at, notice)
             })
             .await;
             if let Err(error) = fired {
-                self.storage_failed("could not act on photos whose rights ended", &error);
+                self.storage_failed("could not announce ends of rights or licences", &error);
             }
             let claimed = match self.claim().await {
                 Ok(jobs) => jobs,

@@ -310,3 +310,52 @@ pub fn live_articles_with(
     }
     Ok(live)
 }
+
+/// A licence that ends by `horizon` whose end has not been announced.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct EndingLicence {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub licensee_id: String,
+    #[diesel(sql_type = Text)]
+    pub publisher_id: String,
+    #[diesel(sql_type = Timestamp)]
+    pub valid_until: NaiveDateTime,
+}
+
+/// Licences in force at some point (`valid_until` after `valid_from`) that
+/// end by `horizon` and whose end has not been announced.
+pub fn due_licence_endings(
+    conn: &mut DbConnection,
+    horizon: NaiveDateTime,
+) -> Result<Vec<EndingLicence>, StorageError> {
+    Ok(diesel::sql_query(
+        "SELECT l.id AS id, l.licensee_id AS licensee_id, l.publisher_id AS publisher_id, \
+                l.valid_until AS valid_until FROM licences l \
+         WHERE l.valid_until IS NOT NULL AND l.valid_until <= $1 AND l.valid_until > l.valid_from \
+           AND NOT EXISTS (SELECT 1 FROM licence_endings e \
+                WHERE e.licence_id = l.id AND e.ends_at = l.valid_until) \
+         ORDER BY l.valid_until LIMIT 100",
+    )
+    .bind::<Timestamp, _>(horizon)
+    .load(conn)?)
+}
+
+/// Marks a licence's end as announced; a conflict when it already was.
+pub fn mark_licence_ending(
+    conn: &mut DbConnection,
+    licence_id: &str,
+    ends_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    use super::schema::licence_endings::dsl as e;
+    diesel::insert_into(e::licence_endings)
+        .values((
+            e::licence_id.eq(licence_id),
+            e::ends_at.eq(ends_at),
+            e::fired_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -351,6 +351,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Ends of licences already announced.
+    licence_endings (licence_id, ends_at) {
+        licence_id -> Text,
+        ends_at -> Timestamp,
+        fired_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Fetches of a killed article (answered 410).
     killed_fetches (id) {
         id -> Text,

@@ -501,6 +501,27 @@ crate::backend_tests! {
         assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
     }
 
+    async fn a_licence_ending_within_the_notice_period_is_announced_once_to_its_licensee(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let desk = w.publisher("Portmere Courier").await;
+        let reader = w.licensee("Daybreak Digest", &["GB"]).await;
+        endpoint(&w, &reader, &receiver.url(), &["licence.ending"]).await;
+        let soon = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+        let later = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+
+        let ending = w.licence(&desk, &reader, json!({"valid_until": soon})).await;
+        w.licence(&desk, &reader, json!({"valid_until": later, "sections": ["sport"]})).await;
+
+        eventually("the licence's end", || !receiver.accepted().is_empty()).await;
+        actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+        let messages = receiver.all();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let body = messages[0].json();
+        assert_eq!(body["type"], "licence.ending");
+        assert_eq!(body["data"]["licence_id"], ending.as_str());
+    }
+
     async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap(backend: Backend) {
         let receiver = Receiver::start().await;
         let w = world_with(backend, &receiver).await;

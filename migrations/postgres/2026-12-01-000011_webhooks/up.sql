@@ -28,6 +28,8 @@ CREATE TABLE webhook_events (
     -- The `webhook-id` of every delivery of this event.
     id TEXT PRIMARY KEY NOT NULL,
     event_type TEXT NOT NULL,
+    -- The article (for licence.ending, the licence): with the version, the
+    -- order in which one endpoint hears of it.
     article_id TEXT NOT NULL,
     publisher_id TEXT NOT NULL,
     -- The article's version after the change: the order of an article's
@@ -121,6 +123,18 @@ INSERT INTO rights_endings (media_id, ends_at, fired_at)
     SELECT id, rights_expires_at, rights_expires_at FROM media
     WHERE rights_expires_at IS NOT NULL AND rights_expires_at <= CURRENT_TIMESTAMP;
 CREATE INDEX media_rights_expiry ON media (rights_expires_at);
+
+-- Each licence end announced (licence.ending), keyed like rights_endings.
+CREATE TABLE licence_endings (
+    licence_id TEXT NOT NULL,
+    ends_at TIMESTAMP NOT NULL,
+    fired_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (licence_id, ends_at)
+);
+-- Licences that had ended before this migration are not announced now.
+INSERT INTO licence_endings (licence_id, ends_at, fired_at)
+    SELECT id, valid_until, valid_until FROM licences
+    WHERE valid_until IS NOT NULL AND valid_until <= CURRENT_TIMESTAMP;
 
 -- Fetches of an article refused with 410 because it was killed.
 CREATE TABLE killed_fetches (

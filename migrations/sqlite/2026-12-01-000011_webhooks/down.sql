@@ -2,6 +2,7 @@ DROP INDEX usage_events_article;
 ALTER TABLE licences DROP COLUMN takedown_hours;
 DROP INDEX media_rights_expiry;
 DROP TABLE rights_endings;
+DROP TABLE licence_endings;
 DROP TABLE killed_fetches;
 DROP TABLE takedown_notices;
 DROP TABLE webhook_attempts;
