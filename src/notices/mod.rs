@@ -7,7 +7,8 @@
 //!   endpoint is saved and again when it is sent to, as DNS can change).
 //! - [`outbox`]: the events and one delivery per target endpoint, written
 //!   in the transaction of the content change that caused them, and the
-//!   takedown notices a kill gives each licensee that received the article.
+//!   takedown notices a kill gives each licensee that received the article;
+//!   the scheduled events (a photo's rights ending, a licence ending).
 //! - [`sender`]: the background task that claims due deliveries, signs
 //!   them (Standard Webhooks), sends them, records every attempt and
 //!   retries with backoff.

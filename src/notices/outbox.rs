@@ -19,6 +19,14 @@
 //! received the article at least once (a licensee that never fetched it is
 //! not asked to remove it), with a deadline of the `takedown_hours` of the
 //! licence of its last delivery (24 by default).
+//!
+//! Scheduled events have no change to ride on, so each node's sender asks
+//! every poll: [`fire_rights_endings`] (a photo's rights ended while it
+//! shows in a live story: `media.rights_ended` and a notice to each
+//! licensee that received the story) and [`fire_licence_endings`]
+//! (`licence.ending`, a notice period before a licence ends). Each end is
+//! written in one transaction with a key, so it fires once across nodes
+//! and restarts.
 
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
