@@ -12,8 +12,8 @@
 # Knobs: BENCH_ARTICLES (10000), BENCH_ROUNDS (3, after one warm-up round
 # of the real endpoint that is checked but not counted; BENCH_WARMUP=0
 # skips it), BENCH_SECONDS (15),
-# BENCH_LEDGER (sync or journal: the server's --ledger; its journal goes in
-# the scratch directory), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PAIRS (100000: at most
+# BENCH_LEDGER (journal, the default, or sync: the server's --ledger; its
+# journal goes in the scratch directory), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PAIRS (100000: at most
 # this many (licensee, article) pairs, drawn at random from all, are
 # requested; 10 000 articles make about 12 000; several sizes, e.g.
 # "12000 100000", are measured one after the other on the same data, each
@@ -32,7 +32,7 @@ connections=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 pairs=${BENCH_PAIRS:-100000}
 warmup=${BENCH_WARMUP:-1}
-ledger_mode=${BENCH_LEDGER:-sync}
+ledger_mode=${BENCH_LEDGER:-journal}
 
 if ! command -v wrk > /dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then

@@ -170,10 +170,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SYNDICATE_POOL_TIMEOUT", default_value_t = 5)]
     pub pool_timeout: u64,
     /// Where a delivery's usage event is made durable before the answer:
-    /// in the SQL ledger (`sync`), or in the node's usage journal on its
-    /// own disk, shipped to the SQL ledger in batches (`journal`). An
-    /// in-memory SQLite database always uses `sync`.
-    #[arg(long, env = "SYNDICATE_LEDGER", value_enum, default_value_t = LedgerMode::Sync)]
+    /// in the node's usage journal on its own disk, shipped to the SQL
+    /// ledger in batches (`journal`), or in the SQL ledger (`sync`, for a
+    /// node without a persistent disk of its own). An in-memory SQLite
+    /// database always uses `sync`.
+    #[arg(long, env = "SYNDICATE_LEDGER", value_enum, default_value_t = LedgerMode::Journal)]
     pub ledger: LedgerMode,
     /// The node's usage journal directory (one per node, on a persistent
     /// disk). Default: beside an SQLite file (`syndicate.journal` for
@@ -182,11 +183,11 @@ pub struct ServeArgs {
     pub journal_dir: Option<std::path::PathBuf>,
     /// Most MiB of usage journal not yet shipped to the database; past it,
     /// deliveries are refused (503) until shipping catches up.
-    #[arg(long, env = "SYNDICATE_JOURNAL_MAX_MB", default_value_t = 1024)]
+    #[arg(long, env = "SYNDICATE_JOURNAL_MAX_MB", default_value_t = DEFAULT_JOURNAL_MB)]
     pub journal_max_mb: u64,
     /// Milliseconds a journal-mode node goes on delivering after it last
     /// confirmed its rights facts current with the database; past it, 503.
-    #[arg(long, env = "SYNDICATE_FRESHNESS_MS", default_value_t = 1000)]
+    #[arg(long, env = "SYNDICATE_FRESHNESS_MS", default_value_t = DEFAULT_FRESHNESS_MS)]
     pub freshness_ms: u64,
     /// Milliseconds in which a repeated failure is logged once: the first
     /// in full, then one line with how many times it happened.
@@ -272,13 +273,19 @@ impl KeyLocation {
     }
 }
 
+/// Most MiB of unshipped usage journal, unless set.
+const DEFAULT_JOURNAL_MB: u64 = 1024;
+/// Milliseconds a journal-mode node delivers after it last confirmed its
+/// facts, unless set.
+const DEFAULT_FRESHNESS_MS: u64 = 1000;
+
 /// Where a delivery's usage event is made durable before the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LedgerMode {
-    /// In the SQL ledger, in a transaction per batch of deliveries.
-    Sync,
     /// In the node's usage journal, shipped to the SQL ledger in batches.
     Journal,
+    /// In the SQL ledger, in a transaction per batch of deliveries.
+    Sync,
 }
 
 /// The usage journal's directory when none is named: beside an SQLite
@@ -364,7 +371,14 @@ impl Settings {
             drain_delay: Duration::from_secs(1),
             workers: None,
             fact_cache_bytes: 256 << 20,
-            journal: None,
+            journal: match &database_url {
+                DatabaseUrl::Sqlite(SqliteTarget::Memory) => None,
+                url => Some(JournalSettings {
+                    dir: default_journal_dir(url),
+                    max_bytes: DEFAULT_JOURNAL_MB << 20,
+                    freshness: Duration::from_millis(DEFAULT_FRESHNESS_MS),
+                }),
+            },
             migrate_on_start: true,
             auth: AuthSettings {
                 keys: KeyLocation::default_for(&database_url),

@@ -280,7 +280,12 @@ impl Appender {
             self.file.sync_data()?;
             *self = Self::create(&self.dir, self.number + 1)?;
         }
-        self.file.write_all(framed)?;
+        if let Err(error) = self.file.write_all(framed) {
+            // Part of it may have been written (a full disk): cut it off,
+            // so the next records start where the positions say.
+            let _ = self.file.set_len(self.length);
+            return Err(error);
+        }
         self.length += framed.len() as u64;
         Ok((
             Position {

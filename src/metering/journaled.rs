@@ -36,6 +36,10 @@ use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, change
 
 /// Entries shipped in one transaction, at most.
 const SHIP_BATCH: usize = 4096;
+/// Between two shipments of less than a full batch, the shipper waits
+/// this long: a transaction (and the database's flush) per tenth of a
+/// second, not per delivery, so shipping stays off the journal's disk.
+const SHIP_INTERVAL: Duration = Duration::from_millis(100);
 /// Bytes of journal read at once, at most.
 const READ_CHUNK: u64 = 4 * 1024 * 1024;
 /// A lease not asked for this long gives its unspent units back.
@@ -44,9 +48,9 @@ const LEASE_IDLE: Duration = Duration::from_secs(2);
 const SHIPPER_TICK: Duration = Duration::from_millis(200);
 /// After a failed connection, the writer waits this long before the next.
 const RECONNECT_AFTER: Duration = Duration::from_millis(200);
-/// At start, how long an unshipped journal may take to ship before the
-/// node gives up starting.
-const CATCH_UP: Duration = Duration::from_secs(60);
+/// At start, how long the node waits for the last run's journal to ship
+/// before it serves anyway (shipping goes on meanwhile).
+const CATCH_UP: Duration = Duration::from_secs(10);
 
 /// How a node keeps its journal.
 #[derive(Debug, Clone)]
@@ -160,6 +164,9 @@ pub(super) struct Journaled {
     stop_shipper: Arc<AtomicBool>,
     durable: Arc<Durable>,
     shipper_handle: JoinHandle<()>,
+    /// Whether the journal of the node's last run is shipped and its
+    /// leases given back: until then no lease is taken.
+    caught_up: Arc<AtomicBool>,
 }
 
 /// The writer's own connection, opened again after a failure at most every
@@ -228,7 +235,10 @@ impl Journaled {
         let shipped = Arc::new(AtomicU64::new(0));
         let meter = Arc::new(Mutex::new(Meter::default()));
         let stop_shipper = Arc::new(AtomicBool::new(false));
+        let caught_up = Arc::new(AtomicBool::new(false));
         let mut shipper = Shipper {
+            caught_up: caught_up.clone(),
+            start: appender.end(),
             position: directory.shipped(),
             directory,
             pool,
@@ -242,8 +252,17 @@ impl Journaled {
             shipped: shipped.clone(),
             report: report.clone(),
             last_heartbeat: None,
+            full: false,
         };
-        shipper.catch_up(appender.end())?;
+        // Ship what the last run left before serving, if the database lets
+        // us within a few seconds; else the shipper goes on while the node
+        // serves (taking no lease until it is done).
+        if let Err(error) = shipper.catch_up(Instant::now() + CATCH_UP) {
+            tracing::warn!(
+                %error,
+                "the usage journal of the last run is not shipped yet; it ships while the node serves"
+            );
+        }
         let syncer_report = report.clone();
         let syncer_durable = durable.clone();
         let (syncer, receiver) = mpsc::channel();
@@ -274,6 +293,7 @@ impl Journaled {
             stop_shipper,
             durable,
             shipper_handle,
+            caught_up,
         })
     }
 
@@ -336,7 +356,8 @@ impl Journaled {
             return;
         }
         let mut meter = self.meter.lock().unwrap_or_else(PoisonError::into_inner);
-        let decisions = decide(&mut meter, &mut self.own, &self.node, &kept, now);
+        let leasing = self.caught_up.load(Ordering::Acquire);
+        let decisions = decide(&mut meter, &mut self.own, &self.node, leasing, &kept, now);
         let mut framed = Vec::new();
         let mut entries = 0_u64;
         for ((delivery, _), decision) in kept.iter().zip(&decisions) {
@@ -366,10 +387,13 @@ impl Journaled {
         } else if framed.is_empty() {
             Ok(None)
         } else {
-            self.appender
-                .append(&framed)
-                .map(Some)
-                .map_err(|e| StorageError::Io(Box::new(e)))
+            self.appender.append(&framed).map(Some).map_err(|e| {
+                if e.raw_os_error() == Some(libc::ENOSPC) {
+                    StorageError::OutOfSpace(Box::new(e))
+                } else {
+                    StorageError::Io(Box::new(e))
+                }
+            })
         };
         let appended = match appended {
             Ok(appended) => appended,
@@ -467,6 +491,7 @@ fn decide(
     meter: &mut Meter,
     own: &mut OwnConnection,
     node: &str,
+    leasing: bool,
     batch: &[Pending],
     now: Instant,
 ) -> Vec<Decision> {
@@ -508,8 +533,14 @@ fn decide(
         if short <= 0 {
             continue;
         }
-        match own.run(|conn| shipping::take_lease(conn, node, &counter.0, counter.1, quota, short))
-        {
+        let taken = if leasing {
+            own.run(|conn| shipping::take_lease(conn, node, &counter.0, counter.1, quota, short))
+        } else {
+            Err(StorageError::Unavailable(
+                "quota leases wait until the journal of this node's last run is shipped".into(),
+            ))
+        };
+        match taken {
             Ok(taken) => meter.add_lease(&counter, taken, now),
             Err(error) => {
                 if meter.lease(&counter).is_none() {
@@ -645,6 +676,10 @@ fn sync_and_answer(receiver: &mpsc::Receiver<Synced>, durable: &Durable, report:
 
 /// The shipper's state.
 struct Shipper {
+    /// Where this run's journal starts: everything before is the last run's.
+    start: Position,
+    /// Set once the last run's journal is shipped and its leases given back.
+    caught_up: Arc<AtomicBool>,
     directory: Directory,
     position: Position,
     pool: Pool,
@@ -658,6 +693,8 @@ struct Shipper {
     shipped: Arc<AtomicU64>,
     report: Report,
     last_heartbeat: Option<Instant>,
+    /// Whether the last batch read was a full one (more may be waiting).
+    full: bool,
 }
 
 /// Entries read from the journal, and where reading stopped.
@@ -669,30 +706,29 @@ struct Read {
 }
 
 impl Shipper {
-    /// Ships everything before `end` (an earlier run's journal) and gives
-    /// back the node's leases, before the node serves.
-    fn catch_up(&mut self, end: Position) -> std::io::Result<()> {
-        let deadline = Instant::now() + CATCH_UP;
-        while self.position < end {
-            match self.step() {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(error) => {
-                    if Instant::now() > deadline {
-                        return Err(std::io::Error::other(format!(
-                            "the usage journal left by the last run could not be shipped: {error}"
-                        )));
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                }
+    /// Ships the last run's journal and gives back that run's leases
+    /// (what it spent is billed by then; the rest was unspent), trying
+    /// until `deadline`.
+    fn catch_up(&mut self, deadline: Instant) -> Result<(), StorageError> {
+        loop {
+            match self.settle_last_run() {
+                Ok(()) => return Ok(()),
+                Err(error) if Instant::now() >= deadline => return Err(error),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         }
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        shipping::release(&mut conn, &self.node)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+
+    /// One try at [`Self::catch_up`].
+    fn settle_last_run(&mut self) -> Result<(), StorageError> {
+        while self.position < self.start {
+            if !self.step()? {
+                break;
+            }
+        }
+        let mut conn = self.pool.get().map_err(StorageError::from)?;
+        shipping::release(&mut conn, &self.node)?;
+        self.caught_up.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -700,9 +736,26 @@ impl Shipper {
         let mut backoff = Duration::from_millis(100);
         loop {
             let stopping = self.stop.load(Ordering::Relaxed);
+            if !self.caught_up.load(Ordering::Acquire) {
+                if let Err(error) = self.settle_last_run() {
+                    self.report.failed(
+                        "the usage journal of the last run could not be shipped; it waits on disk",
+                        &error,
+                    );
+                    if stopping {
+                        break;
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                continue;
+            }
             match self.step() {
                 Ok(true) => {
                     backoff = Duration::from_millis(100);
+                    if !self.full && !stopping {
+                        std::thread::sleep(SHIP_INTERVAL);
+                    }
                     continue;
                 }
                 Ok(false) => {
@@ -731,6 +784,7 @@ impl Shipper {
     /// Ships one batch, if there is one; `Ok(false)` when caught up.
     fn step(&mut self) -> Result<bool, StorageError> {
         let read = self.read().map_err(|e| StorageError::Io(Box::new(e)))?;
+        self.full = read.entries.len() >= SHIP_BATCH || read.finished;
         if read.entries.is_empty() && !read.finished && read.next == self.position {
             self.gauges.lag_seconds.set(0);
             return Ok(false);

@@ -359,3 +359,98 @@ pub fn mark_licence_ending(
         .execute(conn)?;
     Ok(())
 }
+
+/// Takedown notices for deliveries that reached the ledger after their
+/// article was killed: a node's usage journal ships within a second or so,
+/// so a licensee may have received an article just before its kill while
+/// the kill's notices were written without it. For each of `pairs`
+/// (article, licensee) whose article is killed and that has no kill notice
+/// yet, one is made, as the kill would have made it. Runs in the shipping
+/// transaction; returns how many were made.
+pub fn notify_late_receivers(
+    conn: &mut DbConnection,
+    pairs: &[(String, String)],
+    at: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    use super::schema::{articles, webhook_events};
+    let ids: Vec<&str> = {
+        let mut ids: Vec<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut killed: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = Vec::new();
+    for chunk in ids.chunks(1000) {
+        killed.extend(
+            articles::table
+                .filter(articles::id.eq_any(chunk))
+                .filter(articles::killed_at.is_not_null())
+                .select((
+                    articles::id,
+                    articles::publisher_id,
+                    articles::killed_at,
+                    articles::status_reason,
+                ))
+                .load::<(String, String, Option<NaiveDateTime>, Option<String>)>(conn)?,
+        );
+    }
+    let mut made = 0;
+    for (article_id, publisher_id, killed_at, reason) in killed {
+        let Some(killed_at) = killed_at else { continue };
+        let event_id: Option<String> = webhook_events::table
+            .filter(webhook_events::article_id.eq(&article_id))
+            .filter(webhook_events::event_type.eq("article.killed"))
+            .select(webhook_events::id)
+            .order(webhook_events::created_at.desc())
+            .first(conn)
+            .optional()?;
+        let Some(event_id) = event_id else { continue };
+        let told: Vec<String> = takedown_notices::table
+            .filter(takedown_notices::article_id.eq(&article_id))
+            .filter(takedown_notices::kind.eq("article.killed"))
+            .select(takedown_notices::licensee_id)
+            .load(conn)?;
+        let late: Vec<&String> = {
+            let mut late: Vec<&String> = pairs
+                .iter()
+                .filter(|(a, l)| *a == article_id && !told.contains(l))
+                .map(|(_, l)| l)
+                .collect();
+            late.sort_unstable();
+            late.dedup();
+            late
+        };
+        if late.is_empty() {
+            continue;
+        }
+        for receiver in receivers(conn, &article_id)? {
+            if !late.contains(&&receiver.licensee_id) {
+                continue;
+            }
+            insert_notice(
+                conn,
+                &NoticeRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    kind: "article.killed".to_owned(),
+                    article_id: article_id.clone(),
+                    media_id: None,
+                    publisher_id: publisher_id.clone(),
+                    licensee_id: receiver.licensee_id,
+                    event_id: event_id.clone(),
+                    reason: reason.clone(),
+                    killed_at,
+                    deliveries: receiver.deliveries,
+                    last_delivered_at: receiver.last_delivered_at,
+                    deadline_at: killed_at
+                        + chrono::Duration::hours(i64::from(receiver.takedown_hours.max(0))),
+                    created_at: at,
+                    acknowledged_at: None,
+                    removed_at: None,
+                    note: None,
+                },
+            )?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}

@@ -184,6 +184,13 @@ pub fn ship(
         usage::write_counters(conn, &counters)?;
         usage::add_to_days(conn, &daily)?;
         usage::insert_events(conn, events)?;
+        // A delivery that reaches the ledger after its article's kill gets
+        // the kill's notice now.
+        let pairs: Vec<(String, String)> = fresh
+            .iter()
+            .map(|(e, _)| (e.article_id.clone(), e.licensee_id.clone()))
+            .collect();
+        super::notices::notify_late_receivers(conn, &pairs, super::now())?;
         Ok(Shipped {
             written: fresh.len(),
             skipped: present.len(),

@@ -343,9 +343,13 @@ pub fn test_settings(url: DatabaseUrl) -> Settings {
     settings.bind = "127.0.0.1:0".to_owned();
     settings.workers = Some(2);
     settings.pool.connection_timeout = Duration::from_secs(2);
-    // `SYNDICATE_TEST_LEDGER=journal` runs every test in journal mode.
-    if std::env::var("SYNDICATE_TEST_LEDGER").is_ok_and(|mode| mode == "journal") {
+    // Journal mode, as by default, in a directory of the app's own;
+    // `SYNDICATE_TEST_LEDGER=sync` runs every test on the synchronous ledger.
+    if settings.journal.is_some() {
         settings.journal = Some(journal());
+    }
+    if std::env::var("SYNDICATE_TEST_LEDGER").is_ok_and(|mode| mode == "sync") {
+        settings.journal = None;
     }
     settings
 }

@@ -167,6 +167,8 @@ crate::backend_tests! {
         }
         for row in &table {
             for (who, expected) in Who::ALL.into_iter().zip(row.expect) {
+                // What earlier cells delivered is in the ledger first.
+                app.settled().await;
                 let before = app.snapshot();
                 let response = row.send(&cast, who).await;
                 let status = response.status().as_u16();

@@ -128,6 +128,7 @@ crate::backend_tests! {
         for id in [&ids[0], &ids[1], &ids[0], &ids[2], &ids[2]] {
             assert_eq!(w.fetch(&shop.reader.token, id).await.status(), 200);
         }
+        w.app.settled().await;
 
         let licensee = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=publisher").await).await;
         let publisher = json_of(w.app.get_as(&shop.desk.token, "/v1/usage?group_by=licensee").await).await;
@@ -157,6 +158,7 @@ crate::backend_tests! {
         for id in &ids {
             w.fetch(&shop.reader.token, id).await;
         }
+        w.app.settled().await;
 
         let report = json_of(w.app.get_as(&shop.reader.token, "/v1/usage?group_by=article").await).await;
         let linked = w.app.get_as(&shop.reader.token, report["chart"].as_str().unwrap()).await;

@@ -408,6 +408,9 @@ crate::backend_tests! {
         assert_eq!(w.fetch(&other.token, &id).await.status(), 200);
         kill(&w, &desk, &id).await;
         assert_eq!(w.fetch(&reader.token, &id).await.status(), 410);
+        // A delivery still in the node's journal at the kill gets its
+        // notice when it reaches the ledger.
+        w.app.settled().await;
         let notices = json_of(w.app.get_as(&other.token, "/v1/notices").await).await;
         let path = format!("/v1/notices/{}/acknowledge", notices["items"][0]["id"].as_str().unwrap());
         let ack = w.app.post_as(&other.token, &path, &json!({"removed_at": chrono::Utc::now().to_rfc3339()})).await;

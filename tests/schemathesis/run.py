@@ -90,6 +90,7 @@ def main():
         os.environ,
         DATABASE_URL=database_url,
         SYNDICATE_JWT_KEYS=os.path.join(work, "keys"),
+        SYNDICATE_JOURNAL_DIR=os.path.join(work, "journal"),
         SYNDICATE_TOKEN_TTL="3600",
         SYNDICATE_LOG="warn",
     )
