@@ -134,6 +134,8 @@ impl Cast {
             )
             .await;
         assert_eq!(killed.status(), 200);
+        // The delivery reaches the ledger (and its notice) once shipped.
+        world.app.settled().await;
         let notices =
             crate::harness::json_of(world.app.get_as(&morning.token, "/v1/notices").await).await;
         let notice_a = notices["items"][0]["id"].as_str().unwrap().to_owned();

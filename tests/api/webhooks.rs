@@ -165,6 +165,8 @@ async fn kill(w: &World, desk: &Party, id: &str) {
         )
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    // Deliveries still in the journal reach the ledger, and their notices.
+    w.app.settled().await;
 }
 
 async fn correct(w: &World, desk: &Party, id: &str, version: i64) {
