@@ -122,6 +122,7 @@ pub(crate) fn client(
             name: name.to_owned(),
             role,
             organisation_id: organisation,
+            purposes: None,
         },
     )?;
     Ok((created.client.client_id.to_string(), created.client_secret))
@@ -174,6 +175,8 @@ pub(crate) fn licence(
         quota: None,
         rate_limit_per_minute: None,
         price_per_unit: None,
+        purposes: None,
+        attribution_required: None,
     };
     terms(&mut request);
     Ok(licences::create(conn, &request)?.id.to_string())
@@ -208,6 +211,7 @@ pub(crate) fn desk_of(publisher: uuid::Uuid, client_id: &str) -> Result<Caller, 
             .map_err(|e| DemoError::Data(e.to_string()))?,
         role: Role::Publisher,
         organisation: Some(Organisation::Publisher(PublisherId(publisher))),
+        purposes: Vec::new(),
     })
 }
 

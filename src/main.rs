@@ -141,6 +141,7 @@ fn admin(args: AdminArgs) -> Result<(), AnyError> {
                 name,
                 role: role.parse::<Role>()?,
                 organisation_id: organisation,
+                purposes: None,
             };
             serde_json::to_value(clients::create(&mut conn, &request)?)?
         }

@@ -8,6 +8,7 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::domain::purpose::Purpose;
 use crate::http::{self, ops, problem};
 
 /// Title, description, tags and shared schemas.
@@ -50,6 +51,7 @@ use crate::http::{self, ops, problem};
             problem::responses::BadRequest,
             problem::responses::Unauthorized,
             problem::responses::Forbidden,
+            problem::responses::ForbiddenPurpose,
             problem::responses::NotFound,
             problem::responses::Conflict,
             problem::responses::PreconditionFailed,
@@ -93,12 +95,26 @@ impl Modify for SecuritySchemes {
             SecurityScheme::OAuth2(OAuth2::with_description(
                 [Flow::ClientCredentials(ClientCredentials::new(
                     "/v1/auth/token",
-                    Scopes::new(),
+                    Scopes::from_iter(Purpose::ALL.iter().map(|p| (p.scope(), scope_description(*p)))),
                 ))],
-                "OAuth 2.0 client credentials: give a client id and secret and the token is fetched for you.",
+                "OAuth 2.0 client credentials: give a client id and secret and the token is fetched for you. A licensee's client picks the purposes its fetches are for (none picked: every purpose it may have).",
             )),
         );
     }
+}
+
+/// What a purpose scope lets a licensee's token do.
+fn scope_description(purpose: Purpose) -> String {
+    let what = match purpose {
+        Purpose::Display => "show articles to people in an app",
+        Purpose::Search => "index articles for a search engine that links to them",
+        Purpose::AiIndex => "index articles for an AI search or answer system",
+        Purpose::AiInput => {
+            "give articles to an AI model as input when it answers (retrieval, grounding)"
+        }
+        Purpose::AiTrain => "train or fine-tune an AI model on articles",
+    };
+    format!("Fetch to {what} (purpose `{purpose}`)")
 }
 
 /// The complete document.

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::demo::DemoError;
 use crate::domain::Role;
+use crate::domain::purpose::Purpose;
 use crate::licensing::licences::{Price, Quota, QuotaPeriod};
 use crate::metering::Period;
 use crate::storage::{DbConnection, in_transaction, now, usage};
@@ -200,6 +201,8 @@ fn past_deliveries(
                     quota: Some(1_000_000_000),
                     unit_price: Some(2),
                     currency: Some("GBP".to_owned()),
+                    purpose: Purpose::Display,
+                    attribution: None,
                     decided_on: None,
                 }
             })

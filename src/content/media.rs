@@ -12,6 +12,7 @@ use super::read::{find_media, no_such_photo};
 use super::{ContentError, to_json};
 use crate::domain::content::{Rendition, Syndication, valid_mime_type, valid_web_url};
 use crate::domain::organisation::CountryCode;
+use crate::domain::purpose::DataMining;
 use crate::domain::text::single_line;
 use crate::domain::{FieldError, MediaId, Territories, field};
 use crate::identity::Caller;
@@ -30,7 +31,8 @@ const MAX_RIGHTS_LICENSEES: usize = 1000;
     "syndication": "allowed",
     "territories_denied": ["US"],
     "expires_at": "2027-01-31T00:00:00Z",
-    "usage_terms": "Editorial use only"
+    "usage_terms": "Editorial use only",
+    "data_mining": "prohibited_gen_ai_ml_training"
 }))]
 pub struct MediaRights {
     /// `prohibited` keeps the photo from every licensee.
@@ -49,6 +51,15 @@ pub struct MediaRights {
     /// Terms delivered with the photo ("Editorial use only"), up to 500 characters.
     #[schema(max_length = 500)]
     pub usage_terms: Option<String>,
+    /// Its IPTC/PLUS data-mining value (`plus:DataMining`); absent is
+    /// `unspecified`. A value that prohibits a use keeps the photo out of
+    /// deliveries for it, listed in `media_withheld` with the reason
+    /// `data_mining`: the AI/ML training values keep it from `ai-train`,
+    /// `prohibited_except_search_engine_indexing` from every purpose but
+    /// `display` and `search`, and the other prohibited values from every
+    /// purpose but `display`.
+    #[serde(default)]
+    pub data_mining: DataMining,
 }
 
 /// A photo as sent by a publisher (create or replace).
@@ -281,6 +292,7 @@ fn validate(
         usage_terms,
         created_at,
         updated_at: at,
+        data_mining: rights.data_mining.as_str().to_owned(),
     })
 }
 

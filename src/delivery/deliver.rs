@@ -14,6 +14,7 @@ use super::document::Format;
 use super::facts::{self, Attempt, FactCache, Facts};
 use super::render;
 use crate::domain::access::{self, Denial, Grant, LicenceFacts};
+use crate::domain::purpose::Purpose;
 use crate::domain::{ArticleId, LicenseeId};
 use crate::identity::caller::check_standing;
 use crate::metering::headers::{Limits, QuotaState};
@@ -51,6 +52,8 @@ pub struct DeliveryRequest {
     pub article: ArticleId,
     /// The format asked for.
     pub format: Format,
+    /// What the article is fetched for.
+    pub purpose: Purpose,
     /// The request's id, recorded with the usage event.
     pub request_id: String,
 }
@@ -110,7 +113,7 @@ async fn attempt(
     let at = now();
     let decision = match check_standing(&facts.standing)
         .map_err(DeliveryError::from)
-        .and_then(|()| decide(facts, at))
+        .and_then(|()| decide(facts, request.purpose, at))
     {
         Ok(decision) => decision,
         Err(refusal) => return Ok(Attempt::Refused(refusal)),
@@ -140,6 +143,11 @@ async fn attempt(
         .article
         .as_ref()
         .ok_or_else(|| DeliveryError::internal("a delivery without its article"))?;
+    let price = licence.price_for(request.purpose)?;
+    let attribution = decision
+        .grant
+        .attribution_required
+        .then(|| stored.attribution.text.clone());
     let record = usage::Delivery {
         id: Uuid::now_v7().to_string(),
         licensee_id: request.licensee.to_string(),
@@ -153,8 +161,10 @@ async fn attempt(
         period_start: period.start(at),
         request_id: request.request_id.clone(),
         quota: licence.quota_units,
-        unit_price: licence.price_amount_minor,
-        currency: licence.price_currency.clone(),
+        unit_price: price.as_ref().map(|p| p.amount_minor),
+        currency: price.map(|p| p.currency),
+        purpose: request.purpose,
+        attribution,
         decided_on: Some(facts.depends.clone()),
     };
     let limits = |used: i64| Limits {
@@ -202,9 +212,9 @@ async fn attempt(
     }
 }
 
-/// Decides one delivery at `at` from its facts: the licensee's licences
-/// and the article with its photos.
-fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Decision, DeliveryError> {
+/// Decides one delivery for `purpose` at `at` from its facts: the
+/// licensee's licences and the article with its photos.
+fn decide(facts: &Facts, purpose: Purpose, at: NaiveDateTime) -> Result<Decision, DeliveryError> {
     let entitlement = &facts.entitlement;
     let stored = facts.article.as_deref().ok_or(DeliveryError::NotFound)?;
     let article = &stored.facts;
@@ -214,6 +224,7 @@ fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Decision, DeliveryError> {
         &entitlement.licences,
         article,
         photos,
+        purpose,
         at,
     ) {
         Ok(grant) => {
@@ -239,6 +250,10 @@ fn decide(facts: &Facts, at: NaiveDateTime) -> Result<Decision, DeliveryError> {
                 .killed_at
                 .map_or_else(Utc::now, |at| DateTime::from_naive_utc_and_offset(at, Utc)),
             reason: stored.row.status_reason.clone(),
+        }),
+        Err(Denial::PurposeNotLicensed) => Err(DeliveryError::PurposeNotLicensed {
+            purpose,
+            licensed: access::licensed_purposes(&entitlement.licences, article, at),
         }),
         Err(_) => Err(DeliveryError::NotFound),
     }

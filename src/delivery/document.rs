@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::domain::access::{Tier, WithheldReason};
 use crate::domain::content::{AgencyCredit, Byline, Rendition};
+use crate::domain::licence::Attribution;
+use crate::domain::purpose::{DataMining, Purpose};
 
 /// Output format of a delivery.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -51,6 +53,9 @@ pub struct DeliveredPhoto {
     pub licensor: Option<String>,
     /// Terms that come with it ("Editorial use only").
     pub usage_terms: Option<String>,
+    /// Its IPTC/PLUS data-mining value (`plus:DataMining`), which binds
+    /// whoever receives it.
+    pub data_mining: DataMining,
     /// The files.
     pub renditions: Vec<Rendition>,
 }
@@ -69,6 +74,11 @@ pub struct WithheldPhoto {
     "publisher_id": "019ac0a4-7b1e-7c3d-9a51-2f0c1d2e3f40",
     "licence_id": "019ac0a7-2222-7333-8444-555566667777",
     "tier": "full",
+    "purpose": "ai-input",
+    "attribution": {
+        "text": "Amara Okafor in Portmere / The Harbour Times; Northwire contributed to this report",
+        "link": "https://news.example.org/environment/hg-demo-01"
+    },
     "version": 2,
     "headline": "Tidal barrier holds as storm surge reaches Portmere",
     "standfirst": "Engineers say the new gates kept the water out of three thousand homes.",
@@ -89,7 +99,7 @@ pub struct WithheldPhoto {
         "caption": "The tidal gates at Portmere, closed against the surge at dawn.",
         "credit_line": "Photograph: Lena Varga/Northwire", "creator": "Lena Varga",
         "copyright_holder": "Northwire", "copyright_notice": null, "licensor": "Northwire",
-        "usage_terms": "Editorial use only",
+        "usage_terms": "Editorial use only", "data_mining": "prohibited_gen_ai_ml_training",
         "renditions": [{"href": "https://images.example.org/demo/gates-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}]
     }],
     "media_withheld": [{"reason": "territory"}]
@@ -103,6 +113,11 @@ pub struct ContentResponse {
     pub licence_id: Uuid,
     /// `full` (with body) or `preview` (without).
     pub tier: Tier,
+    /// What it was delivered for, as the request declared.
+    pub purpose: Purpose,
+    /// When the licence requires attribution: the credit the licensee must
+    /// show with the article (also recorded in the usage ledger).
+    pub attribution: Option<Attribution>,
     /// The version delivered.
     pub version: i32,
     /// The headline.

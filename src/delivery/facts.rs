@@ -760,6 +760,8 @@ mod tests {
         let grant = Grant {
             licence_id: "licence".to_owned(),
             tier: crate::domain::access::Tier::Full,
+            purpose: crate::domain::purpose::Purpose::Display,
+            attribution_required: false,
             delivered: Vec::new(),
             withheld: Vec::new(),
         };

@@ -24,6 +24,7 @@ pub use document::{ContentResponse, Format};
 pub use facts::FactCache;
 
 use crate::domain::FieldError;
+use crate::domain::purpose::Purpose;
 use crate::identity::IdentityError;
 use crate::metering::headers::Limits;
 use crate::storage::StorageError;
@@ -45,6 +46,14 @@ pub enum DeliveryError {
         killed_at: DateTime<Utc>,
         /// The kill notice.
         reason: Option<String>,
+    },
+    /// Licences in force cover the article, but none for the purpose.
+    #[error("the purpose is not licensed")]
+    PurposeNotLicensed {
+        /// The purpose asked for.
+        purpose: Purpose,
+        /// The purposes the licences in force permit for the article.
+        licensed: Vec<Purpose>,
     },
     /// The licence's request rate is used up.
     #[error("{detail}")]

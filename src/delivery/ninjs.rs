@@ -24,7 +24,12 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
         "infosources": content.agency_credits.iter().map(|c| json!({
             "name": c.agency, "role": c.role.as_str(), "literal": c.credit_line,
         })).collect::<Vec<_>>(),
-        "rightsinfo": {"encodedrights": json!({"licence": content.licence_id, "tier": content.tier.as_str()}).to_string()},
+        "rightsinfo": {"encodedrights": json!({
+            "licence": content.licence_id,
+            "tier": content.tier.as_str(),
+            "purpose": content.purpose,
+            "attribution": content.attribution,
+        }).to_string()},
         "associations": content.media.iter().enumerate().map(|(i, photo)| {
             let mut association = json!({
                 "name": if photo.role == crate::domain::content::MediaRole::Main { "main".to_owned() } else { format!("inline-{i}") },
@@ -35,6 +40,8 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
                     {"role": "creditline", "value": photo.credit_line},
                 ],
                 "copyrightholder": photo.copyright_holder,
+                // The IPTC/PLUS data-mining value, as the PLUS vocabulary's URI.
+                "rightsinfo": {"langid": "http://ns.useplus.org/ldf/vocab/", "linkedrights": photo.data_mining.plus_uri()},
                 "renditions": photo.renditions.iter().map(|r| json!({
                     "name": format!("{}x{}", r.width, r.height), "href": r.href,
                     "contenttype": r.mime_type, "width": r.width, "height": r.height,
@@ -85,6 +92,9 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
     if let Some(located) = &content.located {
         doc["located"] = Value::String(located.clone());
     }
+    if let Some(attribution) = &content.attribution {
+        doc["usageterms"] = Value::String(format!("Attribution required: {}", attribution.text));
+    }
     if let Some(url) = &content.canonical_url {
         doc["altids"] = json!([{"role": "canonical_url", "value": url}]);
     }
@@ -98,6 +108,7 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
                 WithheldReason::LicenseeNotAllowed => "licensee_not_allowed",
                 WithheldReason::Territory => "territory",
                 WithheldReason::Expired => "expired",
+                WithheldReason::DataMining => "data_mining",
             })
             .collect();
         doc["ednote"] = Value::String(format!(

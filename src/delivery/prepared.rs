@@ -49,6 +49,7 @@ impl Prepared {
                     copyright_notice: photo.copyright_notice.clone(),
                     licensor: photo.licensor.clone(),
                     usage_terms: photo.usage_terms.clone(),
+                    data_mining: photo.data_mining()?,
                     renditions: photo.renditions()?,
                 })
             })

@@ -19,6 +19,8 @@ use super::stored::StoredArticle;
 use crate::domain::MediaId;
 use crate::domain::access::{Grant, Tier};
 use crate::domain::content::{AgencyCredit, Byline};
+use crate::domain::licence::Attribution;
+use crate::domain::purpose::Purpose;
 
 /// A JSON delivery, written straight from an article's prepared parts: the
 /// same document as [`ContentResponse`], field for field.
@@ -28,6 +30,8 @@ struct ContentView<'a> {
     publisher_id: Uuid,
     licence_id: &'a str,
     tier: Tier,
+    purpose: Purpose,
+    attribution: Option<&'a Attribution>,
     version: i32,
     headline: &'a str,
     standfirst: Option<&'a str>,
@@ -92,6 +96,8 @@ impl<'a> ContentView<'a> {
             publisher_id: prepared.publisher_id,
             licence_id: &grant.licence_id,
             tier: grant.tier,
+            purpose: grant.purpose,
+            attribution: grant.attribution_required.then_some(&stored.attribution),
             version: row.version,
             headline: &row.headline,
             standfirst: row.standfirst.as_deref(),
@@ -134,6 +140,8 @@ fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, D
         publisher_id: view.publisher_id,
         licence_id: view.licence_id.parse().map_err(DeliveryError::internal)?,
         tier: view.tier,
+        purpose: view.purpose,
+        attribution: view.attribution.cloned(),
         version: view.version,
         headline: view.headline.to_owned(),
         standfirst: view.standfirst.map(str::to_owned),
@@ -236,6 +244,7 @@ mod tests {
             usage_terms: Some("Editorial use only".to_owned()),
             created_at: at,
             updated_at: at,
+            data_mining: "unspecified".to_owned(),
         }
     }
 
@@ -245,7 +254,7 @@ mod tests {
             "id": id, "role": role, "caption": caption,
             "credit_line": "Photograph: Tove Brannick/Harbourlight", "creator": "Tove Brannick",
             "copyright_holder": "Harbourlight", "copyright_notice": null, "licensor": "Harbourlight",
-            "usage_terms": "Editorial use only",
+            "usage_terms": "Editorial use only", "data_mining": "unspecified",
             "renditions": [{"href": "https://images.example.org/quay-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}],
         })
     }
@@ -329,6 +338,14 @@ mod tests {
             let grant = Grant {
                 licence_id: licence.to_string(),
                 tier,
+                // The preview is for an AI licensee whose licence requires
+                // attribution.
+                purpose: if tier == Tier::Full {
+                    Purpose::Display
+                } else {
+                    Purpose::AiInput
+                },
+                attribution_required: tier == Tier::Preview,
                 delivered: delivered_ids.iter().copied().map(MediaId).collect(),
                 withheld: withheld
                     .iter()
@@ -345,7 +362,13 @@ mod tests {
             let full = tier == Tier::Full;
             let expected = serde_json::json!({
                 "id": article, "publisher_id": publisher, "licence_id": licence,
-                "tier": if full { "full" } else { "preview" }, "version": 3,
+                "tier": if full { "full" } else { "preview" },
+                "purpose": if full { "display" } else { "ai-input" },
+                "attribution": (!full).then(|| serde_json::json!({
+                    "text": "Ines Marlow / Harbourlight News; Northwire contributed to this report",
+                    "link": "https://news.example.org/ferries/late-crossing",
+                })),
+                "version": 3,
                 "headline": "Fog delays the morning ferry",
                 "standfirst": "Fog held the morning crossing for an hour.",
                 "body_html": full.then_some(html), "body_text": full.then_some(text),
@@ -372,6 +395,8 @@ mod tests {
         let grant = Grant {
             licence_id: licence.to_string(),
             tier: Tier::Preview,
+            purpose: crate::domain::purpose::Purpose::Display,
+            attribution_required: false,
             delivered: Vec::new(),
             withheld: Vec::new(),
         };

@@ -11,6 +11,7 @@ use super::DeliveryError;
 use super::entitlement::Entitlement;
 use crate::domain::access::{self, Tier};
 use crate::domain::content::{AgencyCredit, Byline};
+use crate::domain::purpose::Purpose;
 use crate::domain::{FieldError, LicenseeId};
 use crate::storage::articles::{self, ArticleRow, SearchFilter};
 use crate::storage::page::{self, PageRequest};
@@ -70,6 +71,8 @@ pub struct Search {
     pub published_since: Option<DateTime<Utc>>,
     /// First published before this instant.
     pub published_until: Option<DateTime<Utc>>,
+    /// Only articles a licence permits fetching for this purpose.
+    pub purpose: Purpose,
 }
 
 /// The scope of a licensee's search cursors: one licensee's cursor is
@@ -114,6 +117,7 @@ pub fn search(
         conn,
         &entitlement,
         &filter,
+        search.purpose,
         page,
         &scope(licensee),
         at,
@@ -125,6 +129,7 @@ fn fill_page(
     conn: &mut DbConnection,
     entitlement: &Entitlement,
     filter: &SearchFilter,
+    purpose: Purpose,
     page: &PageRequest,
     scope: &str,
     at: NaiveDateTime,
@@ -143,6 +148,7 @@ fn fill_page(
                 &entitlement.licences,
                 &facts::article(&row)?,
                 &[],
+                purpose,
                 at,
             );
             if let Ok(grant) = decision {

@@ -11,6 +11,7 @@ use super::document::Format;
 use super::prepared::Prepared;
 use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
 use crate::domain::content::MediaRef;
+use crate::domain::licence::Attribution;
 use crate::storage::articles::ArticleRow;
 use crate::storage::changes::Content;
 use crate::storage::media::MediaRow;
@@ -26,6 +27,8 @@ pub struct StoredArticle {
     pub prepared: Prepared,
     /// Its publisher's name (ninjs `copyrightholder`).
     pub publisher_name: String,
+    /// The credit a licence that requires attribution delivers with it.
+    pub attribution: Attribution,
     /// The access decision's view of it, read once from `row`.
     pub facts: ArticleFacts,
     /// The decision's view of its photos, in the article's order.
@@ -82,13 +85,21 @@ impl StoredArticle {
                 .map(|r| r.media_id.hyphenated().to_string())
                 .collect(),
         };
+        let prepared = Prepared::new(&mut row, &found)?;
+        let attribution = Attribution::of(
+            &publisher_name,
+            &prepared.bylines,
+            &prepared.agency_credits,
+            row.canonical_url.as_deref(),
+        );
         Ok(Self {
             facts: facts::article(&row)?,
             photo_facts: found
                 .iter()
                 .map(|(_, p)| facts::photo(p))
                 .collect::<Result<_, _>>()?,
-            prepared: Prepared::new(&mut row, &found)?,
+            prepared,
+            attribution,
             row,
             publisher_name,
             content: Arc::new(content),

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod licence;
 pub mod organisation;
 pub mod patterns;
+pub mod purpose;
 pub mod text;
 
 pub use field::FieldError;

@@ -32,7 +32,12 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     /// The client secret, unless sent with HTTP Basic.
     pub client_secret: Option<String>,
-    /// Ignored: a token carries its client's role.
+    /// For a licensee's client: the purposes the token is for, as
+    /// space-separated scopes `use:display`, `use:search`, `use:ai-index`,
+    /// `use:ai-input`, `use:ai-train`. Each must be one the client may have
+    /// (else `invalid_scope`); absent means every one it may have. Clients
+    /// of other roles send none. The role comes with the client.
+    #[schema(example = "use:ai-input")]
     pub scope: Option<String>,
 }
 
@@ -41,7 +46,8 @@ pub struct TokenRequest {
 #[schema(example = json!({
     "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYxMTI4VDA5MDAwMFotYTFiMmMzIn0.eyJpc3MiOiJzeW5kaWNhdGUifQ.c2lnbmF0dXJl",
     "token_type": "Bearer",
-    "expires_in": 900
+    "expires_in": 900,
+    "scope": "use:display use:ai-input"
 }))]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer …`.
@@ -50,6 +56,11 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until it expires.
     pub expires_in: u64,
+    /// The purpose scopes it carries, space-separated; absent for clients
+    /// of roles without purposes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "use:display use:ai-input")]
+    pub scope: Option<String>,
 }
 
 fn oauth(status: StatusCode, error: &'static str, description: &str) -> ApiError {
@@ -196,18 +207,27 @@ pub async fn create_token(
             retry_after,
         })?;
 
-    let issued = grant::client_credentials(&state.pool, &state.tokens, &client_id, secret)
-        .await
-        .map_err(|error| match error {
-            GrantError::InvalidClient => invalid_client(),
-            GrantError::Suspended => oauth(
-                StatusCode::BAD_REQUEST,
-                "unauthorized_client",
-                "the client's licensee is suspended",
-            ),
-            GrantError::Storage(error) => error.into(),
-            GrantError::Signing(cause) => ApiError::Internal(cause),
-        })?;
+    let issued = grant::client_credentials(
+        &state.pool,
+        &state.tokens,
+        &client_id,
+        secret,
+        form.scope.as_deref(),
+    )
+    .await
+    .map_err(|error| match error {
+        GrantError::InvalidClient => invalid_client(),
+        GrantError::Suspended => oauth(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the client's licensee is suspended",
+        ),
+        GrantError::InvalidScope(description) => {
+            oauth(StatusCode::BAD_REQUEST, "invalid_scope", &description)
+        }
+        GrantError::Storage(error) => error.into(),
+        GrantError::Signing(cause) => ApiError::Internal(cause),
+    })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -215,6 +235,7 @@ pub async fn create_token(
             access_token: issued.access_token,
             token_type: "Bearer".to_owned(),
             expires_in: issued.expires_in,
+            scope: issued.scope,
         }))
 }
 

@@ -60,6 +60,7 @@ fn claimed(token: &str, state: &AppState) -> Result<Caller, ApiError> {
         client_id,
         role: claims.role,
         organisation,
+        purposes: crate::identity::caller::purposes_of(claims.role, claims.scope.as_deref()),
     })
 }
 

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::problem::{ApiError, responses};
 use super::{AppState, PageQuery, db};
+use crate::domain::purpose::Purpose;
 use crate::domain::{ClientId, Role};
 use crate::identity::Caller;
 use crate::identity::clients::{self, Client, ClientCredentials, CreateClientRequest};
@@ -22,7 +23,8 @@ use crate::identity::clients::{self, Client, ClientCredentials, CreateClientRequ
     "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
     "created_at": "2026-11-28T09:05:00Z",
     "secret_rotated_at": "2026-11-28T09:05:00Z",
-    "revoked_at": null
+    "revoked_at": null,
+    "purposes": ["display", "ai-input"]
 }))]
 pub struct ClientResponse {
     /// The OAuth `client_id`.
@@ -39,6 +41,9 @@ pub struct ClientResponse {
     pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
     /// When it was revoked; its tokens are refused from then on.
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The purposes a licensee's client may ask tokens for (`use:…`
+    /// scopes); empty for other roles.
+    pub purposes: Vec<Purpose>,
 }
 
 impl From<Client> for ClientResponse {
@@ -51,6 +56,7 @@ impl From<Client> for ClientResponse {
             created_at: client.created_at,
             secret_rotated_at: client.secret_rotated_at,
             revoked_at: client.revoked_at,
+            purposes: client.purposes,
         }
     }
 }
@@ -65,7 +71,8 @@ impl From<Client> for ClientResponse {
     "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
     "created_at": "2026-11-28T09:05:00Z",
     "secret_rotated_at": "2026-11-28T09:05:00Z",
-    "revoked_at": null
+    "revoked_at": null,
+    "purposes": ["display", "search", "ai-index", "ai-input", "ai-train"]
 }))]
 pub struct ClientCredentialsResponse {
     /// The OAuth `client_secret`. Store it now: it is not shown again.
@@ -97,7 +104,8 @@ crate::page_response!(
 #[schema(example = json!({
     "name": "Morning Brief ingest",
     "role": "licensee",
-    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01"
+    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
+    "purposes": ["display", "ai-input"]
 }))]
 pub enum NewClient {
     /// An operator.
@@ -121,26 +129,33 @@ pub enum NewClient {
         name: String,
         /// The licensee it acts for.
         organisation_id: Uuid,
+        /// The purposes it may fetch for (1 to 5, each once), which bound
+        /// the `use:…` scopes its tokens can carry; absent means every
+        /// purpose. Its licences still decide what each fetch may have.
+        #[schema(min_items = 1, max_items = 5)]
+        purposes: Option<Vec<Purpose>>,
     },
 }
 
 impl From<NewClient> for CreateClientRequest {
     fn from(client: NewClient) -> Self {
-        let (name, role, organisation_id) = match client {
-            NewClient::Admin { name } => (name, Role::Admin, None),
+        let (name, role, organisation_id, purposes) = match client {
+            NewClient::Admin { name } => (name, Role::Admin, None, None),
             NewClient::Publisher {
                 name,
                 organisation_id,
-            } => (name, Role::Publisher, Some(organisation_id)),
+            } => (name, Role::Publisher, Some(organisation_id), None),
             NewClient::Licensee {
                 name,
                 organisation_id,
-            } => (name, Role::Licensee, Some(organisation_id)),
+                purposes,
+            } => (name, Role::Licensee, Some(organisation_id), purposes),
         };
         Self {
             name,
             role,
             organisation_id,
+            purposes,
         }
     }
 }

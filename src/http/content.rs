@@ -16,8 +16,10 @@ use super::{AppState, db};
 use crate::delivery::feed::{self, FeedPage, FeedRequest};
 use crate::delivery::search::{self, ContentPage, Search};
 use crate::delivery::{self, DeliveryRequest, Desk, Format};
+use crate::domain::purpose::{self, Purpose};
 use crate::domain::{ArticleId, LicenseeId, Role};
 use crate::identity::Caller;
+use crate::identity::caller::PurposeError;
 use crate::metering::headers::Limits;
 use crate::storage::now;
 
@@ -51,6 +53,28 @@ impl utoipa::ToSchema for DeliveryBody {}
 pub struct ContentQuery {
     /// `json` (default) or `ninjs` (IPTC ninjs 2.2).
     pub format: Option<Format>,
+    /// What the article is fetched for: one of the token's `use:` scopes.
+    /// Absent means `display` when the token grants it, else the token's
+    /// only purpose; a token for several purposes without `display` must
+    /// name one. Billed, priced and recorded per purpose.
+    #[param(value_type = Option<Purpose>, example = "ai-input")]
+    pub purpose: Option<Purpose>,
+}
+
+/// The purpose of a licensee's fetch, or the problem that it has none.
+fn purpose_of(caller: &Caller, asked: Option<Purpose>) -> Result<Purpose, ApiError> {
+    caller.purpose(asked).map_err(|error| match error {
+        PurposeError::NotGranted { purpose, granted } => {
+            ApiError::InsufficientScope { purpose, granted }
+        }
+        PurposeError::Unstated(granted) => ApiError::invalid(
+            "purpose",
+            format!(
+                "this token is for {}; name the purpose of this fetch",
+                purpose::names(&granted)
+            ),
+        ),
+    })
 }
 
 /// Fetches one licensed article: the full text or a preview as the licence
@@ -75,7 +99,7 @@ pub struct ContentQuery {
             )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
-        (status = 403, response = responses::Forbidden),
+        (status = 403, response = responses::ForbiddenPurpose),
         (status = 404, response = responses::NotFound),
         (status = 410, response = responses::Gone),
         (status = 429, response = responses::TooManyRequestsMetered),
@@ -102,12 +126,14 @@ pub async fn get_content(
         usage: &state.usage,
         rate_limits: &state.rate_limits,
     };
+    let purpose = purpose_of(&caller, query.purpose)?;
     let article = ArticleId(id.into_inner());
     let request = DeliveryRequest {
         client,
         licensee,
         article,
         format: query.format.unwrap_or_default(),
+        purpose,
         request_id: super::context::current().id,
     };
     match delivery::deliver(desk, &request).await {
@@ -198,10 +224,15 @@ pub struct ContentListQuery {
     /// `next_cursor` from the previous page.
     #[param(max_length = 200)]
     pub cursor: Option<String>,
+    /// Only articles that may be fetched for this purpose (resolved as for
+    /// `GET /v1/content/{id}`).
+    #[param(value_type = Option<Purpose>, example = "ai-input")]
+    pub purpose: Option<Purpose>,
 }
 
 /// Lists and searches what the licensee may receive now: published,
-/// past-embargo articles its licences cover, newest versions, metadata only.
+/// past-embargo articles its licences cover for the purpose, newest
+/// versions, metadata only.
 ///
 /// Licensees only. Not metered.
 #[utoipa::path(
@@ -244,6 +275,7 @@ pub async fn list_content(
         language: query.language,
         published_since: query.published_since,
         published_until: query.published_until,
+        purpose: purpose_of(&caller, query.purpose)?,
     };
     let at = now();
     let result = db(&state, move |conn| {

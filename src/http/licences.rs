@@ -14,7 +14,7 @@ use crate::domain::access::Tier;
 use crate::domain::{LicenceId, LicenseeId, PublisherId, Role};
 use crate::identity::Caller;
 use crate::licensing::licences::{
-    self, CreateLicenceRequest, Licence, Price, Quota, UpdateLicenceRequest,
+    self, CreateLicenceRequest, Licence, Price, PurposeTerms, Quota, UpdateLicenceRequest,
 };
 
 /// A licence.
@@ -31,6 +31,11 @@ use crate::licensing::licences::{
     "quota": {"units": 500, "period": "day"},
     "rate_limit_per_minute": 600,
     "price_per_unit": {"amount_minor": 25, "currency": "GBP"},
+    "purposes": [
+        {"purpose": "display"},
+        {"purpose": "ai-input", "price_per_unit": {"amount_minor": 40, "currency": "GBP"}}
+    ],
+    "attribution_required": true,
     "created_at": "2026-11-01T09:00:00Z",
     "updated_at": "2026-11-01T09:00:00Z"
 }))]
@@ -55,8 +60,14 @@ pub struct LicenceResponse {
     pub quota: Option<Quota>,
     /// Requests per minute; absent means unlimited.
     pub rate_limit_per_minute: Option<i32>,
-    /// Price per billable unit.
+    /// Price per billable unit, for purposes without a price of their own.
     pub price_per_unit: Option<Price>,
+    /// The purposes it permits, in order, each with its own price if it
+    /// has one (else `price_per_unit`).
+    pub purposes: Vec<PurposeTerms>,
+    /// Whether deliveries carry the article's attribution, which the
+    /// licensee must show.
+    pub attribution_required: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -77,6 +88,8 @@ impl From<Licence> for LicenceResponse {
             quota: licence.quota,
             rate_limit_per_minute: licence.rate_limit_per_minute,
             price_per_unit: licence.price_per_unit,
+            purposes: licence.purposes,
+            attribution_required: licence.attribution_required,
             created_at: licence.created_at,
             updated_at: licence.updated_at,
         }

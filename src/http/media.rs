@@ -81,6 +81,7 @@ impl TryFrom<MediaRow> for MediaResponse {
                 territories_allowed: codes(row.territories_allowed()?),
                 territories_denied: codes(row.territories_denied()?),
                 expires_at: row.rights_expires_at.map(utc),
+                data_mining: row.data_mining()?,
                 usage_terms: row.usage_terms,
             },
             caption: row.caption,

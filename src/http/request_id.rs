@@ -182,6 +182,8 @@ fn normalise(
         existing_id: None,
         killed_at: None,
         reason: None,
+        purpose: None,
+        purposes: None,
     };
     let mut builder = HttpResponse::build(status);
     for (name, value) in response.headers() {

@@ -5,6 +5,7 @@
 use super::IdentityError;
 /// The organisation a caller acts for; a domain type, found here too.
 pub use crate::domain::Organisation;
+use crate::domain::purpose::Purpose;
 use crate::domain::{ClientId, LicenseeId, LicenseeStatus, PublisherId, Role};
 use crate::storage::clients::ClientStanding;
 use crate::storage::{DbConnection, StorageError, clients, organisations};
@@ -18,6 +19,8 @@ pub struct Caller {
     pub role: Role,
     /// Its organisation (none for admins).
     pub organisation: Option<Organisation>,
+    /// The purposes its token may fetch for (a licensee's client only).
+    pub purposes: Vec<Purpose>,
 }
 
 impl Caller {
@@ -51,12 +54,54 @@ impl Caller {
         }
     }
 
+    /// The purpose of a fetch: the one asked for, which the token must
+    /// grant; else `display` if the token grants it, else the token's only
+    /// purpose. A token of several purposes without `display` must be told
+    /// which (a 400 naming them).
+    pub fn purpose(&self, asked: Option<Purpose>) -> Result<Purpose, PurposeError> {
+        match (asked, self.purposes.as_slice()) {
+            (Some(purpose), granted) if granted.contains(&purpose) => Ok(purpose),
+            (Some(purpose), granted) => Err(PurposeError::NotGranted {
+                purpose,
+                granted: granted.to_vec(),
+            }),
+            (None, granted) if granted.contains(&Purpose::Display) => Ok(Purpose::Display),
+            (None, [only]) => Ok(*only),
+            (None, granted) => Err(PurposeError::Unstated(granted.to_vec())),
+        }
+    }
+
     /// The licensee this caller acts for, if it is a licensee's client.
     pub fn licensee_id(&self) -> Option<LicenseeId> {
         match self.organisation {
             Some(Organisation::Licensee(id)) => Some(id),
             _ => None,
         }
+    }
+}
+
+/// Why a fetch has no purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurposeError {
+    /// The purpose asked for is not among the token's.
+    NotGranted {
+        /// Asked for.
+        purpose: Purpose,
+        /// The token's.
+        granted: Vec<Purpose>,
+    },
+    /// None was asked for and the token has several (or none).
+    Unstated(Vec<Purpose>),
+}
+
+/// The purposes a token's `scope` claim grants a licensee's client: those
+/// it names (`display` for a token from before purposes); none for other
+/// roles.
+pub fn purposes_of(role: Role, scope: Option<&str>) -> Vec<Purpose> {
+    match (role, scope) {
+        (Role::Licensee, None) => vec![Purpose::Display],
+        (Role::Licensee, Some(scope)) => scope.split(' ').filter_map(Purpose::from_scope).collect(),
+        _ => Vec::new(),
     }
 }
 

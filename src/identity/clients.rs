@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{IdentityError, Organisation, secrets};
 use crate::domain::organisation::MAX_NAME_CHARS;
+use crate::domain::purpose::{self, Purpose};
 use crate::domain::text::single_line;
 use crate::domain::{ClientId, FieldError, LicenseeId, PublisherId, Role};
 use crate::storage::clients::{self, ClientRow, NewClientRow};
@@ -37,6 +38,9 @@ pub struct Client {
     pub secret_rotated_at: DateTime<Utc>,
     /// When it was revoked; its tokens are refused from then on.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The purposes a licensee's client may ask tokens for (`use:…`
+    /// scopes); empty for other roles.
+    pub purposes: Vec<Purpose>,
 }
 
 fn organisation_id<S: serde::Serializer>(
@@ -54,6 +58,7 @@ impl TryFrom<ClientRow> for Client {
             client_id: row.client_id()?,
             role: row.role()?,
             organisation: row.organisation()?,
+            purposes: row.purposes()?,
             name: row.name,
             created_at: row.created_at.and_utc(),
             secret_rotated_at: row.secret_rotated_at.and_utc(),
@@ -78,7 +83,8 @@ pub struct ClientCredentials {
 #[schema(example = json!({
     "name": "Morning Brief ingest",
     "role": "licensee",
-    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01"
+    "organisation_id": "019ac0a4-9d2f-7e10-8b42-5a6b7c8d9e01",
+    "purposes": ["display", "ai-input"]
 }))]
 pub struct CreateClientRequest {
     /// What the client is for, 1 to 200 characters.
@@ -89,6 +95,12 @@ pub struct CreateClientRequest {
     /// The publisher (role `publisher`) or licensee (role `licensee`) it
     /// acts for; must be absent for `admin`.
     pub organisation_id: Option<Uuid>,
+    /// For a licensee's client: the purposes it may fetch for (1 to 5,
+    /// each once), which bound the `use:…` scopes its tokens can carry.
+    /// Absent means every purpose; its licences still decide what each
+    /// fetch may have. Must be absent for other roles.
+    #[schema(min_items = 1, max_items = 5)]
+    pub purposes: Option<Vec<Purpose>>,
 }
 
 fn no_such_client(error: StorageError) -> IdentityError {
@@ -153,6 +165,28 @@ pub fn create(
         .map_err(|e| invalid.push(FieldError::new("name", e.to_string())))
         .ok();
     let organisation = organisation_of(conn, request, &mut invalid, &mut unknown)?;
+    let purposes = match (&request.purposes, request.role) {
+        (None, _) => None,
+        (Some(_), Role::Admin | Role::Publisher) => {
+            invalid.push(FieldError::new("purposes", "is only for licensee clients"));
+            None
+        }
+        (Some(list), Role::Licensee) => {
+            let mut sorted = list.clone();
+            sorted.sort();
+            sorted.dedup();
+            if list.is_empty() || sorted.len() != list.len() {
+                invalid.push(FieldError::new(
+                    "purposes",
+                    format!(
+                        "list 1 to 5 purposes of {}, each once",
+                        purpose::names(&Purpose::ALL)
+                    ),
+                ));
+            }
+            serde_json::to_string(&sorted).ok()
+        }
+    };
     // Invalid fields first (a name that failed is among them): a request
     // wrong in form is told so before it learns what exists.
     let name = match (name, invalid.is_empty(), unknown.is_empty()) {
@@ -181,6 +215,7 @@ pub fn create(
         secret_hash: &hash,
         created_at: at,
         secret_rotated_at: at,
+        purposes: purposes.as_deref(),
     };
     Ok(ClientCredentials {
         client_secret: secret,

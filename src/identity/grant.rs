@@ -6,6 +6,7 @@
 
 use super::secrets;
 use super::tokens::TokenService;
+use crate::domain::purpose::Purpose;
 use crate::domain::{ClientId, LicenseeStatus, Organisation};
 use crate::storage::clients::{self, ClientRow};
 use crate::storage::{self, Pool, StorageError, organisations};
@@ -17,6 +18,53 @@ pub struct Issued {
     pub access_token: String,
     /// Seconds until it expires.
     pub expires_in: u64,
+    /// The scopes it carries, space-separated (none for clients of roles
+    /// without purposes).
+    pub scope: Option<String>,
+}
+
+/// The purpose scopes a token carries: those asked for, each one the
+/// client may have, or every one it may have when none are asked for.
+/// Scopes are space-separated (RFC 6749 §3.3); a client of a role without
+/// purposes may ask for none.
+pub fn scopes(requested: Option<&str>, allowed: &[Purpose]) -> Result<Vec<Purpose>, GrantError> {
+    let requested: Vec<&str> = requested
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if requested.is_empty() {
+        return Ok(allowed.to_vec());
+    }
+    let mut granted = Vec::new();
+    for scope in requested {
+        let purpose = Purpose::from_scope(scope).ok_or_else(|| {
+            GrantError::InvalidScope(format!(
+                "unknown scope {scope:?}; the scopes are {}",
+                Purpose::ALL
+                    .iter()
+                    .map(Purpose::scope)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        })?;
+        if !allowed.contains(&purpose) {
+            return Err(GrantError::InvalidScope(if allowed.is_empty() {
+                format!("{scope} is only for licensee clients")
+            } else {
+                format!(
+                    "this client may not fetch for {purpose}; it may ask for {}",
+                    allowed
+                        .iter()
+                        .map(Purpose::scope)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            }));
+        }
+        granted.push(purpose);
+    }
+    granted.sort();
+    granted.dedup();
+    Ok(granted)
 }
 
 /// Why no token was issued.
@@ -28,6 +76,10 @@ pub enum GrantError {
     /// The client's licensee is suspended.
     #[error("the client's licensee is suspended")]
     Suspended,
+    /// A scope asked for that the client may not have (RFC 6749
+    /// `invalid_scope`), named.
+    #[error("{0}")]
+    InvalidScope(String),
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -45,6 +97,7 @@ pub async fn client_credentials(
     tokens: &TokenService,
     client_id: &str,
     secret: String,
+    scope: Option<&str>,
 ) -> Result<Issued, GrantError> {
     let client = match client_id.parse::<ClientId>() {
         Ok(id) => {
@@ -72,12 +125,26 @@ pub async fn client_credentials(
             return Err(GrantError::Suspended);
         }
     }
+    let granted = scopes(scope, &client.purposes()?)?;
+    let scope = (!granted.is_empty()).then(|| {
+        granted
+            .iter()
+            .map(Purpose::scope)
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     let access_token = tokens
-        .issue(id, role, organisation.map(|o| o.id().to_string()))
+        .issue(
+            id,
+            role,
+            organisation.map(|o| o.id().to_string()),
+            scope.clone(),
+        )
         .map_err(|error| GrantError::Signing(Box::new(error)))?;
     Ok(Issued {
         access_token,
         expires_in: tokens.ttl_seconds(),
+        scope,
     })
 }
 
@@ -92,5 +159,37 @@ fn verified(client: Option<ClientRow>, secret: &str) -> Option<ClientRow> {
             secrets::verify_against_nothing(secret);
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Purpose::*;
+
+    #[test]
+    fn a_token_carries_the_scopes_asked_for_or_every_one_the_client_may_have() {
+        let allowed = [Display, AiInput];
+        assert_eq!(scopes(None, &allowed).unwrap(), allowed);
+        assert_eq!(scopes(Some("  "), &allowed).unwrap(), allowed);
+        assert_eq!(
+            scopes(Some("use:ai-input  use:ai-input"), &allowed).unwrap(),
+            [AiInput]
+        );
+        assert_eq!(scopes(None, &[]).unwrap(), []);
+    }
+
+    #[test]
+    fn a_scope_the_client_may_not_have_or_that_does_not_exist_is_refused() {
+        let refused = |scope: &str, allowed: &[Purpose]| match scopes(Some(scope), allowed) {
+            Err(GrantError::InvalidScope(message)) => message,
+            other => panic!("{scope}: {other:?}"),
+        };
+        assert!(
+            refused("use:ai-train", &[Display, AiInput]).contains("may not fetch for ai-train")
+        );
+        assert!(refused("use:display", &[]).contains("only for licensee clients"));
+        assert!(refused("read", &[Display]).contains("unknown scope"));
+        assert!(refused("use:ai-all", &Purpose::ALL).contains("unknown scope"));
     }
 }

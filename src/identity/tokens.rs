@@ -33,6 +33,11 @@ pub struct Claims {
     pub exp: i64,
     /// Unique token id.
     pub jti: String,
+    /// For a licensee's client: the purposes the token may fetch for, as
+    /// OAuth scopes (`use:display use:ai-input`). A token without it
+    /// (issued before purposes) fetches for `display` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// Token settings from configuration.
@@ -133,6 +138,7 @@ impl TokenService {
         client: ClientId,
         role: Role,
         organisation: Option<String>,
+        scope: Option<String>,
     ) -> Result<String, TokenError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -145,6 +151,7 @@ impl TokenService {
             nbf: now,
             exp: now + i64::try_from(self.settings.ttl.as_secs()).unwrap_or(900),
             jti: uuid::Uuid::now_v7().to_string(),
+            scope,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.keys.signing_kid().to_owned());
@@ -256,20 +263,26 @@ mod tests {
         let client = ClientId::generate();
 
         let token = tokens
-            .issue(client, Role::Licensee, Some("org".to_owned()))
+            .issue(
+                client,
+                Role::Licensee,
+                Some("org".to_owned()),
+                Some("use:display use:ai-input".to_owned()),
+            )
             .unwrap();
         let claims = tokens.verify(&token).unwrap();
 
         assert_eq!(claims.sub, client.to_string());
         assert_eq!(claims.role, Role::Licensee);
         assert_eq!(claims.org.as_deref(), Some("org"));
+        assert_eq!(claims.scope.as_deref(), Some("use:display use:ai-input"));
         assert_eq!(claims.exp - claims.iat, 900);
     }
 
     #[test]
     fn a_token_from_another_key_set_is_refused() {
         let token = service()
-            .issue(ClientId::generate(), Role::Admin, None)
+            .issue(ClientId::generate(), Role::Admin, None, None)
             .unwrap();
 
         assert_eq!(service().verify(&token), Err(TokenError::UnknownKey));
@@ -284,7 +297,7 @@ mod tests {
         };
         let tokens = TokenService::new(KeyStore::ephemeral().unwrap(), settings);
         let token = tokens
-            .issue(ClientId::generate(), Role::Admin, None)
+            .issue(ClientId::generate(), Role::Admin, None, None)
             .unwrap();
         assert!(tokens.verify(&token).is_ok());
 
@@ -297,7 +310,7 @@ mod tests {
     fn remembering_a_token_accepts_no_other() {
         let tokens = service();
         let token = tokens
-            .issue(ClientId::generate(), Role::Admin, None)
+            .issue(ClientId::generate(), Role::Admin, None, None)
             .unwrap();
         assert!(tokens.verify(&token).is_ok());
 

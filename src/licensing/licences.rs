@@ -13,7 +13,8 @@ use super::LicensingError;
 use crate::domain::access::Tier;
 use crate::domain::field;
 /// A licence's quota and price terms; domain types, found here too.
-pub use crate::domain::licence::{Price, Quota, QuotaPeriod};
+pub use crate::domain::licence::{Price, PurposeTerms, Quota, QuotaPeriod};
+use crate::domain::purpose::{self, Purpose};
 use crate::domain::text::single_line;
 use crate::domain::{FieldError, LicenceId, LicenseeId, PublisherId, Role};
 use crate::identity::Caller;
@@ -50,8 +51,14 @@ pub struct Licence {
     pub quota: Option<Quota>,
     /// Requests per minute; `None` means unlimited.
     pub rate_limit_per_minute: Option<i32>,
-    /// Price per billable unit.
+    /// Price per billable unit, for purposes without a price of their own.
     pub price_per_unit: Option<Price>,
+    /// The purposes it permits, in order, each with its own price if it
+    /// has one.
+    pub purposes: Vec<PurposeTerms>,
+    /// Whether a delivery under it carries the article's attribution, which
+    /// the licensee must show.
+    pub attribution_required: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -70,6 +77,8 @@ impl TryFrom<LicenceRow> for Licence {
             tier: row.tier()?,
             quota: row.quota()?,
             price_per_unit: row.price()?,
+            purposes: row.purposes()?,
+            attribution_required: row.attribution_required,
             include_media: row.include_media,
             valid_from: row.valid_from.and_utc(),
             valid_until: row.valid_until.map(|t| t.and_utc()),
@@ -92,7 +101,12 @@ impl TryFrom<LicenceRow> for Licence {
     "valid_from": "2026-11-01T00:00:00Z",
     "quota": {"units": 500, "period": "day"},
     "rate_limit_per_minute": 600,
-    "price_per_unit": {"amount_minor": 25, "currency": "GBP"}
+    "price_per_unit": {"amount_minor": 25, "currency": "GBP"},
+    "purposes": [
+        {"purpose": "display"},
+        {"purpose": "ai-input", "price_per_unit": {"amount_minor": 40, "currency": "GBP"}}
+    ],
+    "attribution_required": true
 }))]
 pub struct CreateLicenceRequest {
     /// Who may receive content.
@@ -116,8 +130,19 @@ pub struct CreateLicenceRequest {
     /// Requests per minute (1 to 1000000); absent means unlimited.
     #[schema(minimum = 1, maximum = 1000000)]
     pub rate_limit_per_minute: Option<i32>,
-    /// Price per billable unit.
+    /// Price per billable unit, for purposes without a price of their own.
     pub price_per_unit: Option<Price>,
+    /// The purposes it permits (1 to 5, each once), each at its own price
+    /// or `price_per_unit`; absent means `display` only, what every licence
+    /// permitted before purposes. A fetch declares its purpose (see
+    /// `GET /v1/content/{id}`), and one the licence does not permit is
+    /// refused.
+    #[schema(min_items = 1, max_items = 5)]
+    pub purposes: Option<Vec<PurposeTerms>>,
+    /// Whether deliveries carry the article's attribution (its byline,
+    /// publisher and agency credits, and link), which the licensee must
+    /// show; recorded in the ledger with each delivery. Absent means no.
+    pub attribution_required: Option<bool>,
 }
 
 /// Reads a field that may be absent (leave alone), `null` (clear) or a value.
@@ -159,6 +184,11 @@ pub struct UpdateLicenceRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Price>)]
     pub price_per_unit: Option<Option<Price>>,
+    /// The purposes it permits (1 to 5, each once), replacing the list.
+    #[schema(min_items = 1, max_items = 5)]
+    pub purposes: Option<Vec<PurposeTerms>>,
+    /// Whether deliveries carry the article's attribution.
+    pub attribution_required: Option<bool>,
 }
 
 /// The sections as stored (a sorted JSON list without repeats), noting
@@ -185,6 +215,52 @@ fn sections_json(sections: &[String], errors: &mut Vec<FieldError>) -> Option<St
     serde_json::to_string(&clean).ok()
 }
 
+/// The purposes as stored (a JSON list in the purposes' order), noting
+/// what is wrong with them.
+fn purposes_json(terms: &[PurposeTerms], errors: &mut Vec<FieldError>) -> String {
+    if terms.is_empty() || terms.len() > Purpose::ALL.len() {
+        errors.push(FieldError::new(
+            "purposes",
+            format!("list 1 to 5 purposes of {}", purpose::names(&Purpose::ALL)),
+        ));
+    }
+    let mut seen = Vec::new();
+    for (i, terms) in terms.iter().enumerate() {
+        if seen.contains(&terms.purpose) {
+            errors.push(FieldError::new(
+                format!("purposes.{i}"),
+                format!("{} is listed twice", terms.purpose),
+            ));
+        }
+        seen.push(terms.purpose);
+    }
+    let mut sorted = terms.to_vec();
+    sorted.sort_by_key(|t| t.purpose);
+    for (i, terms) in terms.iter().enumerate() {
+        if let Some(price) = &terms.price_per_unit {
+            check_price(&format!("purposes.{i}.price_per_unit"), price, errors);
+        }
+    }
+    serde_json::to_string(&sorted).unwrap_or_default()
+}
+
+/// Checks a price's amount and currency.
+fn check_price(field: &str, price: &Price, errors: &mut Vec<FieldError>) {
+    if !(0..=1_000_000_000_000).contains(&price.amount_minor) {
+        errors.push(FieldError::new(
+            format!("{field}.amount_minor"),
+            "must be 0 to 10^12",
+        ));
+    }
+    let currency = &price.currency;
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(FieldError::new(
+            format!("{field}.currency"),
+            "must be an ISO 4217 code such as GBP",
+        ));
+    }
+}
+
 /// Checks the rules of the fields the row holds, as a new licence and a
 /// changed one both need.
 fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
@@ -203,24 +279,12 @@ fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
             "must be 1 to 1000000",
         ));
     }
-    if row
-        .price_amount_minor
-        .is_some_and(|a| !(0..=1_000_000_000_000).contains(&a))
-    {
-        errors.push(FieldError::new(
-            "price_per_unit.amount_minor",
-            "must be 0 to 10^12",
-        ));
-    }
-    if row
-        .price_currency
-        .as_deref()
-        .is_some_and(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
-    {
-        errors.push(FieldError::new(
-            "price_per_unit.currency",
-            "must be an ISO 4217 code such as GBP",
-        ));
+    if let (Some(amount_minor), Some(currency)) = (row.price_amount_minor, &row.price_currency) {
+        let price = Price {
+            amount_minor,
+            currency: currency.clone(),
+        };
+        check_price("price_per_unit", &price, errors);
     }
 }
 
@@ -286,6 +350,14 @@ pub fn create(
         price_currency: request.price_per_unit.as_ref().map(|p| p.currency.clone()),
         created_at: at,
         updated_at: at,
+        purposes: purposes_json(
+            request
+                .purposes
+                .as_deref()
+                .unwrap_or(&PurposeTerms::display()),
+            &mut errors,
+        ),
+        attribution_required: request.attribution_required.unwrap_or(false),
     };
     check(&row, &mut errors);
     field::check(errors, unknown)?;
@@ -402,6 +474,12 @@ pub fn update(
     if let Some(price) = &request.price_per_unit {
         row.price_amount_minor = price.as_ref().map(|p| p.amount_minor);
         row.price_currency = price.as_ref().map(|p| p.currency.clone());
+    }
+    if let Some(purposes) = &request.purposes {
+        row.purposes = purposes_json(purposes, &mut errors);
+    }
+    if let Some(required) = request.attribution_required {
+        row.attribution_required = required;
     }
     check(&row, &mut errors);
     if !errors.is_empty() {

@@ -30,6 +30,7 @@ use prometheus::{IntCounter, IntGauge, Registry};
 use super::journal::{self, Appender, Directory, Item, Position};
 use super::meter::Meter;
 use super::writer::{Failure, Pending, Reply, Report};
+use crate::domain::purpose::Purpose;
 use crate::storage::shipping::{self, CounterKey, Entry};
 use crate::storage::usage::{Delivery, Recorded};
 use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, changes};
@@ -496,18 +497,23 @@ fn decide(
     now: Instant,
 ) -> Vec<Decision> {
     // Keys the node has not seen, looked up in one query per counter.
-    let mut unseen: HashMap<CounterKey, Vec<&str>> = HashMap::new();
+    let mut unseen: HashMap<(CounterKey, Purpose), Vec<&str>> = HashMap::new();
     for (d, _) in batch {
         let counter = counter_of(d);
-        if !meter.is_billed(&counter, &d.article_id) {
-            unseen.entry(counter).or_default().push(&d.article_id);
+        if !meter.is_billed(&counter, d.purpose, &d.article_id) {
+            unseen
+                .entry((counter, d.purpose))
+                .or_default()
+                .push(&d.article_id);
         }
     }
-    for (counter, articles) in &unseen {
-        match own.run(|conn| shipping::billed_among(conn, &counter.0, counter.1, articles)) {
+    for ((counter, purpose), articles) in &unseen {
+        match own
+            .run(|conn| shipping::billed_among(conn, &counter.0, counter.1, *purpose, articles))
+        {
             Ok(billed) => {
                 for article in billed {
-                    meter.note_billed(counter, &article);
+                    meter.note_billed(counter, *purpose, &article);
                 }
             }
             Err(error) => {
@@ -517,12 +523,13 @@ fn decide(
     }
     // Units each quota needs for the batch's new keys.
     let mut need: HashMap<CounterKey, (i64, i64)> = HashMap::new();
-    let mut new_keys: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+    let mut new_keys: std::collections::HashSet<(&str, &str, Purpose)> =
+        std::collections::HashSet::new();
     for (d, _) in batch {
         let counter = counter_of(d);
         if let Some(quota) = d.quota
-            && !meter.is_billed(&counter, &d.article_id)
-            && new_keys.insert((&d.licence_id, &d.article_id))
+            && !meter.is_billed(&counter, d.purpose, &d.article_id)
+            && new_keys.insert((&d.licence_id, &d.article_id, d.purpose))
         {
             need.entry(counter).or_insert((0, quota)).0 += 1;
         }
@@ -553,7 +560,7 @@ fn decide(
         .iter()
         .map(|(d, _)| {
             let counter = counter_of(d);
-            if meter.is_billed(&counter, &d.article_id) {
+            if meter.is_billed(&counter, d.purpose, &d.article_id) {
                 let used = d.quota.map_or(0, |quota| {
                     meter.lease(&counter).map_or(0, |lease| lease.used(quota))
                 });
@@ -564,7 +571,7 @@ fn decide(
                 };
             }
             let Some(quota) = d.quota else {
-                meter.note_billed(&counter, &d.article_id);
+                meter.note_billed(&counter, d.purpose, &d.article_id);
                 meter.add_unshipped(&counter, 1);
                 return Decision::Delivered {
                     billable: true,
@@ -573,7 +580,7 @@ fn decide(
                 };
             };
             if meter.spend(&counter) {
-                meter.note_billed(&counter, &d.article_id);
+                meter.note_billed(&counter, d.purpose, &d.article_id);
                 meter.add_unshipped(&counter, 1);
                 let used = meter.lease(&counter).map_or(0, |lease| lease.used(quota));
                 return Decision::Delivered {
@@ -607,7 +614,7 @@ fn undo(meter: &mut Meter, batch: &[Pending], decisions: &[Decision]) {
         } = decision
         {
             let counter = counter_of(d);
-            meter.forget_billed(&counter, &d.article_id);
+            meter.forget_billed(&counter, d.purpose, &d.article_id);
             meter.add_unshipped(&counter, -1);
             if *leased {
                 meter.unspend(&counter);
@@ -632,6 +639,8 @@ fn entry(d: &Delivery, billable: bool, leased: bool) -> Entry {
         quota: d.quota,
         unit_price: d.unit_price,
         currency: d.currency.clone(),
+        purpose: d.purpose,
+        attribution: d.attribution.clone(),
         billable,
         leased,
     }

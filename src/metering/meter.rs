@@ -1,5 +1,6 @@
 //! Billing and quotas decided in memory on a node that keeps a usage
-//! journal. The node knows which billing keys (licence, article, period)
+//! journal. The node knows which billing keys (licence, article, period,
+//! purpose)
 //! are billed — those it billed, and those it found in the ledger — and
 //! holds a lease of units on each quota counter it spends from. The SQL
 //! ledger makes the decisions exact when the journal is shipped
@@ -9,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::domain::purpose::Purpose;
 use crate::storage::shipping::{CounterKey, Settled, Taken};
 
 /// Most billing keys kept; beyond, they are forgotten and looked up again.
@@ -45,7 +47,8 @@ impl Lease {
 /// What the node knows and holds.
 #[derive(Debug, Default)]
 pub struct Meter {
-    billed: HashMap<CounterKey, HashSet<String>>,
+    /// Per counter and purpose, the articles billed.
+    billed: HashMap<CounterKey, [HashSet<String>; Purpose::ALL.len()]>,
     keys: usize,
     leases: HashMap<CounterKey, Lease>,
     /// Deliveries this node billed that are not shipped yet, per counter.
@@ -53,32 +56,34 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// Whether the node knows `article` is billed to the counter's key.
-    pub fn is_billed(&self, counter: &CounterKey, article: &str) -> bool {
+    /// Whether the node knows `article` is billed to the counter's key for
+    /// `purpose`.
+    pub fn is_billed(&self, counter: &CounterKey, purpose: Purpose, article: &str) -> bool {
         self.billed
             .get(counter)
-            .is_some_and(|articles| articles.contains(article))
+            .is_some_and(|billed| billed[purpose as usize].contains(article))
     }
 
-    /// Notes `article` as billed under the counter.
-    pub fn note_billed(&mut self, counter: &CounterKey, article: &str) {
+    /// Notes `article` as billed under the counter for `purpose`.
+    pub fn note_billed(&mut self, counter: &CounterKey, purpose: Purpose, article: &str) {
         if self.keys >= MAX_KEYS {
             self.billed.clear();
             self.keys = 0;
         }
-        let articles = match self.billed.get_mut(counter) {
-            Some(articles) => articles,
+        let billed = match self.billed.get_mut(counter) {
+            Some(billed) => billed,
             None => self.billed.entry(counter.clone()).or_default(),
         };
-        if articles.insert(article.to_owned()) {
+        if billed[purpose as usize].insert(article.to_owned()) {
             self.keys += 1;
         }
     }
 
-    /// Forgets that `article` is billed (its delivery was not recorded).
-    pub fn forget_billed(&mut self, counter: &CounterKey, article: &str) {
-        if let Some(articles) = self.billed.get_mut(counter)
-            && articles.remove(article)
+    /// Forgets that `article` is billed for `purpose` (its delivery was
+    /// not recorded).
+    pub fn forget_billed(&mut self, counter: &CounterKey, purpose: Purpose, article: &str) {
+        if let Some(billed) = self.billed.get_mut(counter)
+            && billed[purpose as usize].remove(article)
         {
             self.keys -= 1;
         }
@@ -263,12 +268,14 @@ mod tests {
     fn billing_keys_are_known_and_forgotten() {
         let mut meter = Meter::default();
         let c = counter();
-        meter.note_billed(&c, "a");
-        meter.note_billed(&c, "a");
-        assert!(meter.is_billed(&c, "a") && !meter.is_billed(&c, "b"));
+        let (display, train) = (Purpose::Display, Purpose::AiTrain);
+        meter.note_billed(&c, display, "a");
+        meter.note_billed(&c, display, "a");
+        assert!(meter.is_billed(&c, display, "a") && !meter.is_billed(&c, display, "b"));
+        assert!(!meter.is_billed(&c, train, "a"), "a key is per purpose");
         assert_eq!(meter.keys, 1);
-        meter.forget_billed(&c, "a");
-        assert!(!meter.is_billed(&c, "a"));
+        meter.forget_billed(&c, display, "a");
+        assert!(!meter.is_billed(&c, display, "a"));
         assert_eq!(meter.keys, 0);
     }
 }

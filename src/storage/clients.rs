@@ -6,10 +6,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::error::parse_field;
+use super::error::{parse_field, parse_json};
 use super::page::{Page, PageRequest};
 use super::schema::{api_clients, licensees};
 use super::{DbConnection, StorageError};
+use crate::domain::purpose::Purpose;
 use crate::domain::{ClientId, LicenseeStatus, Organisation, Role};
 
 /// The table, as a corrupt row names it.
@@ -28,6 +29,9 @@ pub struct ClientRow {
     pub created_at: NaiveDateTime,
     pub secret_rotated_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The purposes a licensee's client may fetch for, as a JSON list;
+    /// `None` is every purpose.
+    pub purposes: Option<String>,
 }
 
 /// The columns that are not plain text, read as their types.
@@ -62,6 +66,16 @@ impl ClientRow {
             }),
         }
     }
+
+    /// The purposes it may fetch for: those stored for a licensee's client
+    /// (every purpose when none are), none for another role.
+    pub fn purposes(&self) -> Result<Vec<Purpose>, StorageError> {
+        match (self.role()?, &self.purposes) {
+            (Role::Licensee, None) => Ok(Purpose::ALL.to_vec()),
+            (Role::Licensee, Some(list)) => parse_json(TABLE, &self.id, "purposes", list),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// A client to insert.
@@ -76,6 +90,7 @@ pub struct NewClientRow<'a> {
     pub secret_hash: &'a str,
     pub created_at: NaiveDateTime,
     pub secret_rotated_at: NaiveDateTime,
+    pub purposes: Option<&'a str>,
 }
 
 /// Scope of client list cursors.
@@ -210,6 +225,7 @@ mod tests {
             created_at: at,
             secret_rotated_at: at,
             revoked_at: None,
+            purposes: None,
         }
     }
 

@@ -35,6 +35,7 @@ pub fn photo(row: &MediaRow) -> Result<PhotoFacts, StorageError> {
         territories_allowed: row.territories_allowed()?,
         territories_denied: row.territories_denied()?.unwrap_or_default(),
         expires_at: row.rights_expires_at,
+        data_mining: row.data_mining()?,
     })
 }
 
@@ -45,6 +46,13 @@ pub fn licence(row: &LicenceRow) -> Result<LicenceFacts, StorageError> {
         sections: row.sections()?,
         tier: row.tier()?,
         include_media: row.include_media,
+        purposes: {
+            let mut purposes: Vec<_> = row.purposes()?.iter().map(|t| t.purpose).collect();
+            purposes.sort();
+            purposes.dedup();
+            purposes
+        },
+        attribution_required: row.attribution_required,
         valid_from: row.valid_from,
         valid_until: row.valid_until,
         id: row.id.clone(),

@@ -11,7 +11,8 @@ use super::page::{Page, PageRequest};
 use super::schema::licences;
 use super::{DbConnection, StorageError};
 use crate::domain::access::Tier;
-use crate::domain::licence::{Price, Quota};
+use crate::domain::licence::{Price, PurposeTerms, Quota};
+use crate::domain::purpose::Purpose;
 use crate::domain::{LicenceId, LicenseeId, PublisherId};
 
 /// The table, as a corrupt row names it.
@@ -36,6 +37,9 @@ pub struct LicenceRow {
     pub price_currency: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The purposes it permits, as a JSON list of [`PurposeTerms`].
+    pub purposes: String,
+    pub attribution_required: bool,
 }
 
 /// The columns that are not plain values, read as their types.
@@ -95,6 +99,27 @@ impl LicenceRow {
             (amount, currency) => Err(self.half_pair(format!(
                 "price_amount_minor {amount:?} with price_currency {currency:?}"
             ))),
+        }
+    }
+
+    /// The purposes it permits, each with its own price if it has one.
+    pub fn purposes(&self) -> Result<Vec<PurposeTerms>, StorageError> {
+        let terms: Vec<PurposeTerms> = parse_json(TABLE, &self.id, "purposes", &self.purposes)?;
+        if terms.is_empty() {
+            return Err(self.half_pair("purposes: none".to_owned()));
+        }
+        Ok(terms)
+    }
+
+    /// The price of a unit fetched for `purpose`: its own, else the
+    /// licence's.
+    pub fn price_for(&self, purpose: Purpose) -> Result<Option<Price>, StorageError> {
+        match self.purposes()?.into_iter().find(|t| t.purpose == purpose) {
+            Some(PurposeTerms {
+                price_per_unit: Some(price),
+                ..
+            }) => Ok(Some(price)),
+            _ => self.price(),
         }
     }
 
@@ -185,6 +210,8 @@ pub fn update(conn: &mut DbConnection, row: &LicenceRow) -> Result<(), StorageEr
             licences::rate_limit_per_minute.eq(row.rate_limit_per_minute),
             licences::price_amount_minor.eq(row.price_amount_minor),
             licences::price_currency.eq(&row.price_currency),
+            licences::purposes.eq(&row.purposes),
+            licences::attribution_required.eq(row.attribution_required),
             licences::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
@@ -219,6 +246,8 @@ mod tests {
             price_currency: None,
             created_at: at,
             updated_at: at,
+            purposes: r#"[{"purpose":"display"},{"purpose":"ai-input","price_per_unit":{"amount_minor":40,"currency":"GBP"}}]"#.to_owned(),
+            attribution_required: false,
         }
     }
 
@@ -236,6 +265,14 @@ mod tests {
             })
         );
         assert_eq!(row.price().unwrap(), None);
+        assert_eq!(row.price_for(Purpose::Display).unwrap(), None);
+        assert_eq!(
+            row.price_for(Purpose::AiInput).unwrap(),
+            Some(Price {
+                amount_minor: 40,
+                currency: "GBP".to_owned()
+            })
+        );
     }
 
     #[test]
@@ -256,6 +293,14 @@ mod tests {
             price_currency: Some("GBP".to_owned()),
             ..licence()
         };
+        let bad_purposes = LicenceRow {
+            purposes: r#"[{"purpose":"ai-all"}]"#.to_owned(),
+            ..licence()
+        };
+        let no_purposes = LicenceRow {
+            purposes: "[]".to_owned(),
+            ..licence()
+        };
 
         for (error, field) in [
             (bad_tier.tier().map(drop), "tier \"gold\""),
@@ -268,6 +313,8 @@ mod tests {
                 half_price.price().map(drop),
                 "price_amount_minor None with price_currency",
             ),
+            (bad_purposes.purposes().map(drop), "purposes: "),
+            (no_purposes.purposes().map(drop), "purposes: none"),
         ] {
             let Err(StorageError::Corrupt { table, id, detail }) = error else {
                 panic!("{field}: not Corrupt: {error:?}");

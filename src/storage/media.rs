@@ -10,6 +10,7 @@ use super::page::{Page, PageRequest};
 use super::schema::media;
 use super::{DbConnection, StorageError};
 use crate::domain::content::{Rendition, Syndication};
+use crate::domain::purpose::DataMining;
 use crate::domain::{LicenseeId, MediaId, PublisherId, Territory};
 
 /// The table, as a corrupt row names it.
@@ -36,6 +37,7 @@ pub struct MediaRow {
     pub usage_terms: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub data_mining: String,
 }
 
 /// The columns that are not plain text, read as their types.
@@ -58,6 +60,11 @@ impl MediaRow {
     /// Whether it may be syndicated at all.
     pub fn syndication(&self) -> Result<Syndication, StorageError> {
         parse_field(TABLE, &self.id, "syndication", &self.syndication)
+    }
+
+    /// Its IPTC/PLUS data-mining value.
+    pub fn data_mining(&self) -> Result<DataMining, StorageError> {
+        parse_field(TABLE, &self.id, "data_mining", &self.data_mining)
     }
 
     /// The only licensees that may have it, if it is limited to some.
@@ -188,6 +195,7 @@ pub fn replace(conn: &mut DbConnection, row: &MediaRow) -> Result<MediaRow, Stor
         media::territories_denied.eq(&row.territories_denied),
         media::rights_expires_at.eq(&row.rights_expires_at),
         media::usage_terms.eq(&row.usage_terms),
+        media::data_mining.eq(&row.data_mining),
         media::updated_at.eq(&row.updated_at),
     ))
     .execute(conn)?;
@@ -223,6 +231,7 @@ mod tests {
             usage_terms: None,
             created_at: at,
             updated_at: at,
+            data_mining: "prohibited_gen_ai_ml_training".to_owned(),
         }
     }
 
@@ -232,6 +241,10 @@ mod tests {
 
         assert_eq!(row.media_id().unwrap().to_string(), ID);
         assert_eq!(row.syndication().unwrap(), Syndication::Allowed);
+        assert_eq!(
+            row.data_mining().unwrap(),
+            DataMining::ProhibitedGenAiMlTraining
+        );
         assert_eq!(row.rights_licensees().unwrap(), None);
         assert_eq!(row.territories_denied().unwrap().unwrap().len(), 1);
     }

@@ -34,6 +34,7 @@ diesel::table! {
         created_at -> Timestamp,
         secret_rotated_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        purposes -> Nullable<Text>,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         usage_terms -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        data_mining -> Text,
     }
 }
 
@@ -138,6 +140,8 @@ diesel::table! {
         price_currency -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        purposes -> Text,
+        attribution_required -> Bool,
     }
 }
 
@@ -158,14 +162,17 @@ diesel::table! {
         billable -> Bool,
         unit_price -> Nullable<BigInt>,
         currency -> Nullable<Text>,
+        purpose -> Text,
+        attribution -> Nullable<Text>,
     }
 }
 
 diesel::table! {
-    billed_deliveries (licence_id, article_id, period_start) {
+    billed_deliveries (licence_id, article_id, period_start, purpose) {
         licence_id -> Text,
         article_id -> Text,
         period_start -> Timestamp,
+        purpose -> Text,
     }
 }
 
@@ -195,12 +202,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    usage_daily (licensee_id, licence_id, publisher_id, day, currency) {
+    usage_daily (licensee_id, licence_id, publisher_id, day, currency, purpose) {
         licensee_id -> Text,
         licence_id -> Text,
         publisher_id -> Text,
         day -> Text,
         currency -> Text,
+        purpose -> Text,
         deliveries -> BigInt,
         billable_units -> BigInt,
         amount_minor -> BigInt,

@@ -5,7 +5,7 @@
 //! Shipping is idempotent by event id: entries already in `usage_events`
 //! (shipped before a crash that kept the journal from learning it) are
 //! skipped whole, so nothing is counted twice. The ledger decides billing:
-//! an entry is billable if its key (licence, article, period) is new to
+//! an entry is billable if its key (licence, article, period, purpose) is new to
 //! `billed_deliveries`, whatever the node guessed, so a key billed on two
 //! nodes bills once, and the unit the second node spent from its lease goes
 //! back to the counter.
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::schema::{billed_deliveries, ledger_nodes, quota_leases, usage_events};
 use super::usage::{self, Counter, DayKey, DayTotals, Delivery, KeyState};
 use super::{DbConnection, StorageError};
+use crate::domain::purpose::Purpose;
 
 /// One delivery as the journal keeps it and the ledger receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +42,13 @@ pub struct Entry {
     pub quota: Option<i64>,
     pub unit_price: Option<i64>,
     pub currency: Option<String>,
+    /// What it was fetched for (entries journalled before purposes were
+    /// `display`).
+    #[serde(default)]
+    pub purpose: Purpose,
+    /// The attribution it carried, if its licence required one.
+    #[serde(default)]
+    pub attribution: Option<String>,
     /// Whether the node billed it (the ledger decides when it is shipped).
     pub billable: bool,
     /// Whether it spent a unit of the node's quota lease.
@@ -65,6 +73,8 @@ impl Entry {
             quota: self.quota,
             unit_price: self.unit_price,
             currency: self.currency.clone(),
+            purpose: self.purpose,
+            attribution: self.attribution.clone(),
             decided_on: None,
         }
     }
@@ -155,6 +165,7 @@ pub fn ship(
                     publisher_id: &d.publisher_id,
                     day: d.at.date(),
                     currency: d.currency.as_deref().unwrap_or(""),
+                    purpose: d.purpose.as_str(),
                 })
                 .or_default();
             day.deliveries += 1;
@@ -334,12 +345,13 @@ pub fn release(conn: &mut DbConnection, node: &str) -> Result<usize, StorageErro
     Ok(diesel::delete(quota_leases::table.filter(quota_leases::node_id.eq(node))).execute(conn)?)
 }
 
-/// Of `articles`, those billed to a licence in the period starting at
-/// `period_start`.
+/// Of `articles`, those billed to a licence for `purpose` in the period
+/// starting at `period_start`.
 pub fn billed_among(
     conn: &mut DbConnection,
     licence_id: &str,
     period_start: NaiveDateTime,
+    purpose: Purpose,
     articles: &[&str],
 ) -> Result<Vec<String>, StorageError> {
     let mut billed = Vec::new();
@@ -348,6 +360,7 @@ pub fn billed_among(
             billed_deliveries::table
                 .filter(billed_deliveries::licence_id.eq(licence_id))
                 .filter(billed_deliveries::period_start.eq(period_start))
+                .filter(billed_deliveries::purpose.eq(purpose.as_str()))
                 .filter(billed_deliveries::article_id.eq_any(chunk))
                 .select(billed_deliveries::article_id)
                 .load::<String>(conn)?,

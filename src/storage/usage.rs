@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use super::changes::{self, Depends, Log};
 use super::schema::{billed_deliveries, quota_usage, usage_daily, usage_events};
 use super::{DbConnection, StorageError};
+use crate::domain::purpose::Purpose;
 
 /// One delivery to record.
 #[derive(Debug, Clone)]
@@ -30,6 +31,11 @@ pub struct Delivery {
     pub quota: Option<i64>,
     pub unit_price: Option<i64>,
     pub currency: Option<String>,
+    /// What the article was fetched for: a first delivery is billed once
+    /// per purpose.
+    pub purpose: Purpose,
+    /// The attribution the licence required the delivery to carry, if any.
+    pub attribution: Option<String>,
     /// What the delivery was decided on, if on cached facts: the change
     /// counter they were read at and the items they came from. Refused as
     /// stale if a change to one of those items committed since.
@@ -130,6 +136,7 @@ pub fn record_batch(
                     publisher_id: &d.publisher_id,
                     day: d.at.date(),
                     currency: d.currency.as_deref().unwrap_or(""),
+                    purpose: d.purpose.as_str(),
                 })
                 .or_default();
             day.deliveries += 1;
@@ -142,12 +149,13 @@ pub fn record_batch(
                 used,
             });
         }
-        for ((licence_id, article_id, period_start), state) in keys {
+        for ((licence_id, article_id, period_start, purpose), state) in keys {
             if state == KeyState::New {
                 diesel::delete(billed_deliveries::table.find((
                     licence_id,
                     article_id,
                     period_start,
+                    purpose,
                 )))
                 .execute(conn)?;
             }
@@ -213,6 +221,7 @@ pub(super) struct DayKey<'a> {
     pub publisher_id: &'a str,
     pub day: chrono::NaiveDate,
     pub currency: &'a str,
+    pub purpose: &'a str,
 }
 
 #[derive(Default)]
@@ -275,6 +284,7 @@ pub(super) fn add_to_days(
                 u::publisher_id.eq(key.publisher_id),
                 u::day.eq(key.day.to_string()),
                 u::currency.eq(key.currency),
+                u::purpose.eq(key.purpose),
                 u::deliveries.eq(totals.deliveries),
                 u::billable_units.eq(totals.billable_units),
                 u::amount_minor.eq(totals.amount_minor),
@@ -287,6 +297,7 @@ pub(super) fn add_to_days(
         u::publisher_id,
         u::day,
         u::currency,
+        u::purpose,
     );
     let sums = (
         u::deliveries.eq(u::deliveries + excluded(u::deliveries)),
@@ -305,7 +316,7 @@ pub(super) fn add_to_days(
     Ok(())
 }
 
-/// Rows per multi-row insert of events on PostgreSQL (15 parameters each).
+/// Rows per multi-row insert of events on PostgreSQL (17 parameters each).
 const EVENTS_PER_INSERT: usize = 256;
 
 /// A quota counter as the batch sees it.
@@ -347,6 +358,8 @@ pub(super) type EventRow<'a> = (
     diesel::dsl::Eq<usage_events::billable, bool>,
     diesel::dsl::Eq<usage_events::unit_price, Option<i64>>,
     diesel::dsl::Eq<usage_events::currency, Option<&'a str>>,
+    diesel::dsl::Eq<usage_events::purpose, &'static str>,
+    diesel::dsl::Eq<usage_events::attribution, Option<&'a str>>,
 );
 
 pub(super) fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
@@ -367,14 +380,21 @@ pub(super) fn event_row(d: &Delivery, billable: bool) -> EventRow<'_> {
         usage_events::billable.eq(billable),
         usage_events::unit_price.eq(d.unit_price),
         usage_events::currency.eq(d.currency.as_deref()),
+        usage_events::purpose.eq(d.purpose.as_str()),
+        usage_events::attribution.eq(d.attribution.as_deref()),
     )
 }
 
-/// A billing key: (licence, article, period start).
-pub(super) type BillingKey<'a> = (&'a str, &'a str, NaiveDateTime);
+/// A billing key: (licence, article, period start, purpose).
+pub(super) type BillingKey<'a> = (&'a str, &'a str, NaiveDateTime, &'static str);
 
 pub(super) fn billing_key(d: &Delivery) -> BillingKey<'_> {
-    (&d.licence_id, &d.article_id, d.period_start)
+    (
+        &d.licence_id,
+        &d.article_id,
+        d.period_start,
+        d.purpose.as_str(),
+    )
 }
 
 /// Where a batch's billing key stands.
@@ -388,7 +408,7 @@ pub(super) enum KeyState {
     Claimed,
 }
 
-/// Keys per multi-row insert of billing keys on PostgreSQL (3 parameters
+/// Keys per multi-row insert of billing keys on PostgreSQL (4 parameters
 /// each).
 const KEYS_PER_INSERT: usize = 1000;
 
@@ -404,11 +424,12 @@ pub(super) fn claim_keys<'a>(
     for d in deliveries {
         keys.entry(billing_key(d)).or_insert(KeyState::Existing);
     }
-    let row = |(licence_id, article_id, period_start): BillingKey<'a>| {
+    let row = |(licence_id, article_id, period_start, purpose): BillingKey<'a>| {
         (
             billed_deliveries::licence_id.eq(licence_id),
             billed_deliveries::article_id.eq(article_id),
             billed_deliveries::period_start.eq(period_start),
+            billed_deliveries::purpose.eq(purpose),
         )
     };
     match conn {
@@ -429,7 +450,7 @@ pub(super) fn claim_keys<'a>(
             let mut unique: Vec<BillingKey<'a>> = keys.keys().copied().collect();
             unique.sort_unstable();
             for chunk in unique.chunks(KEYS_PER_INSERT) {
-                let inserted: Vec<(String, String, NaiveDateTime)> =
+                let inserted: Vec<(String, String, NaiveDateTime, String)> =
                     diesel::insert_into(billed_deliveries::table)
                         .values(chunk.iter().copied().map(row).collect::<Vec<_>>())
                         .on_conflict_do_nothing()
@@ -437,14 +458,21 @@ pub(super) fn claim_keys<'a>(
                             billed_deliveries::licence_id,
                             billed_deliveries::article_id,
                             billed_deliveries::period_start,
+                            billed_deliveries::purpose,
                         ))
                         .get_results(c)?;
-                let inserted: std::collections::HashSet<BillingKey<'_>> = inserted
-                    .iter()
-                    .map(|(licence_id, article_id, period_start)| {
-                        (licence_id.as_str(), article_id.as_str(), *period_start)
-                    })
-                    .collect();
+                let inserted: std::collections::HashSet<(&str, &str, NaiveDateTime, &str)> =
+                    inserted
+                        .iter()
+                        .map(|(licence_id, article_id, period_start, purpose)| {
+                            (
+                                licence_id.as_str(),
+                                article_id.as_str(),
+                                *period_start,
+                                purpose.as_str(),
+                            )
+                        })
+                        .collect();
                 let mut matched = 0;
                 for key in chunk {
                     if inserted.contains(key) {

@@ -237,6 +237,7 @@ impl TestApp {
             name: format!("test {role} client"),
             role,
             organisation_id: organisation.map(|id| id.parse().unwrap()),
+            purposes: None,
         };
         let created = syndicate::identity::clients::create(&mut conn, &request).unwrap();
         TestClient {

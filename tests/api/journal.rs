@@ -381,6 +381,8 @@ mod recovery {
             quota: Some(10),
             unit_price: Some(40),
             currency: Some("EUR".to_owned()),
+            purpose: syndicate::domain::purpose::Purpose::Display,
+            attribution: None,
             billable: n < 3,
             leased,
         }

@@ -28,5 +28,6 @@ mod openapi;
 mod ops;
 mod organisations;
 mod problems;
+mod purposes;
 mod roles;
 mod webhooks;

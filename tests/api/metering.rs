@@ -237,6 +237,8 @@ mod daily {
                 1 => Some("EUR".to_owned()),
                 _ => None,
             },
+            purpose: syndicate::domain::purpose::Purpose::Display,
+            attribution: None,
             decided_on: None,
         }
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::content::{ArticleStatus, EventKind, Redistribution, Syndication};
+use super::purpose::{DataMining, Purpose};
 use super::{ArticleId, LicenseeId, LicenseeStatus, MediaId, PublisherId, Territory};
 
 /// How much of an article a licence grants.
@@ -67,6 +68,10 @@ pub struct LicenceFacts {
     pub tier: Tier,
     /// Whether photos come with the articles.
     pub include_media: bool,
+    /// The purposes it permits, sorted, at least one.
+    pub purposes: Vec<Purpose>,
+    /// Whether a delivery under it must carry the article's attribution.
+    pub attribution_required: bool,
     /// In force from this instant…
     pub valid_from: NaiveDateTime,
     /// …until this one (exclusive), if it ends.
@@ -86,6 +91,11 @@ impl LicenceFacts {
                 .sections
                 .as_ref()
                 .is_none_or(|s| s.iter().any(|x| x == section))
+    }
+
+    /// Whether it permits fetching for `purpose`.
+    pub fn permits(&self, purpose: Purpose) -> bool {
+        self.purposes.contains(&purpose)
     }
 }
 
@@ -123,6 +133,8 @@ pub struct PhotoFacts {
     pub territories_denied: Vec<Territory>,
     /// Not delivered from this instant on.
     pub expires_at: Option<NaiveDateTime>,
+    /// Its IPTC/PLUS data-mining value.
+    pub data_mining: DataMining,
 }
 
 /// Why an article is not delivered. Every reason is a 404 to the licensee
@@ -137,6 +149,9 @@ pub enum Denial {
     Embargoed,
     /// No licence in force covers its publisher and section.
     NotLicensed,
+    /// Licences in force cover it, but none for the purpose asked (a 403
+    /// naming the purposes that are licensed: see [`licensed_purposes`]).
+    PurposeNotLicensed,
     /// An agency's terms prohibit syndicating it.
     RedistributionProhibited,
     /// Killed after this licensee could have seen it.
@@ -157,6 +172,8 @@ pub enum WithheldReason {
     Territory,
     /// The photo's rights have expired.
     Expired,
+    /// The photo's data-mining value forbids the purpose of the fetch.
+    DataMining,
 }
 
 /// What the licensee receives.
@@ -164,8 +181,13 @@ pub enum WithheldReason {
 pub struct Grant {
     /// The licence it is delivered under.
     pub licence_id: String,
+    /// The purpose it is delivered for.
+    pub purpose: Purpose,
     /// Full text or preview.
     pub tier: Tier,
+    /// Whether the delivery carries the article's attribution, which the
+    /// licensee must show.
+    pub attribution_required: bool,
     /// Photos delivered, in the article's order.
     pub delivered: Vec<MediaId>,
     /// Photos left out, with why.
@@ -175,12 +197,14 @@ pub struct Grant {
 /// The outcome.
 pub type Decision = Result<Grant, Denial>;
 
-/// Decides what `licensee` may receive of `article` and its `photos` at `now`.
+/// Decides what `licensee` may receive of `article` and its `photos` at
+/// `now`, fetching for `purpose`.
 pub fn decide(
     licensee: &LicenseeFacts,
     licences: &[LicenceFacts],
     article: &ArticleFacts,
     photos: &[PhotoFacts],
+    purpose: Purpose,
     now: NaiveDateTime,
 ) -> Decision {
     if licensee.status == LicenseeStatus::Suspended {
@@ -199,15 +223,22 @@ pub fn decide(
     if article.status != ArticleStatus::Published {
         return Err(Denial::NotPublished);
     }
-    // The best licence in force: full over preview, then one with media.
-    let licence = licences
+    let mut covering = licences
         .iter()
         .filter(|l| l.in_force(now) && l.covers(article.publisher_id, &article.section))
-        .max_by_key(|l| (l.tier, l.include_media, std::cmp::Reverse(l.id.clone())))
-        .ok_or(Denial::NotLicensed)?;
+        .peekable();
+    if covering.peek().is_none() {
+        return Err(Denial::NotLicensed);
+    }
     if article.embargo_until.is_some_and(|embargo| now < embargo) {
         return Err(Denial::Embargoed);
     }
+    // The best licence in force for the purpose: full over preview, then
+    // one with media.
+    let licence = covering
+        .filter(|l| l.permits(purpose))
+        .max_by_key(|l| (l.tier, l.include_media, std::cmp::Reverse(l.id.clone())))
+        .ok_or(Denial::PurposeNotLicensed)?;
     let tier = if article.redistribution == Redistribution::PreviewOnly {
         Tier::Preview
     } else {
@@ -216,14 +247,16 @@ pub fn decide(
     let mut delivered = Vec::new();
     let mut withheld = Vec::new();
     for photo in photos {
-        match photo_withheld(licensee, licence, photo, now) {
+        match photo_withheld(licensee, licence, photo, purpose, now) {
             None => delivered.push(photo.id),
             Some(reason) => withheld.push((photo.id, reason)),
         }
     }
     Ok(Grant {
         licence_id: licence.id.clone(),
+        purpose,
         tier,
+        attribution_required: licence.attribution_required,
         delivered,
         withheld,
     })
@@ -234,6 +267,7 @@ fn photo_withheld(
     licensee: &LicenseeFacts,
     licence: &LicenceFacts,
     photo: &PhotoFacts,
+    purpose: Purpose,
     now: NaiveDateTime,
 ) -> Option<WithheldReason> {
     if !licence.include_media {
@@ -263,7 +297,27 @@ fn photo_withheld(
     if photo.expires_at.is_some_and(|expiry| now >= expiry) {
         return Some(WithheldReason::Expired);
     }
+    if !photo.data_mining.allows(purpose) {
+        return Some(WithheldReason::DataMining);
+    }
     None
+}
+
+/// The purposes the licences in force at `now` permit for `article`, each
+/// once and in order: what a refusal for another purpose names.
+pub fn licensed_purposes(
+    licences: &[LicenceFacts],
+    article: &ArticleFacts,
+    now: NaiveDateTime,
+) -> Vec<Purpose> {
+    let mut purposes: Vec<Purpose> = licences
+        .iter()
+        .filter(|l| l.in_force(now) && l.covers(article.publisher_id, &article.section))
+        .flat_map(|l| l.purposes.iter().copied())
+        .collect();
+    purposes.sort();
+    purposes.dedup();
+    purposes
 }
 
 /// Whether a killed article was public while some licence of this licensee

@@ -20,6 +20,7 @@ struct World {
     licences: Vec<LicenceFacts>,
     article: ArticleFacts,
     photos: Vec<PhotoFacts>,
+    purpose: Purpose,
 }
 
 fn world() -> World {
@@ -36,6 +37,8 @@ fn world() -> World {
             sections: None,
             tier: Tier::Full,
             include_media: true,
+            purposes: vec![Purpose::Display],
+            attribution_required: false,
             valid_from: noon() - Duration::days(30),
             valid_until: None,
         }],
@@ -55,7 +58,9 @@ fn world() -> World {
             territories_allowed: None,
             territories_denied: Vec::new(),
             expires_at: None,
+            data_mining: DataMining::Unspecified,
         }],
+        purpose: Purpose::Display,
     }
 }
 
@@ -66,6 +71,7 @@ impl World {
             &self.licences,
             &self.article,
             &self.photos,
+            self.purpose,
             now,
         )
     }
@@ -434,4 +440,82 @@ fn the_publishers_of_an_entitlement_are_listed_once_and_in_force_when_asked() {
     let all = publishers(&licences, None);
     assert_eq!(all.len(), 2);
     assert!(all.contains(&publisher) && all.contains(&ended.publisher_id));
+}
+
+#[test]
+fn a_purpose_no_licence_in_force_permits_is_refused_and_the_licensed_ones_are_named() {
+    let mut w = world();
+    w.licences[0].purposes = vec![Purpose::Display, Purpose::AiInput];
+    let mut second = w.licences[0].clone();
+    second.id = "licence-b".to_owned();
+    second.purposes = vec![Purpose::Search];
+    second.tier = Tier::Preview;
+    w.licences.push(second);
+
+    for (purpose, expected) in [
+        (Purpose::Display, Ok(("licence-a", Tier::Full))),
+        (Purpose::AiInput, Ok(("licence-a", Tier::Full))),
+        (Purpose::Search, Ok(("licence-b", Tier::Preview))),
+        (Purpose::AiTrain, Err(Denial::PurposeNotLicensed)),
+        (Purpose::AiIndex, Err(Denial::PurposeNotLicensed)),
+    ] {
+        w.purpose = purpose;
+        let got = w.decide().map(|g| {
+            assert_eq!(g.purpose, purpose);
+            (
+                if g.licence_id == "licence-a" {
+                    "licence-a"
+                } else {
+                    "licence-b"
+                },
+                g.tier,
+            )
+        });
+        assert_eq!(got, expected, "{purpose}");
+    }
+    assert_eq!(
+        licensed_purposes(&w.licences, &w.article, noon()),
+        [Purpose::Display, Purpose::Search, Purpose::AiInput]
+    );
+
+    // A licence that has ended permits nothing any more, and an article
+    // no licence covers is not found, whatever the purpose.
+    w.licences[1].valid_until = Some(noon() - Duration::hours(1));
+    w.purpose = Purpose::Search;
+    assert_eq!(w.decide(), Err(Denial::PurposeNotLicensed));
+    w.article.section = "sport".to_owned();
+    w.licences[0].sections = Some(vec!["world".to_owned()]);
+    w.licences[1].sections = Some(vec!["world".to_owned()]);
+    assert_eq!(w.decide(), Err(Denial::NotLicensed));
+}
+
+#[test]
+fn an_embargoed_article_is_not_found_before_its_purpose_is_looked_at() {
+    let mut w = world();
+    w.article.embargo_until = Some(noon() + Duration::hours(1));
+    w.purpose = Purpose::AiTrain;
+    assert_eq!(w.decide(), Err(Denial::Embargoed));
+}
+
+#[test]
+fn a_photo_is_withheld_from_the_purposes_its_data_mining_value_forbids() {
+    let mut w = world();
+    w.licences[0].purposes = Purpose::ALL.to_vec();
+    for value in DataMining::ALL {
+        w.photos[0].data_mining = value;
+        for purpose in Purpose::ALL {
+            w.purpose = purpose;
+            let expected = (!value.allows(purpose)).then_some(WithheldReason::DataMining);
+            assert_eq!(w.photo_reason(noon()), expected, "{value} for {purpose}");
+        }
+    }
+    // Other reasons come first: a photo the licence excludes is excluded
+    // for that reason, whatever its data-mining value.
+    w.licences[0].include_media = false;
+    w.photos[0].data_mining = DataMining::Prohibited;
+    w.purpose = Purpose::AiTrain;
+    assert_eq!(
+        w.photo_reason(noon()),
+        Some(WithheldReason::LicenceExcludesMedia)
+    );
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::context;
+use crate::domain::purpose::{self, Purpose};
 use crate::storage::StorageError;
 use crate::storage::error::Fault;
 
@@ -58,6 +59,8 @@ problem_types! {
     VALIDATION = ("validation", "Invalid request fields", UNPROCESSABLE_ENTITY);
     RATE_LIMITED = ("rate-limited", "Too many requests", TOO_MANY_REQUESTS);
     QUOTA_EXCEEDED = ("quota-exceeded", "Quota exceeded", TOO_MANY_REQUESTS);
+    PURPOSE_NOT_LICENSED = ("purpose-not-licensed", "Purpose not licensed", FORBIDDEN);
+    INSUFFICIENT_SCOPE = ("insufficient-scope", "Purpose not granted to the token", FORBIDDEN);
     HEADERS_TOO_LARGE = ("headers-too-large", "Request headers too large", REQUEST_HEADER_FIELDS_TOO_LARGE);
     INTERNAL = ("internal", "Internal server error", INTERNAL_SERVER_ERROR);
     UNAVAILABLE = ("unavailable", "Service unavailable", SERVICE_UNAVAILABLE);
@@ -128,6 +131,15 @@ pub struct Problem {
     /// On a 410 for a killed article: the kill notice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// On a 403 `purpose-not-licensed` or `insufficient-scope`: the purpose
+    /// asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// On a 403 `purpose-not-licensed`: the purposes the licensee's
+    /// licences in force permit for the article; on `insufficient-scope`:
+    /// the purposes the token grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<Purpose>>,
 }
 
 pub use crate::domain::FieldError;
@@ -180,6 +192,28 @@ pub enum ApiError {
         killed_at: chrono::DateTime<chrono::Utc>,
         /// The notice.
         reason: Option<String>,
+    },
+    /// A fetch for a purpose no licence in force permits for the article.
+    #[error(
+        "no licence of this licensee permits {purpose} for this article; licensed: {}",
+        purpose::names(.licensed)
+    )]
+    PurposeNotLicensed {
+        /// The purpose asked for.
+        purpose: Purpose,
+        /// The purposes that are licensed for it.
+        licensed: Vec<Purpose>,
+    },
+    /// A fetch for a purpose the access token was not issued for.
+    #[error(
+        "this token is not for {purpose}; it grants {}; ask the token endpoint for scope use:{purpose}",
+        purpose::names(.granted)
+    )]
+    InsufficientScope {
+        /// The purpose asked for.
+        purpose: Purpose,
+        /// The purposes the token grants.
+        granted: Vec<Purpose>,
     },
     /// `If-Match` names a version that is no longer current.
     #[error("{0}")]
@@ -277,6 +311,8 @@ impl ApiError {
             ApiError::Conflict(_) | ApiError::Duplicate { .. } => types::CONFLICT,
             ApiError::PreconditionFailed(_) => types::PRECONDITION_FAILED,
             ApiError::Killed { .. } => types::GONE,
+            ApiError::PurposeNotLicensed { .. } => types::PURPOSE_NOT_LICENSED,
+            ApiError::InsufficientScope { .. } => types::INSUFFICIENT_SCOPE,
             ApiError::PreconditionRequired(_) => types::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => types::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => types::REQUEST_TIMEOUT,
@@ -373,6 +409,9 @@ impl From<crate::delivery::DeliveryError> for ApiError {
             DeliveryError::Identity(error) => error.into(),
             DeliveryError::NotFound => ApiError::NotFound("no such article".to_owned()),
             DeliveryError::Killed { killed_at, reason } => ApiError::Killed { killed_at, reason },
+            DeliveryError::PurposeNotLicensed { purpose, licensed } => {
+                ApiError::PurposeNotLicensed { purpose, licensed }
+            }
             DeliveryError::RateLimited {
                 detail,
                 retry_after,
@@ -527,6 +566,16 @@ impl ResponseError for ApiError {
             },
             reason: match self {
                 ApiError::Killed { reason, .. } => reason.clone(),
+                _ => None,
+            },
+            purpose: match self {
+                ApiError::PurposeNotLicensed { purpose, .. }
+                | ApiError::InsufficientScope { purpose, .. } => Some(*purpose),
+                _ => None,
+            },
+            purposes: match self {
+                ApiError::PurposeNotLicensed { licensed, .. } => Some(licensed.clone()),
+                ApiError::InsufficientScope { granted, .. } => Some(granted.clone()),
                 _ => None,
             },
         };

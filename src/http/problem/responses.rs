@@ -21,6 +21,11 @@ problem_response! {
         "type": "/problems/forbidden", "title": "Not allowed", "status": 403,
         "detail": "this operation is for admin clients; this is a licensee client",
         "instance": "/v1/licences", "request_id": "019ac0b1-5c2e-7d41-9f0a-3b4c5d6e7f81"});
+    ForbiddenPurpose = "The fetch's purpose is not licensed for the article (`type` /problems/purpose-not-licensed, naming the purposes that are), not among the token's scopes (`type` /problems/insufficient-scope, naming the token's), or the caller's role may not do this or its organisation is suspended", json!({
+        "type": "/problems/purpose-not-licensed", "title": "Purpose not licensed", "status": 403,
+        "detail": "no licence of this licensee permits ai-train for this article; licensed: display, ai-input",
+        "instance": "/v1/content/019ac0a6-1111-7222-8333-444455556666", "request_id": "019ac0b1-5c2e-7d41-9f0a-3b4c5d6e7f8a",
+        "purpose": "ai-train", "purposes": ["display", "ai-input"]});
     NotFound = "Nothing here that the caller may see", json!({
         "type": "/problems/not-found", "title": "Not found", "status": 404,
         "detail": "no such article", "instance": "/v1/content/019ac0a6-1111-7222-8333-444455556666",

@@ -43,6 +43,7 @@ fn desk(backend: Backend) -> Desk {
         client_id: ClientId::generate(),
         role: Role::Publisher,
         organisation: Some(Organisation::Publisher(publisher)),
+        purposes: Vec::new(),
     };
     Desk {
         _db: db,
@@ -70,6 +71,7 @@ fn rival(desk: &mut Desk) -> Caller {
         client_id: ClientId::generate(),
         role: Role::Publisher,
         organisation: Some(Organisation::Publisher(publisher)),
+        purposes: Vec::new(),
     }
 }
 

@@ -66,6 +66,7 @@ impl Node {
                 name: "Digest ingest".to_owned(),
                 role: Role::Licensee,
                 organisation_id: Some(licensee.id.0),
+                purposes: None,
             },
         )
         .unwrap();
@@ -82,6 +83,8 @@ impl Node {
                 quota: None,
                 rate_limit_per_minute: None,
                 price_per_unit: None,
+                purposes: None,
+                attribution_required: None,
             },
         )
         .unwrap();
@@ -118,6 +121,7 @@ impl Node {
                 client_id: syndicate::domain::ClientId::generate(),
                 role: Role::Publisher,
                 organisation: Some(Organisation::Publisher(publisher.id)),
+                purposes: Vec::new(),
             },
             licensee: licensee.id,
             client: client.client.client_id.to_string(),
@@ -158,6 +162,7 @@ impl Node {
             licensee: self.licensee,
             article,
             format: Format::Json,
+            purpose: syndicate::domain::purpose::Purpose::Display,
             request_id: "request-1".to_owned(),
         };
         delivery::deliver(desk, &request).await
