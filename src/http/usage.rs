@@ -107,7 +107,12 @@ pub struct UsageQuery {
     pub to: Option<DateTime<Utc>>,
     /// `day` (default), `article`, `publisher`, `licensee` or `licence`.
     pub group_by: Option<Grouping>,
-    /// `json` (default), `csv` or `svg`.
+    /// `json` (default), `csv` or `svg`. The SVG chart draws every UTC day
+    /// of the range (days without deliveries as zero; an open start begins
+    /// at the first delivery) in three panels, deliveries, billable units
+    /// and the amount per currency, each day's bar stacked by group: the six
+    /// largest groups by deliveries, named by their labels in a legend, and
+    /// the rest as one "others" series.
     pub format: Option<ReportFormat>,
     /// Admins and publishers: only this licensee's deliveries. A licensee
     /// may name only itself (else 403).
@@ -122,7 +127,11 @@ pub struct UsageQuery {
 /// units × price). A licensee sees its own usage; a publisher sees usage of
 /// its content (its royalty statement); an admin sees all. Every view is
 /// aggregated from the same ledger, so they agree to the unit and the cent.
-/// `format=csv` or `Accept: text/csv` gives CSV with a header row.
+/// Each row has a `label` beside its key: the article's headline, the
+/// publisher's or licensee's name, the licence as "licensee ← publisher
+/// (tier)", the day. `format=csv` or `Accept: text/csv` gives the same rows
+/// as CSV (RFC 4180) with a header row; `format=svg` or `Accept:
+/// image/svg+xml` draws the range day by day.
 ///
 /// Any authenticated client, scoped by role. Not metered.
 #[utoipa::path(
@@ -132,7 +141,7 @@ pub struct UsageQuery {
     responses(
         (status = 200, description = "The report", content(
             (UsageReport = "application/json"),
-            (String = "text/csv", example = "key,currency,deliveries,billable_units,amount_minor\n2026-11-28,GBP,12,9,225\n"),
+            (String = "text/csv", example = "key,label,currency,deliveries,billable_units,amount_minor\r\n019ac0a7-1111-7222-8333-444455556666,\"Harbour Gazette, Sunday edition\",GBP,12,9,225\r\n019ac0a7-2222-7333-8444-555566667777,新华社,GBP,3,3,75\r\n"),
             (String = "image/svg+xml"),
         )),
         (status = 400, response = responses::BadRequest),
@@ -157,11 +166,6 @@ pub async fn get_usage(
         licensee_id: query.licensee_id,
         publisher_id: query.publisher_id,
     };
-    let wanted = request.clone();
-    let (rows, as_of) = db(&state, move |conn| {
-        Ok(reports::rows(conn, &caller, &wanted)?)
-    })
-    .await?;
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -174,16 +178,26 @@ pub async fn get_usage(
     } else {
         ReportFormat::Json
     });
-    Ok(match format {
-        ReportFormat::Svg => HttpResponse::Ok()
+    let wanted = request.clone();
+    if format == ReportFormat::Svg {
+        let series = db(&state, move |conn| {
+            Ok(reports::series(conn, &caller, &wanted)?)
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
             .content_type("image/svg+xml")
-            .body(reports::svg(&request, &rows)),
-        ReportFormat::Csv => HttpResponse::Ok()
+            .body(reports::svg(&request, &series)));
+    }
+    let (rows, as_of) = db(&state, move |conn| {
+        Ok(reports::rows(conn, &caller, &wanted)?)
+    })
+    .await?;
+    Ok(if format == ReportFormat::Csv {
+        HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(reports::csv(&rows)),
-        ReportFormat::Json => {
-            let report: UsageReport = reports::report(&request, rows, as_of);
-            HttpResponse::Ok().json(report)
-        }
+            .body(reports::csv(&rows))
+    } else {
+        let report: UsageReport = reports::report(&request, rows, as_of);
+        HttpResponse::Ok().json(report)
     })
 }

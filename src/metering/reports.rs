@@ -1,7 +1,9 @@
 //! Usage reports: the ledger aggregated for a time range, grouped by day,
 //! article, publisher, licensee or licence, as each party may see it (a
 //! licensee its own usage, a publisher the usage of its content, an admin
-//! all), with totals per currency, as JSON, CSV or an SVG chart.
+//! all), with totals per currency, as JSON, CSV or an SVG chart. Every row
+//! carries a label people can read beside its key (a headline, a name, the
+//! day); the chart draws the range day by day (`chart`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,26 +12,27 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::MeteringError;
+use super::chart::Chart;
 use crate::domain::Role;
 use crate::identity::Caller;
 use crate::storage::DbConnection;
+use crate::storage::reports::{self, DayRow, GroupBy, ReportRow, ReportScope};
 use crate::storage::shipping;
-use crate::storage::usage::{self, GroupBy, ReportRow, ReportScope};
 
 /// How a report groups deliveries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Grouping {
-    /// By UTC day (`YYYY-MM-DD`).
+    /// By UTC day (`YYYY-MM-DD`, its own label).
     #[default]
     Day,
-    /// By article id.
+    /// By article id, labelled with the article's current headline.
     Article,
-    /// By publisher id.
+    /// By publisher id, labelled with the publisher's name.
     Publisher,
-    /// By licensee id.
+    /// By licensee id, labelled with the licensee's name.
     Licensee,
-    /// By licence id.
+    /// By licence id, labelled "licensee ← publisher (tier)".
     Licence,
 }
 
@@ -41,15 +44,29 @@ pub enum ReportFormat {
     Json,
     /// CSV with a header row (also chosen by `Accept: text/csv`).
     Csv,
-    /// An SVG bar chart (also chosen by `Accept: image/svg+xml`).
+    /// An SVG chart of the range day by day (also chosen by `Accept:
+    /// image/svg+xml`).
     Svg,
 }
 
 /// One group of deliveries.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "key": "019ac0a7-1111-7222-8333-444455556666",
+    "label": "Harbour Gazette",
+    "deliveries": 14,
+    "billable_units": 11,
+    "amount_minor": 275,
+    "currency": "GBP"
+}))]
 pub struct UsageRow {
     /// The group: a day, or an article, publisher, licensee or licence id.
     pub key: String,
+    /// The group for people: an article's current headline, a publisher's
+    /// or licensee's name, a licence as "licensee ← publisher (tier)", a
+    /// day as itself. The key stands in where nothing is on record.
+    #[schema(example = "新华社")]
+    pub label: String,
     /// Deliveries, billable or not.
     pub deliveries: i64,
     /// Billable deliveries.
@@ -88,8 +105,8 @@ pub struct UsageTotals {
     "group_by": "day",
     "as_of": "2026-12-01T09:14:03Z",
     "rows": [
-        {"key": "2026-11-27", "deliveries": 14, "billable_units": 11, "amount_minor": 275, "currency": "GBP"},
-        {"key": "2026-11-28", "deliveries": 9, "billable_units": 6, "amount_minor": 150, "currency": "GBP"}
+        {"key": "2026-11-27", "label": "2026-11-27", "deliveries": 14, "billable_units": 11, "amount_minor": 275, "currency": "GBP"},
+        {"key": "2026-11-28", "label": "2026-11-28", "deliveries": 9, "billable_units": 6, "amount_minor": 150, "currency": "GBP"}
     ],
     "totals": {"deliveries": 23, "billable_units": 17, "amounts": [{"currency": "GBP", "amount_minor": 425}]},
     "chart": "/v1/usage?from=2026-11-01T00%3A00%3A00%2B00%3A00&to=2026-12-01T00%3A00%3A00%2B00%3A00&group_by=day&format=svg"
@@ -139,6 +156,17 @@ impl Grouping {
             Grouping::Licence => "licence",
         }
     }
+
+    /// The ledger's dimension.
+    fn group_by(self) -> GroupBy {
+        match self {
+            Grouping::Day => GroupBy::Day,
+            Grouping::Article => GroupBy::Article,
+            Grouping::Publisher => GroupBy::Publisher,
+            Grouping::Licensee => GroupBy::Licensee,
+            Grouping::Licence => GroupBy::Licence,
+        }
+    }
 }
 
 /// The deliveries a caller may see of what `request` asks for: a licensee
@@ -184,20 +212,23 @@ pub fn rows(
     request: &ReportRequest,
 ) -> Result<(Vec<ReportRow>, DateTime<Utc>), MeteringError> {
     let scope = scope(caller, request)?;
-    let group_by = match request.group_by {
-        Grouping::Day => GroupBy::Day,
-        Grouping::Article => GroupBy::Article,
-        Grouping::Publisher => GroupBy::Publisher,
-        Grouping::Licensee => GroupBy::Licensee,
-        Grouping::Licence => GroupBy::Licence,
-    };
     // Read before the rows, so the rows hold at least what it promises.
     let now = crate::storage::now();
     let as_of = shipping::ledger_as_of(conn)?.map_or(now, |shipped| shipped.min(now));
     Ok((
-        usage::report(conn, &scope, group_by)?,
+        reports::report(conn, &scope, request.group_by.group_by())?,
         DateTime::from_naive_utc_and_offset(as_of, Utc),
     ))
+}
+
+/// The report's rows per UTC day and group, for the chart.
+pub fn series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    request: &ReportRequest,
+) -> Result<Vec<DayRow>, MeteringError> {
+    let scope = scope(caller, request)?;
+    Ok(reports::series(conn, &scope, request.group_by.group_by())?)
 }
 
 /// The report as JSON, with a link to the same report as a chart.
@@ -213,6 +244,7 @@ pub fn report(request: &ReportRequest, rows: Vec<ReportRow>, as_of: DateTime<Utc
             .into_iter()
             .map(|r| UsageRow {
                 key: r.key,
+                label: r.label,
                 deliveries: r.deliveries,
                 billable_units: r.billable_units,
                 amount_minor: r.amount_minor,
@@ -242,13 +274,15 @@ fn chart_link(request: &ReportRequest) -> String {
     format!("/v1/usage?{}", query.finish())
 }
 
-/// The report as CSV with a header row.
+/// The report as CSV (RFC 4180: CRLF line ends, fields quoted where they
+/// hold a comma, a quote or a line break) with a header row.
 pub fn csv(rows: &[ReportRow]) -> String {
-    let mut csv = String::from("key,currency,deliveries,billable_units,amount_minor\n");
+    let mut csv = String::from("key,label,currency,deliveries,billable_units,amount_minor\r\n");
     for row in rows {
         csv.push_str(&format!(
-            "{},{},{},{},{}\n",
+            "{},{},{},{},{},{}\r\n",
             csv_field(&row.key),
+            csv_field(&row.label),
             csv_field(row.currency.as_deref().unwrap_or("")),
             row.deliveries,
             row.billable_units,
@@ -258,11 +292,21 @@ pub fn csv(rows: &[ReportRow]) -> String {
     csv
 }
 
-/// The report drawn as an SVG bar chart.
-pub fn svg(request: &ReportRequest, rows: &[ReportRow]) -> String {
-    let grouping = request.group_by.as_str();
-    let title = format!("Deliveries and billable units by {grouping}");
-    super::chart::render(&title, grouping, rows)
+/// The report drawn as an SVG chart of its range, day by day: from the
+/// range's first day (or, if it has none, the first day with deliveries)
+/// to the day of its last instant.
+pub fn svg(request: &ReportRequest, rows: &[DayRow]) -> String {
+    let last = (request.to - chrono::Duration::microseconds(1)).date_naive();
+    let first = match request.from {
+        Some(from) => from.date_naive(),
+        None => rows
+            .iter()
+            .filter_map(|r| chrono::NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok())
+            .min()
+            .unwrap_or(last),
+    };
+    let title = format!("Usage by {}", request.group_by.as_str());
+    Chart::new(title, first, last, request.group_by == Grouping::Day, rows).to_svg()
 }
 
 fn totals(rows: &[ReportRow]) -> UsageTotals {
@@ -284,7 +328,7 @@ fn totals(rows: &[ReportRow]) -> UsageTotals {
     }
 }
 
-/// Escapes a CSV field.
+/// Escapes a CSV field (RFC 4180).
 fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))

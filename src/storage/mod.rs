@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod notices;
 pub mod organisations;
 pub mod page;
+pub mod reports;
 pub mod schema;
 pub mod shipping;
 pub mod sqlite_ledger;

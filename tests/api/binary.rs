@@ -895,10 +895,10 @@ fn seed_writes_articles_licensees_and_a_past_ledger_that_reports_agree_with() {
     ))
     .unwrap();
     let mut conn = crate::harness::TestDatabase::unmanaged(url).connect();
-    let report = syndicate::storage::usage::report(
+    let report = syndicate::storage::reports::report(
         &mut conn,
-        &syndicate::storage::usage::ReportScope::default(),
-        syndicate::storage::usage::GroupBy::Licensee,
+        &syndicate::storage::reports::ReportScope::default(),
+        syndicate::storage::reports::GroupBy::Licensee,
     )
     .unwrap();
     assert_eq!(report.iter().map(|r| r.deliveries).sum::<i64>(), 700);

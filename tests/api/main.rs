@@ -29,5 +29,6 @@ mod ops;
 mod organisations;
 mod problems;
 mod purposes;
+mod reports;
 mod roles;
 mod webhooks;
