@@ -105,7 +105,8 @@ pub struct UsageQuery {
     /// Until this instant (exclusive, RFC 3339); absent means now. A range
     /// that ends where it starts, or before, holds no deliveries.
     pub to: Option<DateTime<Utc>>,
-    /// `day` (default), `article`, `publisher`, `licensee` or `licence`.
+    /// `day` (default), `article`, `publisher`, `licensee`, `licence` or
+    /// `purpose` (what deliveries were fetched for: `display`, `ai-input`, …).
     pub group_by: Option<Grouping>,
     /// `json` (default), `csv` or `svg`. The SVG chart draws every UTC day
     /// of the range (days without deliveries as zero; an open start begins

@@ -34,6 +34,9 @@ pub enum Grouping {
     Licensee,
     /// By licence id, labelled "licensee ← publisher (tier)".
     Licence,
+    /// By the purpose deliveries were fetched for (`display`, `ai-input`,
+    /// …), its own label.
+    Purpose,
 }
 
 /// Report output format.
@@ -154,6 +157,7 @@ impl Grouping {
             Grouping::Publisher => "publisher",
             Grouping::Licensee => "licensee",
             Grouping::Licence => "licence",
+            Grouping::Purpose => "purpose",
         }
     }
 
@@ -165,6 +169,7 @@ impl Grouping {
             Grouping::Publisher => GroupBy::Publisher,
             Grouping::Licensee => GroupBy::Licensee,
             Grouping::Licence => GroupBy::Licence,
+            Grouping::Purpose => GroupBy::Purpose,
         }
     }
 }

@@ -28,6 +28,7 @@ pub enum GroupBy {
     Publisher,
     Licensee,
     Licence,
+    Purpose,
 }
 
 /// A grouping's column in the ledger and where its label comes from.
@@ -82,6 +83,13 @@ impl GroupBy {
                         LEFT JOIN licensees le ON le.id = l.licensee_id \
                         LEFT JOIN publishers p ON p.id = l.publisher_id",
                 label: "le.name || ' ← ' || p.name || ' (' || l.tier || ')'",
+            },
+            // The purpose's own name.
+            GroupBy::Purpose => Dimension {
+                column: "purpose",
+                daily: true,
+                joins: "",
+                label: "g.key",
             },
         }
     }

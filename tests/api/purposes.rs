@@ -146,10 +146,39 @@ crate::backend_tests! {
             unit_price: Some(unit_price),
             attribution: text.clone(),
         };
+        let rows = ledger_rows(&w, &d.licence).await;
         assert_eq!(
-            ledger_rows(&w, &d.licence).await,
+            rows,
             [row("display", true, 25), row("ai-input", true, 40), row("display", false, 25)]
         );
+
+        // Reports by purpose, from whole days and from the events of part
+        // of a day, for the licensee and the publisher: to the unit and the
+        // cent of the ledger.
+        let ledger = |purpose: &str| {
+            let of: Vec<&Row> = rows.iter().filter(|r| r.purpose == purpose).collect();
+            let billed: Vec<&&Row> = of.iter().filter(|r| r.billable).collect();
+            json!({
+                "key": purpose, "label": purpose, "currency": "GBP",
+                "deliveries": of.len(), "billable_units": billed.len(),
+                "amount_minor": billed.iter().map(|r| r.unit_price.unwrap()).sum::<i64>(),
+            })
+        };
+        let from_an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        for (token, range) in [
+            (&d.reader.token, "from=2026-01-01T00:00:00Z".to_owned()),
+            (&d.desk.token, format!("from={from_an_hour_ago}")),
+        ] {
+            let report = json_of(w.app.get_as(token, &format!("/v1/usage?group_by=purpose&{range}")).await).await;
+            assert_eq!(report["rows"], json!([ledger("ai-input"), ledger("display")]), "{range}");
+            assert_eq!(
+                report["totals"],
+                json!({"deliveries": 3, "billable_units": 2, "amounts": [{"currency": "GBP", "amount_minor": 65}]}),
+                "{report}"
+            );
+        }
     }
 
     async fn a_licence_without_purposes_permits_display_and_requires_no_attribution(backend: Backend) {
