@@ -177,6 +177,7 @@ pub(crate) fn licence(
         price_per_unit: None,
         purposes: None,
         attribution_required: None,
+        takedown_hours: None,
     };
     terms(&mut request);
     Ok(licences::create(conn, &request)?.id.to_string())

@@ -36,6 +36,7 @@ use crate::licensing::licences::{
         {"purpose": "ai-input", "price_per_unit": {"amount_minor": 40, "currency": "GBP"}}
     ],
     "attribution_required": true,
+    "takedown_hours": 24,
     "created_at": "2026-11-01T09:00:00Z",
     "updated_at": "2026-11-01T09:00:00Z"
 }))]
@@ -68,6 +69,11 @@ pub struct LicenceResponse {
     /// Whether deliveries carry the article's attribution, which the
     /// licensee must show.
     pub attribution_required: bool,
+    /// Hours the licensee has to confirm a takedown notice before it is
+    /// overdue (the deadline of a notice is counted from the kill or the
+    /// end of a photo's rights).
+    #[schema(minimum = 1, maximum = 720, example = 24)]
+    pub takedown_hours: i32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -90,6 +96,7 @@ impl From<Licence> for LicenceResponse {
             price_per_unit: licence.price_per_unit,
             purposes: licence.purposes,
             attribution_required: licence.attribution_required,
+            takedown_hours: licence.takedown_hours,
             created_at: licence.created_at,
             updated_at: licence.updated_at,
         }
@@ -219,7 +226,8 @@ pub async fn get_licence(
 }
 
 /// Changes a licence, e.g. ends it early (`valid_until`), changes its tier,
-/// quota, rate limit or price. Takes effect on the next request.
+/// quota, rate limit, price or hours to confirm a takedown. Takes effect on
+/// the next request.
 ///
 /// Admin only. Not metered.
 #[utoipa::path(

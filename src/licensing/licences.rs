@@ -27,6 +27,10 @@ pub const LIST: &str = licences::LICENCES;
 
 /// Most sections one licence may name.
 const MAX_SECTIONS: usize = 100;
+/// Hours to confirm a takedown when a new licence names none.
+pub const DEFAULT_TAKEDOWN_HOURS: i32 = 24;
+/// Most hours a licence may give to confirm a takedown (thirty days).
+pub const MAX_TAKEDOWN_HOURS: i32 = 720;
 
 /// A licence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +63,8 @@ pub struct Licence {
     /// Whether a delivery under it carries the article's attribution, which
     /// the licensee must show.
     pub attribution_required: bool,
+    /// Hours the licensee has to confirm a takedown notice.
+    pub takedown_hours: i32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -83,6 +89,7 @@ impl TryFrom<LicenceRow> for Licence {
             valid_from: row.valid_from.and_utc(),
             valid_until: row.valid_until.map(|t| t.and_utc()),
             rate_limit_per_minute: row.rate_limit_per_minute,
+            takedown_hours: row.takedown_hours,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })
@@ -106,7 +113,8 @@ impl TryFrom<LicenceRow> for Licence {
         {"purpose": "display"},
         {"purpose": "ai-input", "price_per_unit": {"amount_minor": 40, "currency": "GBP"}}
     ],
-    "attribution_required": true
+    "attribution_required": true,
+    "takedown_hours": 24
 }))]
 pub struct CreateLicenceRequest {
     /// Who may receive content.
@@ -143,6 +151,10 @@ pub struct CreateLicenceRequest {
     /// publisher and agency credits, and link), which the licensee must
     /// show; recorded in the ledger with each delivery. Absent means no.
     pub attribution_required: Option<bool>,
+    /// Hours the licensee has to confirm a takedown notice (a kill, or a
+    /// photo whose rights ended) before it is overdue: 1 to 720, default 24.
+    #[schema(minimum = 1, maximum = 720, default = 24, example = 24)]
+    pub takedown_hours: Option<i32>,
 }
 
 /// Reads a field that may be absent (leave alone), `null` (clear) or a value.
@@ -189,6 +201,10 @@ pub struct UpdateLicenceRequest {
     pub purposes: Option<Vec<PurposeTerms>>,
     /// Whether deliveries carry the article's attribution.
     pub attribution_required: Option<bool>,
+    /// Hours the licensee has to confirm a takedown notice, 1 to 720.
+    /// Notices already made keep their deadline.
+    #[schema(minimum = 1, maximum = 720, example = 48)]
+    pub takedown_hours: Option<i32>,
 }
 
 /// The sections as stored (a sorted JSON list without repeats), noting
@@ -286,6 +302,12 @@ fn check(row: &LicenceRow, errors: &mut Vec<FieldError>) {
         };
         check_price("price_per_unit", &price, errors);
     }
+    if !(1..=MAX_TAKEDOWN_HOURS).contains(&row.takedown_hours) {
+        errors.push(FieldError::new(
+            "takedown_hours",
+            format!("must be 1 to {MAX_TAKEDOWN_HOURS}"),
+        ));
+    }
 }
 
 /// Notes `field` as naming nothing when `lookup` finds no row.
@@ -358,6 +380,7 @@ pub fn create(
             &mut errors,
         ),
         attribution_required: request.attribution_required.unwrap_or(false),
+        takedown_hours: request.takedown_hours.unwrap_or(DEFAULT_TAKEDOWN_HOURS),
     };
     check(&row, &mut errors);
     field::check(errors, unknown)?;
@@ -470,6 +493,9 @@ pub fn update(
     }
     if let Some(rate) = request.rate_limit_per_minute {
         row.rate_limit_per_minute = rate;
+    }
+    if let Some(hours) = request.takedown_hours {
+        row.takedown_hours = hours;
     }
     if let Some(price) = &request.price_per_unit {
         row.price_amount_minor = price.as_ref().map(|p| p.amount_minor);

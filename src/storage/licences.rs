@@ -40,6 +40,8 @@ pub struct LicenceRow {
     /// The purposes it permits, as a JSON list of [`PurposeTerms`].
     pub purposes: String,
     pub attribution_required: bool,
+    /// Hours a licensee has to confirm a takedown under this licence.
+    pub takedown_hours: i32,
 }
 
 /// The columns that are not plain values, read as their types.
@@ -213,6 +215,7 @@ pub fn update(conn: &mut DbConnection, row: &LicenceRow) -> Result<(), StorageEr
             licences::purposes.eq(&row.purposes),
             licences::attribution_required.eq(row.attribution_required),
             licences::updated_at.eq(row.updated_at),
+            licences::takedown_hours.eq(row.takedown_hours),
         ))
         .execute(conn)?;
     if updated == 0 {
@@ -248,6 +251,7 @@ mod tests {
             updated_at: at,
             purposes: r#"[{"purpose":"display"},{"purpose":"ai-input","price_per_unit":{"amount_minor":40,"currency":"GBP"}}]"#.to_owned(),
             attribution_required: false,
+            takedown_hours: 24,
         }
     }
 

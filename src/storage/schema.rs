@@ -142,6 +142,7 @@ diesel::table! {
         updated_at -> Timestamp,
         purposes -> Text,
         attribution_required -> Bool,
+        takedown_hours -> Integer,
     }
 }
 

@@ -543,6 +543,55 @@ crate::backend_tests! {
         assert!(verifies(&new, &message) && verifies(&old, &message));
         assert_eq!(message.header("webhook-signature").split(' ').count(), 2);
     }
+
+    async fn a_licence_names_the_hours_to_confirm_a_takedown_and_the_notice_deadline_follows_them(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let desk = w.publisher("Portmere Courier").await;
+        let reader = w.licensee("Daybreak Digest", &["GB"]).await;
+        let other = w.licensee("Evening Lantern", &["GB"]).await;
+        let plain = w.licence(&desk, &other, json!({})).await;
+        let licence = w.licence(&desk, &reader, json!({"takedown_hours": 6})).await;
+        let path = format!("/v1/licences/{licence}");
+        let terms = json!({"licensee_id": reader.id, "publisher_id": desk.id, "tier": "full",
+            "include_media": true, "valid_from": "2026-01-01T00:00:00Z"});
+
+        let shown = json_of(w.app.get_as(&w.admin, &format!("/v1/licences/{plain}")).await).await;
+        assert_eq!(shown["takedown_hours"], 24, "{shown}");
+        let own = json_of(w.app.get_as(&reader.token, &path).await).await;
+        assert_eq!(own["takedown_hours"], 6, "{own}");
+        for bad in [json!(0), json!(-2), json!(721)] {
+            let body = crate::harness::merged(terms.clone(), json!({"takedown_hours": bad}));
+            let created = w.app.post_as(&w.admin, "/v1/licences", &body).await;
+            let problem = expect_problem(created, 422).await;
+            assert_eq!(problem["errors"][0]["field"], "takedown_hours", "{bad}: {problem}");
+            let changed = w.app.send_json(reqwest::Method::PATCH, &w.admin, &path, &json!({"takedown_hours": bad})).await;
+            let problem = expect_problem(changed, 422).await;
+            assert_eq!(problem["errors"][0]["field"], "takedown_hours", "{bad}: {problem}");
+        }
+        let wrong_type = w.app.send_json(reqwest::Method::PATCH, &w.admin, &path, &json!({"takedown_hours": "two days"})).await;
+        expect_problem(wrong_type, 400).await;
+        let changed = w.app.send_json(reqwest::Method::PATCH, &w.admin, &path, &json!({"takedown_hours": 48})).await;
+        assert_eq!(changed.status(), 200);
+        assert_eq!(json_of(changed).await["takedown_hours"], 48);
+        let by_reader = w.app.send_json(reqwest::Method::PATCH, &reader.token, &path, &json!({"takedown_hours": 720})).await;
+        expect_problem(by_reader, 403).await;
+        let id = publish(&w, &desk, "pc-hours").await;
+        assert_eq!(w.fetch(&reader.token, &id).await.status(), 200);
+        assert_eq!(w.fetch(&other.token, &id).await.status(), 200);
+
+        kill(&w, &desk, &id).await;
+
+        let hours_of = |notices: &Value| {
+            let notice = &notices["items"][0];
+            let at = |field: &str| chrono::DateTime::parse_from_rfc3339(notice[field].as_str().unwrap()).unwrap();
+            (at("deadline_at") - at("killed_at")).num_hours()
+        };
+        let mine = json_of(w.app.get_as(&reader.token, "/v1/notices").await).await;
+        let theirs = json_of(w.app.get_as(&other.token, "/v1/notices").await).await;
+        assert_eq!(hours_of(&mine), 48, "{mine}");
+        assert_eq!(hours_of(&theirs), 24, "{theirs}");
+    }
 }
 
 /// Verifies with Python's `standardwebhooks` (from PyPI), an implementation

@@ -85,6 +85,7 @@ impl Node {
                 price_per_unit: None,
                 purposes: None,
                 attribution_required: None,
+                takedown_hours: None,
             },
         )
         .unwrap();
