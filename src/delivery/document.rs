@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::access::{Tier, WithheldReason};
-use crate::domain::content::{AgencyCredit, Byline, Rendition};
+use crate::domain::content::{AgencyCredit, ArticleStatus, Byline, Rendition};
 use crate::domain::licence::Attribution;
 use crate::domain::purpose::{DataMining, Purpose};
 
@@ -67,6 +67,18 @@ pub struct WithheldPhoto {
     pub reason: WithheldReason,
 }
 
+/// A correction of the article, for an aggregator to show with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"version": 2, "corrected_at": "2026-11-28T07:12:00Z", "note": "An earlier version gave the wrong height for the gates."}))]
+pub struct CorrectionNote {
+    /// The version the correction made.
+    pub version: i32,
+    /// When it was made.
+    pub corrected_at: DateTime<Utc>,
+    /// What was wrong, as the publisher wrote it for readers.
+    pub note: String,
+}
+
 /// A licensed article as delivered.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
@@ -80,6 +92,7 @@ pub struct WithheldPhoto {
         "link": "https://news.example.org/environment/hg-demo-01"
     },
     "version": 2,
+    "status": "published",
     "headline": "Tidal barrier holds as storm surge reaches Portmere",
     "standfirst": "Engineers say the new gates kept the water out of three thousand homes.",
     "body_html": "<p>The tidal gates closed at ten past four in the morning, forty minutes before the surge peaked.</p>",
@@ -102,7 +115,8 @@ pub struct WithheldPhoto {
         "usage_terms": "Editorial use only", "data_mining": "prohibited_gen_ai_ml_training",
         "renditions": [{"href": "https://images.example.org/demo/gates-1200.jpg", "width": 1200, "height": 800, "mime_type": "image/jpeg"}]
     }],
-    "media_withheld": [{"reason": "territory"}]
+    "media_withheld": [{"reason": "territory"}],
+    "corrections": [{"version": 2, "corrected_at": "2026-11-28T07:12:00Z", "note": "An earlier version gave the wrong height for the gates."}]
 }))]
 pub struct ContentResponse {
     /// Article id.
@@ -120,6 +134,9 @@ pub struct ContentResponse {
     pub attribution: Option<Attribution>,
     /// The version delivered.
     pub version: i32,
+    /// The article's status now (a delivered article is `published`; in
+    /// ninjs, `pubstatus` `usable`).
+    pub status: ArticleStatus,
     /// The headline.
     pub headline: String,
     /// The summary.
@@ -152,4 +169,9 @@ pub struct ContentResponse {
     pub media: Vec<DeliveredPhoto>,
     /// Photos left out, one entry each, with why.
     pub media_withheld: Vec<WithheldPhoto>,
+    /// Every correction of the article, oldest first, with its note, for
+    /// an aggregator to show (empty when it was never corrected). In ninjs,
+    /// each is a `descriptions` entry with the role `correction` whose value
+    /// reads "Corrected in version N (time): note".
+    pub corrections: Vec<CorrectionNote>,
 }

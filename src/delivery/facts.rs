@@ -45,6 +45,7 @@ use std::time::Instant;
 use prometheus::{IntCounter, Registry};
 
 use super::DeliveryError;
+use super::document::CorrectionNote;
 use super::entitlement::Entitlement;
 use super::stored::StoredArticle;
 use super::stored::media_refs;
@@ -53,7 +54,7 @@ use crate::identity::caller::read_standing;
 use crate::storage::articles::{self, ArticleRow};
 use crate::storage::changes::{self, Change, Content, Depends, Kind, Log};
 use crate::storage::clients::ClientStanding;
-use crate::storage::{self, DbConnection, Pool, StorageError, media, organisations};
+use crate::storage::{self, DbConnection, Pool, StorageError, media, organisations, versions};
 
 /// How often a delivery is decided again when its facts changed under it
 /// before it gives up with [`DeliveryError::KeptChanging`].
@@ -662,7 +663,15 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
         .collect();
     let photos = media::find_many(conn, &ids)?;
     let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
-    StoredArticle::new(row, &photos, publisher_name)
+    let corrections = versions::corrections(conn, &row.id)?
+        .into_iter()
+        .map(|c| CorrectionNote {
+            version: c.version,
+            corrected_at: c.created_at.and_utc(),
+            note: c.change_note.unwrap_or_default(),
+        })
+        .collect();
+    Ok(StoredArticle::new(row, &photos, publisher_name)?.with_corrections(corrections))
 }
 
 #[cfg(test)]

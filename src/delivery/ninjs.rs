@@ -1,8 +1,21 @@
 //! A delivery as an IPTC ninjs 2.2 document
-//! (<http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json>).
+//! (<http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json>). The article's
+//! status is `pubstatus`; each correction is a `descriptions` entry with
+//! the role `correction` (ninjs has no property of its own for them, and
+//! `ednote` is not meant for readers).
 
 use super::document::ContentResponse;
 use crate::domain::access::{Tier, WithheldReason};
+use crate::domain::content::ArticleStatus;
+
+/// The ninjs `pubstatus` of an article's status.
+fn pubstatus(status: ArticleStatus) -> &'static str {
+    match status {
+        ArticleStatus::Published => "usable",
+        ArticleStatus::Draft | ArticleStatus::Withheld => "withheld",
+        ArticleStatus::Killed => "canceled",
+    }
+}
 
 /// The delivery as an IPTC ninjs 2.2 document.
 pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::Value {
@@ -14,7 +27,7 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
         "standard": {"name": "ninjs", "version": "2.2", "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json#"},
         "version": content.version.to_string(),
         "versioncreated": content.version_created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "pubstatus": "usable",
+        "pubstatus": pubstatus(content.status),
         "language": content.language,
         "headlines": [{"role": "main", "value": content.headline}],
         "copyrightholder": publisher_name,
@@ -62,8 +75,22 @@ pub fn document(content: &ContentResponse, publisher_name: &str) -> serde_json::
         doc["firstcreated"] =
             Value::String(first.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
-    if let Some(standfirst) = &content.standfirst {
-        doc["descriptions"] = json!([{"role": "summary", "value": standfirst}]);
+    let descriptions: Vec<Value> = content
+        .standfirst
+        .iter()
+        .map(|standfirst| json!({"role": "summary", "value": standfirst}))
+        .chain(content.corrections.iter().map(|c| {
+            let at = c
+                .corrected_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            json!({
+                "role": "correction", "contenttype": "text/plain",
+                "value": format!("Corrected in version {} ({at}): {}", c.version, c.note),
+            })
+        }))
+        .collect();
+    if !descriptions.is_empty() {
+        doc["descriptions"] = Value::Array(descriptions);
     }
     if let (Some(html), Some(text)) = (&content.body_html, &content.body_text) {
         doc["bodies"] = json!([

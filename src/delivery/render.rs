@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::DeliveryError;
-use super::document::{ContentResponse, DeliveredPhoto, Format, WithheldPhoto};
+use super::document::{ContentResponse, CorrectionNote, DeliveredPhoto, Format, WithheldPhoto};
 use super::facts::FactCache;
 use super::stored::StoredArticle;
 use crate::domain::MediaId;
@@ -33,6 +33,7 @@ struct ContentView<'a> {
     purpose: Purpose,
     attribution: Option<&'a Attribution>,
     version: i32,
+    status: &'a str,
     headline: &'a str,
     standfirst: Option<&'a str>,
     body_html: Option<&'a RawValue>,
@@ -49,6 +50,7 @@ struct ContentView<'a> {
     agency_credits: &'a [AgencyCredit],
     media: PhotosGranted<'a>,
     media_withheld: PhotosWithheld<'a>,
+    corrections: &'a [CorrectionNote],
 }
 
 /// The photos a grant delivers, in the article's order.
@@ -99,6 +101,7 @@ impl<'a> ContentView<'a> {
             purpose: grant.purpose,
             attribution: grant.attribution_required.then_some(&stored.attribution),
             version: row.version,
+            status: &row.status,
             headline: &row.headline,
             standfirst: row.standfirst.as_deref(),
             body_html: full.then_some(&*prepared.body_html),
@@ -115,6 +118,7 @@ impl<'a> ContentView<'a> {
             agency_credits: &prepared.agency_credits,
             media: PhotosGranted(&prepared.photos, grant),
             media_withheld: PhotosWithheld(grant),
+            corrections: &stored.corrections,
         }
     }
 
@@ -143,6 +147,7 @@ fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, D
         purpose: view.purpose,
         attribution: view.attribution.cloned(),
         version: view.version,
+        status: stored.row.status()?,
         headline: view.headline.to_owned(),
         standfirst: view.standfirst.map(str::to_owned),
         body_html: unescaped(view.body_html)?,
@@ -159,6 +164,7 @@ fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, D
         agency_credits: view.agency_credits.to_vec(),
         media: view.media.iter().cloned().collect(),
         media_withheld: view.media_withheld.iter().collect(),
+        corrections: view.corrections.to_vec(),
     })
 }
 
@@ -303,7 +309,14 @@ mod tests {
             photo(ids[2], "The quay at dawn"),
             photo(ids[0], "Fog over the \"harbour\""),
         ];
-        let stored = StoredArticle::new(row, &photos, "Harbourlight News".to_owned()).unwrap();
+        let correction = CorrectionNote {
+            version: 2,
+            corrected_at: at("2026-11-28 06:30:00").and_utc(),
+            note: "The ferry is the \"Saoirse\", not the \"Sorcha\".".to_owned(),
+        };
+        let stored = StoredArticle::new(row, &photos, "Harbourlight News".to_owned())
+            .unwrap()
+            .with_corrections(vec![correction]);
         assert!(stored.row.body_html.is_empty() && stored.row.body_text.is_empty());
 
         let licence = Uuid::now_v7();
@@ -368,7 +381,7 @@ mod tests {
                     "text": "Ines Marlow / Harbourlight News; Northwire contributed to this report",
                     "link": "https://news.example.org/ferries/late-crossing",
                 })),
-                "version": 3,
+                "version": 3, "status": "published",
                 "headline": "Fog delays the morning ferry",
                 "standfirst": "Fog held the morning crossing for an hour.",
                 "body_html": full.then_some(html), "body_text": full.then_some(text),
@@ -381,6 +394,7 @@ mod tests {
                 "agency_credits": [{"agency": "Northwire", "role": "contributed", "credit_line": "Northwire contributed to this report", "redistribution": "allowed"}],
                 "media": media,
                 "media_withheld": reasons.iter().map(|r| serde_json::json!({"reason": r})).collect::<Vec<_>>(),
+                "corrections": [{"version": 2, "corrected_at": "2026-11-28T06:30:00Z", "note": "The ferry is the \"Saoirse\", not the \"Sorcha\"."}],
             });
             let read: serde_json::Value = serde_json::from_slice(&written).unwrap();
             assert_eq!(read, expected);
@@ -414,5 +428,6 @@ mod tests {
         }
         assert_eq!(read["media"], serde_json::json!([]));
         assert_eq!(read["media_withheld"], serde_json::json!([]));
+        assert_eq!(read["corrections"], serde_json::json!([]));
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
-use super::document::Format;
+use super::document::{CorrectionNote, Format};
 use super::prepared::Prepared;
 use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
 use crate::domain::content::MediaRef;
@@ -29,6 +29,9 @@ pub struct StoredArticle {
     pub publisher_name: String,
     /// The credit a licence that requires attribution delivers with it.
     pub attribution: Attribution,
+    /// Its corrections, oldest first, read with its facts so that no
+    /// delivery reads them again.
+    pub corrections: Vec<CorrectionNote>,
     /// The access decision's view of it, read once from `row`.
     pub facts: ArticleFacts,
     /// The decision's view of its photos, in the article's order.
@@ -102,9 +105,16 @@ impl StoredArticle {
             attribution,
             row,
             publisher_name,
+            corrections: Vec::new(),
             content: Arc::new(content),
             rendered: Mutex::default(),
         })
+    }
+
+    /// The article with its corrections (as read with its facts).
+    pub fn with_corrections(mut self, corrections: Vec<CorrectionNote>) -> Self {
+        self.corrections = corrections;
+        self
     }
 
     /// Estimated bytes it holds before anything is rendered from it (each
@@ -119,6 +129,11 @@ impl StoredArticle {
             + row.tags.len()
             + row.related.len()
             + row.content_hash.len()
+            + self
+                .corrections
+                .iter()
+                .map(|c| c.note.len() + 48)
+                .sum::<usize>()
             + 512;
         text + self.prepared.weight() + 64 * self.photo_facts.len()
     }

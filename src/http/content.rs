@@ -35,7 +35,11 @@ impl utoipa::PartialSchema for DeliveryBody {
             .item(
                 ObjectBuilder::new()
                     .description(Some(
-                        "An IPTC ninjs 2.2 document (format=ninjs); see http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json",
+                        "An IPTC ninjs 2.2 document (format=ninjs); see http://www.iptc.org/std/ninjs/ninjs-schema_2.2.json. \
+                         The article's status is `pubstatus` (`usable`: only published articles are delivered). \
+                         Each correction (oldest first) is a `descriptions` entry with the role `correction`, \
+                         the value reading \"Corrected in version N (RFC 3339 time): note\"; the standfirst is the entry with the role `summary`. \
+                         `ednote` says how many photos were withheld and why.",
                     ))
                     .required("uri"),
             )
@@ -80,8 +84,9 @@ fn purpose_of(caller: &Caller, asked: Option<Purpose>) -> Result<Purpose, ApiErr
 /// Fetches one licensed article: the full text or a preview as the licence
 /// and agency terms allow, with the photos this licensee may have (credit
 /// lines, copyright and usage terms always included) and the photos left
-/// out with why. Unlicensed, draft, withheld, embargoed or unknown articles
-/// are 404, alike; an article killed after this licensee could see it is
+/// out with why; the article's status and its corrections (version, time
+/// and note) for the aggregator to show. Unlicensed, draft, withheld,
+/// embargoed or unknown articles are 404, alike; an article killed after this licensee could see it is
 /// 410 with the kill notice.
 ///
 /// Licensees only. This is the metered delivery.

@@ -87,6 +87,29 @@ pub fn find(
         .first(conn)?)
 }
 
+/// A correction of an article as delivered with it: the version it made,
+/// its note and when it was made (without the version's snapshot).
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CorrectionRow {
+    pub version: i32,
+    pub change_note: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The corrections of an article, oldest first.
+pub fn corrections(
+    conn: &mut DbConnection,
+    article_id: &str,
+) -> Result<Vec<CorrectionRow>, StorageError> {
+    use article_versions::dsl as v;
+    Ok(v::article_versions
+        .filter(v::article_id.eq(article_id))
+        .filter(v::change_kind.eq(ChangeKind::Correction.as_str()))
+        .order(v::version.asc())
+        .select((v::version, v::change_note, v::created_at))
+        .load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

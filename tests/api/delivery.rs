@@ -101,7 +101,7 @@ fn ninjs_validator() -> jsonschema::Validator {
         .unwrap()
 }
 
-fn assert_valid_ninjs(document: &Value) {
+pub(crate) fn assert_valid_ninjs(document: &Value) {
     let validator = ninjs_validator();
     let errors: Vec<String> = validator
         .iter_errors(document)

@@ -544,6 +544,56 @@ crate::backend_tests! {
         assert_eq!(message.header("webhook-signature").split(' ').count(), 2);
     }
 
+    async fn a_delivery_names_the_status_and_every_correction_with_its_version_and_time(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let mut body = story("pc-corrected");
+        body["standfirst"] = json!("The council says the new wall will last fifty years.");
+        let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
+        let fresh = json_of(w.fetch(&d.reader.token, &id).await).await;
+        assert_eq!(fresh["status"], "published");
+        assert_eq!(fresh["corrections"], json!([]));
+
+        correct(&w, &d.desk, &id, 1).await;
+        let updated = w.app.client.put(w.app.url(&format!("/v1/articles/{id}")))
+            .bearer_auth(&d.desk.token)
+            .header("If-Match", "\"v2\"")
+            .json(&json!({"content": {
+                "headline": "Harbour wall repairs finish a week ahead of the winter storms",
+                "standfirst": "The council says the new wall will last fifty years.",
+                "body_html": "<p>Engineers replaced thirty metres of the old sea wall.</p>",
+                "section": "local", "language": "en-GB", "bylines": [{"name": "Maren Holt"}]},
+                "change": {"kind": "update", "note": "Adds when the work finished."}}))
+            .send().await.unwrap();
+        assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
+        let versions = json_of(w.app.get_as(&d.desk.token, &format!("/v1/articles/{id}/versions")).await).await;
+        let corrected_at = versions["items"].as_array().unwrap().iter()
+            .find(|v| v["version"] == 2).unwrap()["created_at"].as_str().unwrap().to_owned();
+
+        let delivered = json_of(w.fetch(&d.reader.token, &id).await).await;
+        let ninjs = json_of(w.app.get_as(&d.reader.token, &format!("/v1/content/{id}?format=ninjs")).await).await;
+
+        assert_eq!(delivered["version"], 3);
+        assert_eq!(delivered["status"], "published");
+        let corrections = delivered["corrections"].as_array().unwrap();
+        assert_eq!(corrections.len(), 1, "{delivered}");
+        assert_eq!(corrections[0]["version"], 2);
+        assert_eq!(corrections[0]["note"], "The repaired length was thirty metres, not forty.");
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+        assert_eq!(at(corrections[0]["corrected_at"].as_str().unwrap()), at(&corrected_at));
+        crate::delivery::assert_valid_ninjs(&ninjs);
+        assert_eq!(ninjs["pubstatus"], "usable");
+        let descriptions: Vec<(String, String)> = ninjs["descriptions"].as_array().unwrap().iter()
+            .map(|d| (d["role"].as_str().unwrap().to_owned(), d["value"].as_str().unwrap().to_owned()))
+            .collect();
+        let time = at(&corrected_at).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        assert_eq!(descriptions, [
+            ("summary".to_owned(), "The council says the new wall will last fifty years.".to_owned()),
+            ("correction".to_owned(), format!("Corrected in version 2 ({time}): The repaired length was thirty metres, not forty.")),
+        ]);
+    }
+
     async fn a_licence_names_the_hours_to_confirm_a_takedown_and_the_notice_deadline_follows_them(backend: Backend) {
         let receiver = Receiver::start().await;
         let w = world_with(backend, &receiver).await;
