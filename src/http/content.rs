@@ -316,6 +316,15 @@ pub struct FeedQuery {
 /// the story). With `wait`, an empty page waits up to that many seconds for
 /// the next event.
 ///
+/// Beside them, the scheduled events its webhooks would carry, told to it
+/// whether or not it has endpoints: `rights_ended` (`media.rights_ended`: a
+/// photo's rights ended, by expiry or a turn to `prohibited`, while it
+/// showed in a live story the licensee received; with `article_id`,
+/// `media_id`, `ends_at`) and `licence_ending` (`licence.ending`: one of its
+/// licences ends within the notice period; with `licence_id` and `ends_at`,
+/// no `article_id`). Each carries the `event_id` its webhooks carry as
+/// `webhook-id`. At one instant content events come first.
+///
 /// Licensees only. Not metered.
 #[utoipa::path(
     tag = "content",

@@ -26,7 +26,8 @@
 //! licensee that received the story) and [`fire_licence_endings`]
 //! (`licence.ending`, a notice period before a licence ends). Each end is
 //! written in one transaction with a key, so it fires once across nodes
-//! and restarts.
+//! and restarts; each also appends, for every licensee told, an event of
+//! its feed (`storage::scheduled`).
 
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
@@ -36,6 +37,7 @@ use crate::domain::access::{self, EventFacts};
 use crate::domain::content::{EventKind, Redistribution};
 use crate::storage::articles::ArticleRow;
 use crate::storage::notices::{self, NoticeRow};
+use crate::storage::scheduled::{self, NewScheduledRow};
 use crate::storage::webhooks::{self, DeliveryRow, EventRow, PENDING};
 use crate::storage::{DbConnection, StorageError, facts, licences, now};
 
@@ -339,6 +341,19 @@ fn rights_ended(
         )?;
     }
     for receiver in receivers {
+        scheduled::append(
+            conn,
+            &NewScheduledRow {
+                licensee_id: receiver.licensee_id.clone(),
+                kind: scheduled::RIGHTS_ENDED,
+                article_id: Some(row.id.clone()),
+                version: Some(row.version),
+                media_id: Some(media_id.to_owned()),
+                licence_id: None,
+                ends_at,
+                event_id: event.id.clone(),
+            },
+        )?;
         notices::insert_notice(
             conn,
             &NoticeRow {
@@ -399,6 +414,20 @@ pub fn fire_licence_endings(
                 visible_at: at,
                 created_at: at,
             };
+            // The feed tells the licensee, endpoints or not.
+            scheduled::append(
+                conn,
+                &NewScheduledRow {
+                    licensee_id: licence.licensee_id.clone(),
+                    kind: scheduled::LICENCE_ENDING,
+                    article_id: None,
+                    version: None,
+                    media_id: None,
+                    licence_id: Some(licence.id.clone()),
+                    ends_at: licence.valid_until,
+                    event_id: event.id.clone(),
+                },
+            )?;
             let endpoints: Vec<_> = webhooks::candidate_endpoints(conn, &licence.publisher_id)?
                 .into_iter()
                 .filter(|e| e.licensee_id == licence.licensee_id)

@@ -14,6 +14,7 @@ pub mod notices;
 pub mod organisations;
 pub mod page;
 pub mod reports;
+pub mod scheduled;
 pub mod schema;
 pub mod shipping;
 pub mod sqlite_ledger;

@@ -378,6 +378,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Scheduled events (a photo's rights ended, a licence ending) as each
+    /// licensee that hears of them reads them in its feed.
+    scheduled_feed_events (seq) {
+        seq -> BigInt,
+        licensee_id -> Text,
+        kind -> Text,
+        article_id -> Nullable<Text>,
+        version -> Nullable<Integer>,
+        media_id -> Nullable<Text>,
+        licence_id -> Nullable<Text>,
+        ends_at -> Timestamp,
+        event_id -> Text,
+        visible_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_events,

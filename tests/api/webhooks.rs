@@ -182,6 +182,16 @@ async fn correct(w: &World, desk: &Party, id: &str, version: i64) {
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
 
+/// A photo for these tests with the given rights.
+fn harbour_photo(rights: Value) -> Value {
+    json!({
+        "caption": "Storm clouds over the harbour wall.", "credit_line": "Photograph: Ines Calloway/Coastline Pictures",
+        "copyright_holder": "Coastline Pictures",
+        "renditions": [{"href": "https://images.example.org/wall.jpg", "width": 1600, "height": 1067, "mime_type": "image/jpeg"}],
+        "rights": rights,
+    })
+}
+
 /// Registers an endpoint as the licensee; its id and secret.
 async fn endpoint(w: &World, reader: &Party, url: &str, types: &[&str]) -> (String, String) {
     let body = json!({"url": url, "event_types": types});
@@ -542,6 +552,67 @@ crate::backend_tests! {
         assert!(new.starts_with("whsec_") && new != old);
         assert!(verifies(&new, &message) && verifies(&old, &message));
         assert_eq!(message.header("webhook-signature").split(' ').count(), 2);
+    }
+
+    async fn the_feed_tells_the_ends_of_rights_and_licences_to_the_licensees_the_webhooks_tell_in_order(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let idle = w.licensee("Evening Lantern", &["GB"]).await;
+        w.licence(&d.desk, &idle, json!({})).await;
+        endpoint(&w, &d.reader, &receiver.url(), &["media.rights_ended", "licence.ending"]).await;
+        let ends = chrono::Utc::now() + chrono::Duration::seconds(2);
+        let photo = w.photo(&d.desk, &harbour_photo(json!({"syndication": "allowed", "expires_at": ends.to_rfc3339()}))).await;
+        let mut body = story("pc-feed-photo");
+        body["media"] = json!([{"media_id": photo, "role": "main"}]);
+        let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        let before = json_of(w.app.get_as(&d.reader.token, "/v1/feed?limit=100").await).await;
+        let before = before["next_cursor"].as_str().unwrap().to_owned();
+        let soon = chrono::Utc::now() + chrono::Duration::days(2);
+        let ending = w.licence(&d.desk, &d.reader, json!({"valid_until": soon.to_rfc3339(), "sections": ["sport"]})).await;
+        eventually("the licence's end", || receiver.accepted().len() == 1).await;
+        eventually("the end of the photo's rights", || receiver.accepted().len() == 2).await;
+
+        let later = publish(&w, &d.desk, "pc-feed-later").await;
+
+        // Read from the cursor in pages of one: each cursor resumes the next.
+        let mut cursor = before;
+        let mut told = Vec::new();
+        loop {
+            let page = json_of(w.app.get_as(&d.reader.token, &format!("/v1/feed?limit=1&cursor={cursor}")).await).await;
+            cursor = page["next_cursor"].as_str().unwrap().to_owned();
+            let Some(event) = page["events"].as_array().unwrap().first() else { break };
+            told.push(event.clone());
+        }
+        let kinds: Vec<&str> = told.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["licence_ending", "rights_ended", "published"], "{told:?}");
+        let webhook_id = |kind: &str| receiver.accepted().iter()
+            .find(|m| m.json()["type"] == kind).unwrap().header("webhook-id").to_owned();
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        let licence_end = &told[0];
+        assert_eq!(licence_end["licence_id"], ending.as_str());
+        assert!((at(&licence_end["ends_at"]).to_utc() - soon).num_milliseconds().abs() < 1, "{licence_end}");
+        assert_eq!(licence_end["event_id"], webhook_id("licence.ending").as_str());
+        assert!(licence_end.get("article_id").is_none(), "{licence_end}");
+        let rights_end = &told[1];
+        assert_eq!(rights_end["article_id"], id.as_str());
+        assert_eq!(rights_end["version"], 1);
+        assert_eq!(rights_end["media_id"], photo.as_str());
+        assert!((at(&rights_end["ends_at"]).to_utc() - ends).num_milliseconds().abs() < 1, "{rights_end}");
+        assert_eq!(rights_end["event_id"], webhook_id("media.rights_ended").as_str());
+        assert!(at(&rights_end["at"]) >= at(&licence_end["at"]));
+        assert_eq!(told[2]["article_id"], later.as_str());
+        // One page from the same cursor tells the same, in the same order.
+        let whole = json_of(w.app.get_as(&d.reader.token, "/v1/feed?limit=100").await).await;
+        let whole: Vec<Value> = whole["events"].as_array().unwrap().iter()
+            .filter(|e| e["kind"] != "published" || e["article_id"] == later.as_str()).cloned().collect();
+        assert_eq!(whole, told);
+        // A licensee that never received the story, and has no licence
+        // ending, hears of neither end.
+        let theirs = json_of(w.app.get_as(&idle.token, "/v1/feed?limit=100").await).await;
+        let kinds: Vec<&str> = theirs["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["published", "published"], "{theirs}");
     }
 
     async fn a_delivery_names_the_status_and_every_correction_with_its_version_and_time(backend: Backend) {

@@ -81,6 +81,17 @@ pub fn append_event(conn: &mut DbConnection, event: &NewEventRow) -> Result<(), 
     Ok(())
 }
 
+/// The time of an event appended beside the content events (a scheduled
+/// event of the feed): taken under the same lock as [`append_event`]
+/// takes its time (on SQLite, call after the transaction's first write),
+/// so a feed reader never finds it appear before a position it has passed.
+pub fn locked_event_time(conn: &mut DbConnection) -> Result<NaiveDateTime, StorageError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({EVENT_LOCK_KEY})"))?;
+    }
+    event_clock(conn)
+}
+
 /// Every event of an article, in sequence order.
 pub fn events_of(conn: &mut DbConnection, article_id: &str) -> Result<Vec<EventRow>, StorageError> {
     Ok(content_events::table

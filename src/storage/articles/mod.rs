@@ -11,6 +11,7 @@ use diesel::prelude::*;
 
 pub use self::events::{
     EventRow, FeedEventRow, FeedRow, NewEventRow, append_event, consistent_read, events_of, feed,
+    locked_event_time,
 };
 use super::error::{parse_field, parse_json};
 use super::page::{Page, PageRequest};

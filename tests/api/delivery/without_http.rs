@@ -288,7 +288,7 @@ crate::backend_tests! {
 
         let request = FeedRequest { cursor: None, limit: 100, wait: 0 };
         let events = feed::feed(&node.pool, node.licensee, &request).await.unwrap().events;
-        let heard: Vec<_> = events.iter().map(|e| (e.article_id, e.kind.as_str())).collect();
+        let heard: Vec<_> = events.iter().map(|e| (e.article_id.unwrap(), e.kind.as_str())).collect();
         assert!(heard.contains(&(kept.0, "published")), "{heard:?}");
         assert!(heard.contains(&(withheld.0, "withheld")), "{heard:?}");
 
