@@ -16,8 +16,9 @@ use crate::domain::purpose::DataMining;
 use crate::domain::text::single_line;
 use crate::domain::{FieldError, MediaId, Territories, field};
 use crate::identity::Caller;
+use crate::notices::outbox;
 use crate::storage::media::{self, MediaRow};
-use crate::storage::{DbConnection, StorageError, now, organisations};
+use crate::storage::{DbConnection, StorageError, in_transaction, now, organisations};
 
 /// Most renditions of one photo.
 const MAX_RENDITIONS: usize = 20;
@@ -309,7 +310,10 @@ pub fn create_media(
 }
 
 /// Replaces the metadata and rights of the caller's photo, e.g. to end or
-/// extend them. Its publisher and creation time stay as they were.
+/// extend them. Its publisher and creation time stay as they were. A turn
+/// of its syndication to `prohibited` ends its rights in every live story
+/// showing it, as an expiry does (`media.rights_ended` and notices to the
+/// licensees that received the story), in the same transaction and once.
 pub fn replace_media(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -333,5 +337,26 @@ pub fn replace_media(
         &existing.publisher_id,
         existing.created_at,
     )?;
-    media::replace(conn, &row).map_err(no_such_photo)
+    let at = now();
+    in_transaction(conn, |conn| {
+        // Only the change that turns the syndication sees the turn, and
+        // reads the expiry the photo had then under the row's lock.
+        let to = row.syndication.as_str();
+        let turned = media::turn_syndication(conn, &row.publisher_id, &id, to)?;
+        let was = if turned {
+            Some(media::find(conn, &row.publisher_id, &id)?)
+        } else {
+            None
+        };
+        let replaced = media::replace(conn, &row)?;
+        if let Some(was) = was {
+            if to == Syndication::Prohibited.as_str() {
+                outbox::syndication_prohibited(conn, &id, was.rights_expires_at, at)?;
+            } else {
+                outbox::syndication_allowed_again(conn, &id, replaced.rights_expires_at, at)?;
+            }
+        }
+        Ok(replaced)
+    })
+    .map_err(no_such_photo)
 }

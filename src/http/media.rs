@@ -199,7 +199,10 @@ pub async fn get_media(
 }
 
 /// Replaces a photo's metadata and rights, e.g. to end or extend them. The
-/// next delivery of any article using it obeys the new rights.
+/// next delivery of any article using it obeys the new rights. Turning its
+/// syndication from `allowed` to `prohibited` ends its rights at once: the
+/// licensees that received a live story showing it get `media.rights_ended`
+/// (webhook and feed) and a takedown notice, once (as when it expires).
 ///
 /// Publishers (their own) and admins. Not metered.
 #[utoipa::path(

@@ -27,7 +27,9 @@
 //! (`licence.ending`, a notice period before a licence ends). Each end is
 //! written in one transaction with a key, so it fires once across nodes
 //! and restarts; each also appends, for every licensee told, an event of
-//! its feed (`storage::scheduled`).
+//! its feed (`storage::scheduled`). A photo whose syndication turns to
+//! `prohibited` ends its rights at once, in the change's transaction
+//! ([`syndication_prohibited`]), keyed the same way.
 
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
@@ -247,21 +249,76 @@ pub fn fire_rights_endings(
 ) -> Result<usize, StorageError> {
     let mut fired = 0;
     for (media_id, ends_at) in notices::due_rights_endings(conn, at)? {
-        let done = crate::storage::in_transaction(conn, |conn| {
-            notices::mark_rights_ended(conn, &media_id, ends_at, at)?;
-            for article in notices::live_articles_with(conn, &media_id)? {
-                rights_ended(conn, &article, &media_id, ends_at, at)?;
-            }
-            Ok::<_, StorageError>(())
-        });
-        match done {
-            Ok(()) => fired += 1,
-            // Another node took it first.
-            Err(StorageError::Conflict(_)) => {}
-            Err(error) => return Err(error),
+        if take_rights_end(conn, &media_id, ends_at, at)? {
+            fired += 1;
         }
     }
     Ok(fired)
+}
+
+/// Takes one end of a photo's rights, keyed by the photo and `ends_at`:
+/// for each live story showing the photo, the `media.rights_ended` event,
+/// its deliveries, the feed's events and the notices. In a transaction of
+/// its own (a savepoint inside the caller's); false when the end was taken
+/// before, by this node or another.
+fn take_rights_end(
+    conn: &mut DbConnection,
+    media_id: &str,
+    ends_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let done = crate::storage::in_transaction(conn, |conn| {
+        notices::mark_rights_ended(conn, media_id, ends_at, at)?;
+        for article in notices::live_articles_with(conn, media_id)? {
+            rights_ended(conn, &article, media_id, ends_at, at)?;
+        }
+        Ok::<_, StorageError>(())
+    });
+    match done {
+        Ok(()) => Ok(true),
+        // Taken before.
+        Err(StorageError::Conflict(_)) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// A photo's syndication just turned to `prohibited` (call in the
+/// transaction of the change, after the conditional update that saw the
+/// turn, with the expiry the photo had then): its rights end, as an expiry
+/// ends them, once. Rights that were live end at `at`; rights that had
+/// expired end at their expiry, taken here if the scheduler has not taken
+/// it yet (it leaves prohibited photos alone), else nothing. Whether an end
+/// was taken.
+pub fn syndication_prohibited(
+    conn: &mut DbConnection,
+    media_id: &str,
+    expires_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let ends_at = expires_at.filter(|expiry| *expiry <= at).unwrap_or(at);
+    take_rights_end(conn, media_id, ends_at, at)
+}
+
+/// A photo's syndication just turned back to `allowed` with `expires_at`:
+/// when that expiry has passed, the rights did not come back, and the end
+/// was told when the photo was prohibited, so the expiry is marked as
+/// taken (without an event) lest the scheduler announce it again.
+pub fn syndication_allowed_again(
+    conn: &mut DbConnection,
+    media_id: &str,
+    expires_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let Some(expiry) = expires_at.filter(|expiry| *expiry <= at) else {
+        return Ok(());
+    };
+    let marked = crate::storage::in_transaction(conn, |conn| {
+        notices::mark_rights_ended(conn, media_id, expiry, at)
+    });
+    match marked {
+        Ok(()) | Err(StorageError::Conflict(_)) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 /// The body of a `media.rights_ended` event.

@@ -174,6 +174,26 @@ pub fn list(
     Ok(Page::from_rows(rows, page, MEDIA, |r| r.id.clone()))
 }
 
+/// Sets a photo's syndication to `to` (`allowed` or `prohibited`) if it
+/// was the other; whether it changed. The conditional update takes the
+/// row's lock, so of two changes at once only one sees the turn.
+pub fn turn_syndication(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+    id: &str,
+    to: &str,
+) -> Result<bool, StorageError> {
+    let turned = diesel::update(
+        media::table
+            .find(id)
+            .filter(media::publisher_id.eq(publisher_id))
+            .filter(media::syndication.ne(to)),
+    )
+    .set(media::syndication.eq(to))
+    .execute(conn)?;
+    Ok(turned == 1)
+}
+
 /// Replaces a photo's fields (not its id, owner or creation time).
 pub fn replace(conn: &mut DbConnection, row: &MediaRow) -> Result<MediaRow, StorageError> {
     let updated = diesel::update(

@@ -242,7 +242,8 @@ pub fn ledger_deliveries(
 }
 
 /// Photos whose rights ended by `now` and whose end has not been acted on:
-/// (photo id, the instant its rights ended).
+/// (photo id, the instant its rights ended). A photo whose syndication is
+/// prohibited is left out: its rights ended when it was prohibited.
 pub fn due_rights_endings(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -257,6 +258,7 @@ pub fn due_rights_endings(
     let rows: Vec<Due> = diesel::sql_query(
         "SELECT m.id AS id, m.rights_expires_at AS ends_at FROM media m \
          WHERE m.rights_expires_at IS NOT NULL AND m.rights_expires_at <= $1 \
+           AND m.syndication <> 'prohibited' \
            AND NOT EXISTS (SELECT 1 FROM rights_endings r \
                 WHERE r.media_id = m.id AND r.ends_at = m.rights_expires_at) \
          ORDER BY m.rights_expires_at LIMIT 100",

@@ -192,6 +192,21 @@ fn harbour_photo(rights: Value) -> Value {
     })
 }
 
+/// Replaces the photo's rights as its desk.
+async fn set_rights(w: &World, desk: &Party, photo: &str, rights: Value) {
+    let path = format!("/v1/media/{photo}");
+    let response = w
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &desk.token,
+            &path,
+            &harbour_photo(rights),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
 /// Registers an endpoint as the licensee; its id and secret.
 async fn endpoint(w: &World, reader: &Party, url: &str, types: &[&str]) -> (String, String) {
     let body = json!({"url": url, "event_types": types});
@@ -613,6 +628,54 @@ crate::backend_tests! {
         let theirs = json_of(w.app.get_as(&idle.token, "/v1/feed?limit=100").await).await;
         let kinds: Vec<&str> = theirs["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["published", "published"], "{theirs}");
+    }
+
+    async fn prohibiting_a_photo_in_a_live_story_ends_its_rights_once_as_an_expiry_does(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let d = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let idle = w.licensee("Evening Lantern", &["GB"]).await;
+        w.licence(&d.desk, &idle, json!({})).await;
+        endpoint(&w, &d.reader, &receiver.url(), &["media.rights_ended"]).await;
+        endpoint(&w, &idle, &receiver.url(), &["media.rights_ended"]).await;
+        let expires = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+        let photo = w.photo(&d.desk, &harbour_photo(json!({"syndication": "allowed", "expires_at": expires}))).await;
+        let mut body = story("pc-prohibit");
+        body["media"] = json!([{"media_id": photo, "role": "main"}]);
+        let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        let rights = |rights: Value| set_rights(&w, &d.desk, &photo, rights);
+
+        rights(json!({"syndication": "prohibited", "expires_at": expires})).await;
+
+        eventually("the end of the photo's rights", || !receiver.accepted().is_empty()).await;
+        let body = receiver.accepted()[0].json();
+        assert_eq!(body["type"], "media.rights_ended");
+        assert_eq!(body["data"]["media_id"], photo.as_str());
+        assert_eq!(body["data"]["article_id"], id.as_str());
+        let notices = json_of(w.app.get_as(&d.reader.token, "/v1/notices").await).await;
+        assert_eq!(notices["items"].as_array().unwrap().len(), 1, "{notices}");
+        assert_eq!(notices["items"][0]["kind"], "media.rights_ended");
+        assert_eq!(notices["items"][0]["media_id"], photo.as_str());
+        let none = json_of(w.app.get_as(&idle.token, "/v1/notices").await).await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+        // Set again, then past its expiry, then allowed again with the
+        // expiry passed: the rights never came back, so nothing more.
+        rights(json!({"syndication": "prohibited", "expires_at": expires})).await;
+        actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+        rights(json!({"syndication": "allowed", "expires_at": expires})).await;
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(receiver.all().len(), 1, "{:?}", receiver.all());
+        let feed = json_of(w.app.get_as(&d.reader.token, "/v1/feed?limit=100").await).await;
+        let ends: Vec<&Value> = feed["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "rights_ended").collect();
+        assert_eq!(ends.len(), 1, "{feed}");
+        assert_eq!(ends[0]["media_id"], photo.as_str());
+        // Rights that came back and are prohibited again end again.
+        rights(json!({"syndication": "allowed"})).await;
+        rights(json!({"syndication": "prohibited"})).await;
+        eventually("the second end", || receiver.accepted().len() == 2).await;
+        let notices = json_of(w.app.get_as(&d.reader.token, "/v1/notices").await).await;
+        assert_eq!(notices["items"].as_array().unwrap().len(), 2, "{notices}");
     }
 
     async fn a_delivery_names_the_status_and_every_correction_with_its_version_and_time(backend: Backend) {
