@@ -582,6 +582,8 @@ crate::backend_tests! {
         body["media"] = json!([{"media_id": photo, "role": "main"}]);
         let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
         assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        // The delivery reaches the ledger, which names who received the story.
+        w.app.settled().await;
         let before = json_of(w.app.get_as(&d.reader.token, "/v1/feed?limit=100").await).await;
         let before = before["next_cursor"].as_str().unwrap().to_owned();
         let soon = chrono::Utc::now() + chrono::Duration::days(2);
@@ -644,6 +646,8 @@ crate::backend_tests! {
         body["media"] = json!([{"media_id": photo, "role": "main"}]);
         let id = w.article(&d.desk, &body).await["id"].as_str().unwrap().to_owned();
         assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        // The delivery reaches the ledger, which names who received the story.
+        w.app.settled().await;
         let rights = |rights: Value| set_rights(&w, &d.desk, &photo, rights);
 
         rights(json!({"syndication": "prohibited", "expires_at": expires})).await;
