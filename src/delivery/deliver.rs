@@ -69,6 +69,13 @@ pub struct Delivered {
     pub max_age: i64,
     /// Where the licence's rate and quota stand after it.
     pub limits: Limits,
+    /// The licence it was delivered under.
+    pub licence_id: String,
+    /// The article's publisher.
+    pub publisher_id: String,
+    /// The purposes the licensee's licences in force permit for the
+    /// article (what the published licence headers say).
+    pub licensed: Vec<Purpose>,
 }
 
 /// What one delivery decided, for the ledger and the response.
@@ -79,6 +86,8 @@ struct Decision {
     next_change: Option<NaiveDateTime>,
     /// The licence it is delivered under.
     licence: LicenceRow,
+    /// The purposes the licences in force permit for the article.
+    licensed: Vec<Purpose>,
 }
 
 /// Delivers one article, deciding again on fresh facts when they changed
@@ -195,6 +204,9 @@ async fn attempt(
                 etag,
                 max_age,
                 limits: limits(used),
+                licence_id: licence.id.clone(),
+                publisher_id: stored.row.publisher_id.clone(),
+                licensed: decision.licensed.clone(),
             }))
         }
         Ok(Recorded::OverQuota { used }) => Err(DeliveryError::QuotaExceeded {
@@ -242,6 +254,7 @@ fn decide(facts: &Facts, purpose: Purpose, at: NaiveDateTime) -> Result<Decision
                 grant,
                 next_change: access::next_change(&covering, article, photos, at),
                 licence,
+                licensed: access::licensed_purposes(&entitlement.licences, article, at),
             })
         }
         Err(Denial::Killed) => Err(DeliveryError::Killed {

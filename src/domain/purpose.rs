@@ -52,6 +52,15 @@ impl Purpose {
         Purpose::AiTrain,
     ];
 
+    /// The data-mining purposes, in order: every one but `display`, each
+    /// named by its RSL usage term.
+    pub const MINING: [Purpose; 4] = [
+        Purpose::Search,
+        Purpose::AiIndex,
+        Purpose::AiInput,
+        Purpose::AiTrain,
+    ];
+
     /// The stored and serialised name (also the RSL usage term, except
     /// `display`, which RSL has no term for).
     pub fn as_str(&self) -> &'static str {

@@ -4,7 +4,7 @@
 //! The wire only: the work is `delivery`'s.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, ResponseError, get, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -101,6 +101,10 @@ fn purpose_of(caller: &Caller, asked: Option<Purpose>) -> Result<Purpose, ApiErr
                 ("Cache-Control" = String, description = "`private, max-age=N`, never beyond the next rights change"),
                 ("RateLimit-Policy" = String, description = "The licence's rate and quota policies (IETF structured fields), when it has any"),
                 ("RateLimit" = String, description = "Requests and billable units left, and seconds until each resets"),
+                ("Link" = String, description = "`<…/v1/publishers/{publisher}/license.xml>; rel=\"license\"; type=\"application/rsl+xml\"`: the publisher's RSL licence document"),
+                ("tdm-reservation" = String, description = "TDMRep: `0` when the licensee's licences in force permit every data-mining purpose for the article (search, ai-index, ai-input, ai-train), else `1`"),
+                ("tdm-policy" = String, description = "TDMRep: the policy of the licence the article was delivered under (`…/v1/licences/{id}/tdm-policy.json`)"),
+                ("Content-Usage" = String, description = "IETF aipref (vocab-07): `train-ai=y|n, search=y|n` from the licensed purposes `ai-train` and `search`. Photos with stricter data-mining rights carry them in `data_mining` and in the RSL document"),
             )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
@@ -118,6 +122,7 @@ pub async fn get_content(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: web::Query<ContentQuery>,
+    http: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let Claimed(caller) = caller;
     let client = caller.client_id.to_string();
@@ -133,6 +138,7 @@ pub async fn get_content(
         rate_limits: &state.rate_limits,
     };
     let purpose = purpose_of(&caller, query.purpose)?;
+    let urls = super::published::urls(&http)?;
     let article = ArticleId(id.into_inner());
     let request = DeliveryRequest {
         client,
@@ -145,13 +151,14 @@ pub async fn get_content(
     match delivery::deliver(desk, &request).await {
         Ok(delivered) => {
             let response = HttpResponse::Ok()
-                .insert_header((header::ETAG, delivered.etag))
+                .insert_header((header::ETAG, delivered.etag.clone()))
                 .insert_header((
                     header::CACHE_CONTROL,
                     format!("private, max-age={}", delivered.max_age),
                 ))
                 .content_type("application/json")
-                .body(delivered.body);
+                .body(delivered.body.clone());
+            let response = super::published::with_licence_headers(response, &urls, &delivered);
             Ok(with_rate_headers(response, delivered.limits))
         }
         Err(refusal) => match refusal.limits() {

@@ -15,6 +15,7 @@ pub mod media;
 pub mod notices;
 pub mod ops;
 pub mod problem;
+pub mod published;
 pub mod publishers;
 pub mod request_id;
 pub mod usage;
@@ -105,6 +106,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(licences::list_licences)
         .service(licences::get_licence)
         .service(licences::update_licence)
+        .service(published::get_licence_document)
+        .service(published::get_tdm_policy)
         .service(content::list_content)
         .service(content::get_feed)
         .service(usage::get_quota)

@@ -423,7 +423,7 @@ pub fn list(
 
 /// The stored licence, if the caller may see it: one it cannot see does
 /// not exist for it.
-fn find_visible(
+pub(super) fn find_visible(
     conn: &mut DbConnection,
     caller: &Caller,
     id: LicenceId,

@@ -6,6 +6,7 @@
 
 pub mod licences;
 pub mod licensees;
+pub mod published;
 pub mod publishers;
 
 use crate::domain::field::{Refused, describe};

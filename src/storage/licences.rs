@@ -174,6 +174,19 @@ pub fn of_licensee(
         .load(conn)?)
 }
 
+/// Every licence on a publisher's content (the published licence
+/// documents read them all).
+pub fn of_publisher(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+) -> Result<Vec<LicenceRow>, StorageError> {
+    Ok(licences::table
+        .filter(licences::publisher_id.eq(publisher_id))
+        .order(licences::id.asc())
+        .select(LicenceRow::as_select())
+        .load(conn)?)
+}
+
 /// A page of licences.
 pub fn list(
     conn: &mut DbConnection,

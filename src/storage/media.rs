@@ -153,6 +153,21 @@ pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<MediaRow
         .load(conn)?)
 }
 
+/// A publisher's photos whose data-mining value is not one of `open`
+/// (those that forbid some purpose).
+pub fn mining_restricted(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+    open: &[&str],
+) -> Result<Vec<MediaRow>, StorageError> {
+    Ok(media::table
+        .filter(media::publisher_id.eq(publisher_id))
+        .filter(media::data_mining.ne_all(open))
+        .order(media::id.asc())
+        .select(MediaRow::as_select())
+        .load(conn)?)
+}
+
 /// A page of a publisher's photos (all photos for `None`).
 pub fn list(
     conn: &mut DbConnection,

@@ -28,6 +28,7 @@ mod openapi;
 mod ops;
 mod organisations;
 mod problems;
+mod published;
 mod purposes;
 mod reports;
 mod roles;

@@ -91,6 +91,8 @@ pub fn table() -> Vec<Row> {
         row("DELETE", "/v1/clients/{doomed_client}", None,                          [401,  204,  403,  403,  403,  403,  403,  401]),
         row("GET",    "/v1/licences", None,                                         [401,  200,  200,  200,  200,  200,  403,  401]),
         row("GET",    "/v1/licences/{licence_a}", None,                             [401,  200,  200,  404,  200,  404,  403,  401]),
+        row("GET",    "/v1/licences/{licence_a}/tdm-policy.json", None,             [401,  200,  200,  404,  200,  404,  403,  401]),
+        row("GET",    "/v1/publishers/{publisher_a}/license.xml", None,             [401,  200,  200,  404,  200,  404,  403,  401]),
         row("PATCH",  "/v1/licences/{licence_a}", Some(json!({"rate_limit_per_minute": 600})),
                                                                                     [401,  200,  403,  403,  403,  403,  403,  401]),
         row("GET",    "/v1/content/{article_a}", None,                              [401,  403,  403,  403,  200,  404,  403,  401]),

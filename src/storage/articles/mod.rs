@@ -222,6 +222,37 @@ pub fn owned_ids(
         .load(conn)?)
 }
 
+/// A published article's section, embargo and photos.
+pub type PublishedMedia = (String, Option<NaiveDateTime>, Vec<MediaRef>);
+
+/// The section, embargo and photos of each of a publisher's published
+/// articles that has photos: which photos a licensee could receive.
+pub fn published_media(
+    conn: &mut DbConnection,
+    publisher_id: &str,
+) -> Result<Vec<PublishedMedia>, StorageError> {
+    let rows: Vec<(String, String, Option<NaiveDateTime>, String)> = articles::table
+        .filter(articles::publisher_id.eq(publisher_id))
+        .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::media.ne("[]"))
+        .select((
+            articles::id,
+            articles::section,
+            articles::embargo_until,
+            articles::media,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, section, embargo, media)| {
+            Ok((
+                section,
+                embargo,
+                parse_json(ARTICLES_TABLE, &id, "media", &media)?,
+            ))
+        })
+        .collect()
+}
+
 /// A page of articles, optionally of one publisher, filtered.
 pub fn list(
     conn: &mut DbConnection,
