@@ -1,7 +1,9 @@
 //! Demo mode (`serve --demo`): on an empty database, a small world written
-//! for this project — two publishers, two licensees with different
-//! licences, a dozen original articles with photos, credits, an embargo and
-//! a kill — and credentials to try it with. Seeding is idempotent: a
+//! for this project — two publishers, three licensees with different
+//! licences (one an AI answer engine licensed for `ai-input` with
+//! attribution), a dozen original articles with photos (one that forbids
+//! generative training), credits, an embargo and a kill — and credentials
+//! to try it with. Seeding is idempotent: a
 //! second start finds the world and adds nothing.
 
 use chrono::{Duration, Utc};
@@ -12,11 +14,14 @@ use crate::content::ingest::{CreateArticleRequest, Created, create_article};
 use crate::content::lifecycle::{Reason, kill};
 use crate::content::media::{MediaRequest, create_media};
 use crate::domain::access::Tier;
+use crate::domain::purpose::Purpose;
 use crate::domain::{ArticleId, ClientId, FieldError, PublisherId, Role};
 use crate::identity::clients::{self, CreateClientRequest};
 use crate::identity::{Caller, IdentityError, Organisation};
 use crate::licensing::LicensingError;
-use crate::licensing::licences::{self, CreateLicenceRequest, Price, Quota, QuotaPeriod};
+use crate::licensing::licences::{
+    self, CreateLicenceRequest, Price, PurposeTerms, Quota, QuotaPeriod,
+};
 use crate::licensing::licensees::{self, CreateLicenseeRequest};
 use crate::licensing::publishers::{self, CreatePublisherRequest};
 use crate::storage::{DbConnection, StorageError, now, organisations};
@@ -68,6 +73,13 @@ pub struct DemoCredentials {
     pub licensee: (String, String),
     /// An article Morning Brief may fetch.
     pub article_id: String,
+    /// (client id, secret) of Lumen Answers' retrieval client, which may
+    /// ask only for `use:ai-input` tokens.
+    pub ai_licensee: (String, String),
+    /// The live story whose photo forbids generative training.
+    pub ai_article_id: String,
+    /// The Harbour Gazette's id (its RSL document).
+    pub publisher_id: String,
 }
 
 impl DemoCredentials {
@@ -83,14 +95,23 @@ impl DemoCredentials {
              Try, as the licensee:\n\
              \x20 TOKEN=$(curl -s -u '{id}:{secret}' -d grant_type=client_credentials {base_url}/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n\
              \x20 curl -s -H \"Authorization: Bearer $TOKEN\" {base_url}/v1/content/{}\n\
-             \x20 curl -s -H \"Authorization: Bearer $TOKEN\" \"{base_url}/v1/usage?group_by=article\"\n",
+             \x20 curl -s -H \"Authorization: Bearer $TOKEN\" \"{base_url}/v1/usage?group_by=article\"\n\n\
+             As the AI licensee (Lumen Answers: ai-input at 0.40 GBP, attribution required):\n\
+             \x20 ai-client  client_id={ai_id}  client_secret={ai_secret}\n\
+             \x20 AI_TOKEN=$(curl -s -u '{ai_id}:{ai_secret}' -d grant_type=client_credentials -d scope=use:ai-input {base_url}/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n\
+             \x20 curl -si -H \"Authorization: Bearer $AI_TOKEN\" \"{base_url}/v1/content/{ai_article}?purpose=ai-input\"\n\
+             \x20 curl -s -H \"Authorization: Bearer $AI_TOKEN\" {base_url}/v1/publishers/{publisher}/license.xml\n",
             self.admin.0,
             self.admin.1,
             self.publisher.0,
             self.publisher.1,
             id,
             secret,
-            self.article_id
+            self.article_id,
+            ai_id = self.ai_licensee.0,
+            ai_secret = self.ai_licensee.1,
+            ai_article = self.ai_article_id,
+            publisher = self.publisher_id,
         )
     }
 }
@@ -418,11 +439,34 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, DemoError> {
         l.tier = Tier::Preview;
         l.include_media = false;
     })?;
+    // An AI answer engine: grounding answers in the Gazette's stories, paid
+    // per article and credited.
+    let lumen = licensee(conn, "Lumen Answers", &["GB"])?;
+    licence(conn, lumen, gazette, |l| {
+        l.purposes = Some(vec![PurposeTerms {
+            purpose: Purpose::AiInput,
+            price_per_unit: Some(price(40, "GBP")),
+        }]);
+        l.attribution_required = Some(true);
+    })?;
     let admin = client(conn, "demo operator", Role::Admin, None)?;
     let publisher = client(conn, "Harbour Gazette desk", Role::Publisher, Some(gazette))?;
     let licensee = client(conn, "Morning Brief ingest", Role::Licensee, Some(brief))?;
     client(conn, "Nordlys News ingest", Role::Licensee, Some(nordlys))?;
     let courier_desk = client(conn, "Valley Courier desk", Role::Publisher, Some(courier))?;
+    let ai_licensee = clients::create(
+        conn,
+        &CreateClientRequest {
+            name: "Lumen Answers retrieval".to_owned(),
+            role: Role::Licensee,
+            organisation_id: Some(lumen),
+            purposes: Some(vec![Purpose::AiInput]),
+        },
+    )?;
+    let ai_licensee = (
+        ai_licensee.client.client_id.to_string(),
+        ai_licensee.client_secret,
+    );
     let gazette_desk = desk_of(gazette, &publisher.0)?;
     let courier_desk = desk_of(courier, &courier_desk.0)?;
 
@@ -459,10 +503,12 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, DemoError> {
             json!({
             "caption": "A diver surveys seagrass in the estuary shallows.", "credit_line": "Photograph: Portmere Marine Survey",
             "copyright_holder": "Portmere Marine Survey", "renditions": rendition("seagrass"),
-            "rights": {"syndication": "allowed", "usage_terms": "Credit must be shown"}}),
+            "rights": {"syndication": "allowed", "usage_terms": "Credit must be shown; not for training generative AI",
+                       "data_mining": "prohibited_gen_ai_ml_training"}}),
         )?,
     ];
     let mut first = String::new();
+    let mut with_survey_photo = String::new();
     let embargo = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     for (
         index,
@@ -500,6 +546,9 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, DemoError> {
         if index == 0 {
             first = id.clone();
         }
+        if index == 4 {
+            with_survey_photo = id.clone();
+        }
         if index == 9 {
             let id = id
                 .parse::<ArticleId>()
@@ -513,5 +562,8 @@ fn seed_world(conn: &mut DbConnection) -> Result<DemoCredentials, DemoError> {
         publisher,
         licensee,
         article_id: first,
+        ai_licensee,
+        ai_article_id: with_survey_photo,
+        publisher_id: gazette.to_string(),
     })
 }

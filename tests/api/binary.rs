@@ -771,7 +771,7 @@ fn demo_server(dir: &std::path::Path) -> (Server, String) {
     loop {
         let mut line = String::new();
         if stdout.read_line(&mut line).unwrap() == 0
-            || line.contains("usage?group_by")
+            || line.contains("license.xml")
             || line.contains("already exists")
         {
             printed.push_str(&line);
@@ -849,6 +849,79 @@ fn demo_mode_seeds_once_and_its_printed_commands_work() {
     .unwrap();
     assert_eq!(status, 200);
     assert!(svg.contains("<svg") && svg.contains("billable units"));
+
+    // The AI licensee: ai-input only, with attribution, and a photo that
+    // forbids generative training goes out for input but is declared.
+    let ai = serde_json::json!({"client_id": field("ai-client", "client_id"), "client_secret": field("ai-client", "client_secret")});
+    let ai_token = self::token(server.port, &ai);
+    let ai_article = printed
+        .split("/v1/content/")
+        .find_map(|rest| {
+            rest.split_once("?purpose=ai-input")
+                .map(|(id, _)| id.to_owned())
+        })
+        .unwrap();
+    let publisher = printed
+        .split("/v1/publishers/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let fetch = |purpose: &str| {
+        http1::call(
+            server.port,
+            "GET",
+            &format!("/v1/content/{ai_article}?purpose={purpose}"),
+            Some(&ai_token),
+            &[],
+            None,
+        )
+        .unwrap()
+    };
+    let (status, body) = fetch("ai-input");
+    assert_eq!(status, 200, "{body}");
+    let grounded: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        grounded["attribution"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("The Harbour Gazette"),
+        "{grounded}"
+    );
+    assert_eq!(
+        grounded["media"][0]["data_mining"],
+        "prohibited_gen_ai_ml_training"
+    );
+    let (status, _) = fetch("display");
+    assert_eq!(status, 403, "the client may fetch for ai-input only");
+    let (status, rsl) = http1::call(
+        server.port,
+        "GET",
+        &format!("/v1/publishers/{publisher}/license.xml"),
+        Some(&ai_token),
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{rsl}");
+    let rsl = roxmltree::Document::parse(&rsl).unwrap();
+    let said = |url_end: &str, element: &str| -> Option<String> {
+        rsl.descendants()
+            .find(|n| n.has_tag_name("content") && n.attribute("url").unwrap().ends_with(url_end))?
+            .descendants()
+            .find(|n| n.has_tag_name(element))
+            .and_then(|n| n.text())
+            .map(str::to_owned)
+    };
+    let scope = format!("/v1/content?publisher_id={publisher}");
+    assert_eq!(said(&scope, "permits").as_deref(), Some("ai-input"));
+    assert_eq!(said(&scope, "amount").as_deref(), Some("0.40"));
+    assert_eq!(
+        said("/demo/seagrass-1200.jpg", "prohibits").as_deref(),
+        Some("ai-train")
+    );
     drop(server);
 
     let (_again, printed_again) = demo_server(dir.path());
