@@ -211,6 +211,7 @@ fn notify_receivers(
     killed_at: NaiveDateTime,
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
+    notices::lock_takedowns(conn, true)?;
     for receiver in notices::receivers(conn, &row.id)? {
         notices::insert_notice(
             conn,
@@ -342,6 +343,7 @@ fn rights_ended(
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
     const TYPE: &str = "media.rights_ended";
+    notices::lock_takedowns(conn, true)?;
     let receivers = notices::receivers(conn, &row.id)?;
     if receivers.is_empty() {
         return Ok(());

@@ -3,6 +3,7 @@
 //! fetches of killed articles that were refused with 410.
 
 use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
@@ -25,6 +26,36 @@ pub struct Receiver {
     /// The hours to acknowledge under the licence of the last delivery.
     #[diesel(sql_type = Integer)]
     pub takedown_hours: i32,
+}
+
+/// Key of the transaction-level advisory lock that orders taking a story's
+/// receivers from the ledger (a kill, an end of rights) against shipping
+/// deliveries of it (`notify_late_receivers`) on PostgreSQL. Without it the
+/// two can pass each other: the kill reads the ledger before a shipment of
+/// the story commits, the shipment reads the article before the kill
+/// commits, and a licensee that received the story is never told. SQLite
+/// has one writer at a time, which orders them already.
+const TAKEDOWN_LOCK_KEY: i64 = 0x5359_4e44_4b49_4c4c; // "SYNDKILL"
+
+/// Takes the takedown lock until the transaction ends: `exclusive` to read
+/// a story's receivers for its notices, shared to ship deliveries (ships
+/// do not wait on each other, only on a takedown, and a takedown on them).
+/// A takedown takes the content events' lock first, as every content
+/// change does before it, so the two are always taken in the same order.
+/// Call inside the transaction, before the read it orders.
+pub fn lock_takedowns(conn: &mut DbConnection, exclusive: bool) -> Result<(), StorageError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let statement = if exclusive {
+            format!(
+                "SELECT pg_advisory_xact_lock({}); SELECT pg_advisory_xact_lock({TAKEDOWN_LOCK_KEY})",
+                super::articles::EVENT_LOCK_KEY
+            )
+        } else {
+            format!("SELECT pg_advisory_xact_lock_shared({TAKEDOWN_LOCK_KEY})")
+        };
+        pg.batch_execute(&statement)?;
+    }
+    Ok(())
 }
 
 /// Every licensee with at least one delivery of the article in the ledger.
@@ -381,6 +412,7 @@ pub fn notify_late_receivers(
         ids.dedup();
         ids
     };
+    lock_takedowns(conn, false)?;
     let mut killed: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = Vec::new();
     for chunk in ids.chunks(1000) {
         killed.extend(

@@ -48,7 +48,7 @@ pub struct EventRow {
 /// Key of the transaction-level advisory lock that orders event commits on
 /// PostgreSQL, so sequence numbers become visible in commit order and a
 /// reader that has seen `seq` n never later finds a smaller one appear.
-const EVENT_LOCK_KEY: i64 = 0x5359_4e44_4556_4e54; // "SYNDEVNT"
+pub(crate) const EVENT_LOCK_KEY: i64 = 0x5359_4e44_4556_4e54; // "SYNDEVNT"
 
 /// Appends an event. Call inside the transaction that makes the change,
 /// after its first write (so that on SQLite the write lock is held). The

@@ -9,6 +9,7 @@ mod events;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub(crate) use self::events::EVENT_LOCK_KEY;
 pub use self::events::{
     EventRow, FeedEventRow, FeedRow, NewEventRow, append_event, consistent_read, events_of, feed,
     locked_event_time,
