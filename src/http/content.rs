@@ -61,7 +61,7 @@ pub struct ContentQuery {
     /// Absent means `display` when the token grants it, else the token's
     /// only purpose; a token for several purposes without `display` must
     /// name one. Billed, priced and recorded per purpose.
-    #[param(value_type = Option<Purpose>, example = "ai-input")]
+    #[param(value_type = Option<Purpose>, example = "display")]
     pub purpose: Option<Purpose>,
 }
 
@@ -239,7 +239,7 @@ pub struct ContentListQuery {
     pub cursor: Option<String>,
     /// Only articles that may be fetched for this purpose (resolved as for
     /// `GET /v1/content/{id}`).
-    #[param(value_type = Option<Purpose>, example = "ai-input")]
+    #[param(value_type = Option<Purpose>, example = "display")]
     pub purpose: Option<Purpose>,
 }
 
