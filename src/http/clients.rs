@@ -129,7 +129,7 @@ pub enum NewClient {
         name: String,
         /// The licensee it acts for.
         organisation_id: Uuid,
-        /// The purposes it may fetch for (1 to 5, each once), which bound
+        /// The purposes it may fetch for (1 to 5; one listed twice counts once), which bound
         /// the `use:…` scopes its tokens can carry; absent means every
         /// purpose. Its licences still decide what each fetch may have.
         #[schema(min_items = 1, max_items = 5)]

@@ -95,8 +95,8 @@ pub struct CreateClientRequest {
     /// The publisher (role `publisher`) or licensee (role `licensee`) it
     /// acts for; must be absent for `admin`.
     pub organisation_id: Option<Uuid>,
-    /// For a licensee's client: the purposes it may fetch for (1 to 5,
-    /// each once), which bound the `use:…` scopes its tokens can carry.
+    /// For a licensee's client: the purposes it may fetch for (1 to 5; a
+    /// purpose listed twice counts once), which bound the `use:…` scopes its tokens can carry.
     /// Absent means every purpose; its licences still decide what each
     /// fetch may have. Must be absent for other roles.
     #[schema(min_items = 1, max_items = 5)]
@@ -175,13 +175,10 @@ pub fn create(
             let mut sorted = list.clone();
             sorted.sort();
             sorted.dedup();
-            if list.is_empty() || sorted.len() != list.len() {
+            if list.is_empty() {
                 invalid.push(FieldError::new(
                     "purposes",
-                    format!(
-                        "list 1 to 5 purposes of {}, each once",
-                        purpose::names(&Purpose::ALL)
-                    ),
+                    format!("list 1 to 5 purposes of {}", purpose::names(&Purpose::ALL)),
                 ));
             }
             serde_json::to_string(&sorted).ok()

@@ -140,9 +140,10 @@ pub struct CreateLicenceRequest {
     pub rate_limit_per_minute: Option<i32>,
     /// Price per billable unit, for purposes without a price of their own.
     pub price_per_unit: Option<Price>,
-    /// The purposes it permits (1 to 5, each once), each at its own price
-    /// or `price_per_unit`; absent means `display` only, what every licence
-    /// permitted before purposes. A fetch declares its purpose (see
+    /// The purposes it permits (1 to 5 entries), each at its own price or
+    /// `price_per_unit`; a purpose listed more than once counts once, on
+    /// its last entry's terms. Absent means `display` only, what every
+    /// licence permitted before purposes. A fetch declares its purpose (see
     /// `GET /v1/content/{id}`), and one the licence does not permit is
     /// refused.
     #[schema(min_items = 1, max_items = 5)]
@@ -196,7 +197,8 @@ pub struct UpdateLicenceRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Price>)]
     pub price_per_unit: Option<Option<Price>>,
-    /// The purposes it permits (1 to 5, each once), replacing the list.
+    /// The purposes it permits (1 to 5 entries), replacing the list; a
+    /// purpose listed more than once counts once, on its last entry's terms.
     #[schema(min_items = 1, max_items = 5)]
     pub purposes: Option<Vec<PurposeTerms>>,
     /// Whether deliveries carry the article's attribution.
@@ -240,17 +242,13 @@ fn purposes_json(terms: &[PurposeTerms], errors: &mut Vec<FieldError>) -> String
             format!("list 1 to 5 purposes of {}", purpose::names(&Purpose::ALL)),
         ));
     }
-    let mut seen = Vec::new();
-    for (i, terms) in terms.iter().enumerate() {
-        if seen.contains(&terms.purpose) {
-            errors.push(FieldError::new(
-                format!("purposes.{i}"),
-                format!("{} is listed twice", terms.purpose),
-            ));
+    // A purpose listed more than once counts once, on its last terms.
+    let mut sorted: Vec<PurposeTerms> = Vec::with_capacity(terms.len());
+    for terms in terms.iter().rev() {
+        if !sorted.iter().any(|t| t.purpose == terms.purpose) {
+            sorted.push(terms.clone());
         }
-        seen.push(terms.purpose);
     }
-    let mut sorted = terms.to_vec();
     sorted.sort_by_key(|t| t.purpose);
     for (i, terms) in terms.iter().enumerate() {
         if let Some(price) = &terms.price_per_unit {

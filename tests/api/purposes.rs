@@ -214,7 +214,6 @@ crate::backend_tests! {
             "include_media": true, "valid_from": "2026-01-01T00:00:00Z", "purposes": purposes,
         });
         for (purposes, field) in [
-            (json!([{"purpose": "display"}, {"purpose": "display"}]), "purposes.1"),
             (json!([]), "purposes"),
             (json!([{"purpose": "search", "price_per_unit": {"amount_minor": -1, "currency": "GBP"}}]), "purposes.0.price_per_unit.amount_minor"),
             (json!([{"purpose": "search", "price_per_unit": {"amount_minor": 1, "currency": "pounds"}}]), "purposes.0.price_per_unit.currency"),
@@ -229,6 +228,19 @@ crate::backend_tests! {
         }
         let listed = json_of(w.app.get_as(&w.admin, "/v1/licences").await).await;
         assert_eq!(listed["items"], json!([]), "nothing refused was written");
+
+        // A purpose listed twice counts once, on its last entry's terms.
+        let twice = json!([
+            {"purpose": "search", "price_per_unit": {"amount_minor": 5, "currency": "GBP"}},
+            {"purpose": "display"},
+            {"purpose": "search", "price_per_unit": {"amount_minor": 7, "currency": "GBP"}},
+        ]);
+        let created = w.app.post_as(&w.admin, "/v1/licences", &body(twice)).await;
+        assert_eq!(created.status(), 201);
+        assert_eq!(
+            json_of(created).await["purposes"],
+            json!([{"purpose": "display"}, {"purpose": "search", "price_per_unit": {"amount_minor": 7, "currency": "GBP"}}])
+        );
     }
 
     async fn a_token_carries_only_scopes_its_client_may_have_and_a_fetch_only_its_scopes(backend: Backend) {
