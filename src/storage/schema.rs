@@ -360,6 +360,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// An end of a photo's rights in one live story, with the story's event.
+    rights_ended_stories (media_id, ends_at, article_id) {
+        media_id -> Text,
+        ends_at -> Timestamp,
+        article_id -> Text,
+        event_id -> Text,
+        withheld_from -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Ends of licences already announced.
     licence_endings (licence_id, ends_at) {
         licence_id -> Text,

@@ -1,0 +1,2 @@
+DROP INDEX takedown_notices_once;
+DROP TABLE rights_ended_stories;
