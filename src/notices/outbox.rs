@@ -23,13 +23,21 @@
 //! Scheduled events have no change to ride on, so each node's sender asks
 //! every poll: [`fire_rights_endings`] (a photo's rights ended while it
 //! shows in a live story: `media.rights_ended` and a notice to each
-//! licensee that received the story) and [`fire_licence_endings`]
+//! licensee that received the story while it showed the photo) and
+//! [`fire_licence_endings`]
 //! (`licence.ending`, a notice period before a licence ends). Each end is
 //! written in one transaction with a key, so it fires once across nodes
 //! and restarts; each also appends, for every licensee told, an event of
 //! its feed (`storage::scheduled`). A photo whose syndication turns to
 //! `prohibited` ends its rights at once, in the change's transaction
 //! ([`syndication_prohibited`]), keyed the same way.
+//!
+//! A delivery can reach the ledger after the takedown it should have been
+//! told of (journal mode ships a node's deliveries within a second or so):
+//! shipping then makes its notice (`storage::late_notices`).
+//! An end of a photo's rights writes its event in every live story showing
+//! the photo, even one no licensee had received yet, so that such a notice
+//! has an event to name.
 
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
@@ -38,7 +46,7 @@ use uuid::Uuid;
 use crate::domain::access::{self, EventFacts};
 use crate::domain::content::{EventKind, Redistribution};
 use crate::storage::articles::ArticleRow;
-use crate::storage::notices::{self, NoticeRow};
+use crate::storage::notices::{self, NoticeRow, StoryEndRow, TakedownLock};
 use crate::storage::scheduled::{self, NewScheduledRow};
 use crate::storage::webhooks::{self, DeliveryRow, EventRow, PENDING};
 use crate::storage::{DbConnection, StorageError, facts, licences, now};
@@ -211,13 +219,13 @@ fn notify_receivers(
     killed_at: NaiveDateTime,
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    notices::lock_takedowns(conn, true)?;
+    notices::lock_takedowns(conn, TakedownLock::Takedown)?;
     for receiver in notices::receivers(conn, &row.id)? {
         notices::insert_notice(
             conn,
             &NoticeRow {
                 id: Uuid::now_v7().to_string(),
-                kind: "article.killed".to_owned(),
+                kind: notices::KILLED.to_owned(),
                 article_id: row.id.clone(),
                 media_id: None,
                 publisher_id: row.publisher_id.clone(),
@@ -270,8 +278,18 @@ fn take_rights_end(
 ) -> Result<bool, StorageError> {
     let done = crate::storage::in_transaction(conn, |conn| {
         notices::mark_rights_ended(conn, media_id, ends_at, at)?;
+        // Deliveries decided before the end carried the photo; so did
+        // those before the change that made it, if that came later (an
+        // expiry set in the past, or a prohibition, read here after it).
+        let withheld_from = notices::media_changed_at(conn, media_id)?
+            .map_or(ends_at, |changed| changed.max(ends_at));
+        let end = End {
+            media_id,
+            ends_at,
+            withheld_from,
+        };
         for article in notices::live_articles_with(conn, media_id)? {
-            rights_ended(conn, &article, media_id, ends_at, at)?;
+            rights_ended(conn, &article, &end, at)?;
         }
         Ok::<_, StorageError>(())
     });
@@ -334,20 +352,34 @@ struct RightsEndedData<'a> {
     rights_ended_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The event, deliveries and notices of a photo's end in one live story.
+/// One end of a photo's rights.
+struct End<'a> {
+    media_id: &'a str,
+    /// When the rights ended.
+    ends_at: NaiveDateTime,
+    /// Deliveries decided before this carried the photo.
+    withheld_from: NaiveDateTime,
+}
+
+/// The event, deliveries and notices of a photo's end in one live story:
+/// for every licensee with a delivery of the story decided while it showed
+/// the photo. The event (and the end, in `rights_ended_stories`) is written
+/// even when there is none yet: a delivery still in a node's journal gets
+/// its notice, naming this event, when it is shipped.
 fn rights_ended(
     conn: &mut DbConnection,
     row: &ArticleRow,
-    media_id: &str,
-    ends_at: NaiveDateTime,
+    end: &End<'_>,
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
-    const TYPE: &str = "media.rights_ended";
-    notices::lock_takedowns(conn, true)?;
-    let receivers = notices::receivers(conn, &row.id)?;
-    if receivers.is_empty() {
-        return Ok(());
-    }
+    const TYPE: &str = notices::RIGHTS_ENDED;
+    let End {
+        media_id,
+        ends_at,
+        withheld_from,
+    } = *end;
+    notices::lock_takedowns(conn, TakedownLock::Takedown)?;
+    let receivers = notices::receivers_before(conn, &row.id, withheld_from)?;
     let payload = serde_json::json!({
         "type": TYPE,
         "timestamp": ends_at.and_utc(),
@@ -372,6 +404,16 @@ fn rights_ended(
         created_at: at,
     };
     webhooks::insert_event(conn, &event)?;
+    notices::insert_story_end(
+        conn,
+        &StoryEndRow {
+            media_id: media_id.to_owned(),
+            ends_at,
+            article_id: row.id.clone(),
+            event_id: event.id.clone(),
+            withheld_from,
+        },
+    )?;
     for endpoint in webhooks::candidate_endpoints(conn, &row.publisher_id)? {
         let received = receivers
             .iter()
@@ -423,7 +465,7 @@ fn rights_ended(
                 publisher_id: row.publisher_id.clone(),
                 licensee_id: receiver.licensee_id,
                 event_id: event.id.clone(),
-                reason: Some("the photo's rights ended".to_owned()),
+                reason: Some(notices::RIGHTS_ENDED_REASON.to_owned()),
                 killed_at: ends_at,
                 deliveries: receiver.deliveries,
                 last_delivered_at: receiver.last_delivered_at,

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod error;
 pub mod facts;
 pub mod health;
+pub mod late_notices;
 pub mod licences;
 pub mod media;
 pub mod migrate;

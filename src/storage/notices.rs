@@ -1,6 +1,10 @@
-//! Takedown notices: who received a killed article (read from the usage
-//! ledger), the notice each of them gets and its acknowledgement, and the
-//! fetches of killed articles that were refused with 410.
+//! Takedown notices: who received a killed article, or a story while it
+//! showed a photo whose rights then ended (read from the usage ledger), the
+//! notice each of them gets and its acknowledgement, the ends of photo
+//! rights taken in each story, and the fetches of killed articles that were
+//! refused with 410. Notices for deliveries that reach the ledger after
+//! their takedown are made in the shipping transaction, by
+//! `storage::late_notices`.
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
@@ -8,8 +12,16 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use super::page::{Page, PageRequest};
-use super::schema::{killed_fetches, takedown_notices};
+use super::schema::{killed_fetches, rights_ended_stories, takedown_notices};
 use super::{DbConnection, StorageError};
+
+/// `kind` (and webhook event type) of a kill's notice.
+pub const KILLED: &str = "article.killed";
+/// `kind` (and webhook event type) of the notice of a photo's rights
+/// ending in a story.
+pub const RIGHTS_ENDED: &str = "media.rights_ended";
+/// The `reason` of a notice of a photo's rights ending.
+pub const RIGHTS_ENDED_REASON: &str = "the photo's rights ended";
 
 /// The list scope of notice cursors.
 pub const NOTICE_LIST: &str = "notices";
@@ -30,28 +42,47 @@ pub struct Receiver {
 
 /// Key of the transaction-level advisory lock that orders taking a story's
 /// receivers from the ledger (a kill, an end of rights) against shipping
-/// deliveries of it (`notify_late_receivers`) on PostgreSQL. Without it the
+/// deliveries of it (`late_notices`) on PostgreSQL. Without it the
 /// two can pass each other: the kill reads the ledger before a shipment of
 /// the story commits, the shipment reads the article before the kill
 /// commits, and a licensee that received the story is never told. SQLite
 /// has one writer at a time, which orders them already.
 const TAKEDOWN_LOCK_KEY: i64 = 0x5359_4e44_4b49_4c4c; // "SYNDKILL"
 
-/// Takes the takedown lock until the transaction ends: `exclusive` to read
-/// a story's receivers for its notices, shared to ship deliveries (ships
-/// do not wait on each other, only on a takedown, and a takedown on them).
-/// A takedown takes the content events' lock first, as every content
-/// change does before it, so the two are always taken in the same order.
-/// Call inside the transaction, before the read it orders.
-pub fn lock_takedowns(conn: &mut DbConnection, exclusive: bool) -> Result<(), StorageError> {
+/// What a transaction takes the takedown lock for (see [`lock_takedowns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakedownLock {
+    /// To read a story's receivers for its notices (a kill, an end of a
+    /// photo's rights): exclusively.
+    Takedown,
+    /// To ship deliveries: shared (ships do not wait on each other, only
+    /// on a takedown, and a takedown on them).
+    Ship,
+    /// To ship deliveries whose late notices append feed events, which
+    /// takes the content events' lock: shared, as [`Self::Ship`].
+    ShipAndAppend,
+}
+
+/// Takes the takedown lock until the transaction ends. A takedown takes
+/// the content events' lock first, as every content change does before it,
+/// and so does a shipment that will append feed events: the two locks are
+/// always taken in the same order (a shipment that took the takedown lock
+/// alone must not wait for the events' lock, which a takedown waiting for
+/// the shipment may hold). Call inside the transaction, before the read it
+/// orders.
+pub fn lock_takedowns(conn: &mut DbConnection, purpose: TakedownLock) -> Result<(), StorageError> {
     if let DbConnection::Postgresql(pg) = conn {
-        let statement = if exclusive {
-            format!(
-                "SELECT pg_advisory_xact_lock({}); SELECT pg_advisory_xact_lock({TAKEDOWN_LOCK_KEY})",
-                super::articles::EVENT_LOCK_KEY
-            )
-        } else {
-            format!("SELECT pg_advisory_xact_lock_shared({TAKEDOWN_LOCK_KEY})")
+        let events = super::articles::EVENT_LOCK_KEY;
+        let statement = match purpose {
+            TakedownLock::Takedown => format!(
+                "SELECT pg_advisory_xact_lock({events}); SELECT pg_advisory_xact_lock({TAKEDOWN_LOCK_KEY})"
+            ),
+            TakedownLock::Ship => {
+                format!("SELECT pg_advisory_xact_lock_shared({TAKEDOWN_LOCK_KEY})")
+            }
+            TakedownLock::ShipAndAppend => format!(
+                "SELECT pg_advisory_xact_lock({events}); SELECT pg_advisory_xact_lock_shared({TAKEDOWN_LOCK_KEY})"
+            ),
         };
         pg.batch_execute(&statement)?;
     }
@@ -60,17 +91,45 @@ pub fn lock_takedowns(conn: &mut DbConnection, exclusive: bool) -> Result<(), St
 
 /// Every licensee with at least one delivery of the article in the ledger.
 pub fn receivers(conn: &mut DbConnection, article_id: &str) -> Result<Vec<Receiver>, StorageError> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(receivers_sql(false))
+        .bind::<Text, _>(article_id)
+        .load(conn)?)
+}
+
+/// Every licensee with at least one delivery of the article decided before
+/// `before` in the ledger, counting only those deliveries (a photo whose
+/// rights ended was in them; later ones had it withheld).
+pub fn receivers_before(
+    conn: &mut DbConnection,
+    article_id: &str,
+    before: NaiveDateTime,
+) -> Result<Vec<Receiver>, StorageError> {
+    Ok(diesel::sql_query(receivers_sql(true))
+        .bind::<Text, _>(article_id)
+        .bind::<Timestamp, _>(before)
+        .load(conn)?)
+}
+
+/// The receivers' query, with deliveries bounded by `$2` or not.
+fn receivers_sql(bounded: bool) -> String {
+    let bound = |alias: &str| {
+        if bounded {
+            format!(" AND {alias}.at < $2")
+        } else {
+            String::new()
+        }
+    };
+    format!(
         "SELECT u.licensee_id AS licensee_id, CAST(COUNT(*) AS BIGINT) AS deliveries, \
                 MAX(u.at) AS last_delivered_at, \
                 COALESCE((SELECT l.takedown_hours FROM usage_events w JOIN licences l ON l.id = w.licence_id \
-                          WHERE w.article_id = $1 AND w.licensee_id = u.licensee_id \
+                          WHERE w.article_id = $1 AND w.licensee_id = u.licensee_id{} \
                           ORDER BY w.at DESC LIMIT 1), 24) AS takedown_hours \
-         FROM usage_events u WHERE u.article_id = $1 \
+         FROM usage_events u WHERE u.article_id = $1{} \
          GROUP BY u.licensee_id ORDER BY u.licensee_id",
+        bound("w"),
+        bound("u"),
     )
-    .bind::<Text, _>(article_id)
-    .load(conn)?)
 }
 
 /// A stored takedown notice.
@@ -101,6 +160,22 @@ pub fn insert_notice(conn: &mut DbConnection, row: &NoticeRow) -> Result<(), Sto
         .values(row.clone())
         .execute(conn)?;
     Ok(())
+}
+
+/// Inserts a notice unless the licensee has one for the same takedown (the
+/// unique key: kind, article, photo, instant, licensee); whether it was
+/// inserted. On PostgreSQL an insert of the same notice by a transaction
+/// not yet committed is waited for, so of two nodes shipping at once one
+/// makes the notice and the other sees it made.
+pub fn insert_notice_once(conn: &mut DbConnection, row: &NoticeRow) -> Result<bool, StorageError> {
+    let insert = diesel::insert_into(takedown_notices::table)
+        .values(row.clone())
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+        DbConnection::Postgresql(c) => insert.execute(c)?,
+    };
+    Ok(inserted == 1)
 }
 
 /// One notice.
@@ -318,6 +393,43 @@ pub fn mark_rights_ended(
     Ok(())
 }
 
+/// When the photo's row last changed (`None` if it is gone): an end of its
+/// rights takes effect for deliveries then, if that is after the end
+/// itself (an expiry set in the past, a prohibition).
+pub fn media_changed_at(
+    conn: &mut DbConnection,
+    media_id: &str,
+) -> Result<Option<NaiveDateTime>, StorageError> {
+    use super::schema::media;
+    Ok(media::table
+        .find(media_id)
+        .select(media::updated_at)
+        .first(conn)
+        .optional()?)
+}
+
+/// One end of a photo's rights in one live story, and the story's
+/// `media.rights_ended` event.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rights_ended_stories)]
+pub struct StoryEndRow {
+    pub media_id: String,
+    pub ends_at: NaiveDateTime,
+    pub article_id: String,
+    pub event_id: String,
+    /// Deliveries decided before this instant carried the photo.
+    pub withheld_from: NaiveDateTime,
+}
+
+/// Records an end of a photo's rights in a story (in the end's
+/// transaction, with its event); a conflict if it was recorded before.
+pub fn insert_story_end(conn: &mut DbConnection, row: &StoryEndRow) -> Result<(), StorageError> {
+    diesel::insert_into(rights_ended_stories::table)
+        .values(row.clone())
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Published articles that show the photo (their `media` names it).
 pub fn live_articles_with(
     conn: &mut DbConnection,
@@ -391,100 +503,4 @@ pub fn mark_licence_ending(
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// Takedown notices for deliveries that reached the ledger after their
-/// article was killed: a node's usage journal ships within a second or so,
-/// so a licensee may have received an article just before its kill while
-/// the kill's notices were written without it. For each of `pairs`
-/// (article, licensee) whose article is killed and that has no kill notice
-/// yet, one is made, as the kill would have made it. Runs in the shipping
-/// transaction; returns how many were made.
-pub fn notify_late_receivers(
-    conn: &mut DbConnection,
-    pairs: &[(String, String)],
-    at: NaiveDateTime,
-) -> Result<usize, StorageError> {
-    use super::schema::{articles, webhook_events};
-    let ids: Vec<&str> = {
-        let mut ids: Vec<&str> = pairs.iter().map(|(a, _)| a.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    lock_takedowns(conn, false)?;
-    let mut killed: Vec<(String, String, Option<NaiveDateTime>, Option<String>)> = Vec::new();
-    for chunk in ids.chunks(1000) {
-        killed.extend(
-            articles::table
-                .filter(articles::id.eq_any(chunk))
-                .filter(articles::killed_at.is_not_null())
-                .select((
-                    articles::id,
-                    articles::publisher_id,
-                    articles::killed_at,
-                    articles::status_reason,
-                ))
-                .load::<(String, String, Option<NaiveDateTime>, Option<String>)>(conn)?,
-        );
-    }
-    let mut made = 0;
-    for (article_id, publisher_id, killed_at, reason) in killed {
-        let Some(killed_at) = killed_at else { continue };
-        let event_id: Option<String> = webhook_events::table
-            .filter(webhook_events::article_id.eq(&article_id))
-            .filter(webhook_events::event_type.eq("article.killed"))
-            .select(webhook_events::id)
-            .order(webhook_events::created_at.desc())
-            .first(conn)
-            .optional()?;
-        let Some(event_id) = event_id else { continue };
-        let told: Vec<String> = takedown_notices::table
-            .filter(takedown_notices::article_id.eq(&article_id))
-            .filter(takedown_notices::kind.eq("article.killed"))
-            .select(takedown_notices::licensee_id)
-            .load(conn)?;
-        let late: Vec<&String> = {
-            let mut late: Vec<&String> = pairs
-                .iter()
-                .filter(|(a, l)| *a == article_id && !told.contains(l))
-                .map(|(_, l)| l)
-                .collect();
-            late.sort_unstable();
-            late.dedup();
-            late
-        };
-        if late.is_empty() {
-            continue;
-        }
-        for receiver in receivers(conn, &article_id)? {
-            if !late.contains(&&receiver.licensee_id) {
-                continue;
-            }
-            insert_notice(
-                conn,
-                &NoticeRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    kind: "article.killed".to_owned(),
-                    article_id: article_id.clone(),
-                    media_id: None,
-                    publisher_id: publisher_id.clone(),
-                    licensee_id: receiver.licensee_id,
-                    event_id: event_id.clone(),
-                    reason: reason.clone(),
-                    killed_at,
-                    deliveries: receiver.deliveries,
-                    last_delivered_at: receiver.last_delivered_at,
-                    deadline_at: killed_at
-                        + chrono::Duration::hours(i64::from(receiver.takedown_hours.max(0))),
-                    created_at: at,
-                    acknowledged_at: None,
-                    removed_at: None,
-                    note: None,
-                },
-            )?;
-            made += 1;
-        }
-    }
-    Ok(made)
 }

@@ -9,6 +9,15 @@
 //! `billed_deliveries`, whatever the node guessed, so a key billed on two
 //! nodes bills once, and the unit the second node spent from its lease goes
 //! back to the counter.
+//!
+//! A delivery can reach the ledger after its story's takedown (a kill, the
+//! end of a photo's rights): the shipping transaction makes the notices
+//! the takedown would have made (`late_notices`). Those of an end of a
+//! photo's rights append feed events, which on PostgreSQL takes the content
+//! events' lock before the takedown lock; a shipment that finds such
+//! notices due after taking the takedown lock alone is rolled back and made
+//! again with both (rarely: only deliveries decided before an end and
+//! shipped after it).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,6 +26,8 @@ use chrono::naive::serde::ts_microseconds;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::late_notices::{self, Late, ShippedDelivery};
+use super::notices::TakedownLock;
 use super::schema::{billed_deliveries, ledger_nodes, quota_leases, usage_events};
 use super::usage::{self, Counter, DayKey, DayTotals, Delivery, KeyState};
 use super::{DbConnection, StorageError};
@@ -106,6 +117,27 @@ pub struct Shipped {
 /// Event ids per lookup of entries already shipped.
 const IDS_PER_LOOKUP: usize = 1000;
 
+/// Why a shipping transaction was rolled back.
+enum Rollback {
+    /// The database failed.
+    Storage(StorageError),
+    /// Late notices are due that append feed events: ship again with the
+    /// content events' lock taken first.
+    AppendsFeedEvents,
+}
+
+impl From<StorageError> for Rollback {
+    fn from(error: StorageError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+impl From<diesel::result::Error> for Rollback {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
 /// Ships entries to the ledger in one transaction (see the module
 /// documentation), taking `node`'s spent lease units off its leases.
 pub fn ship(
@@ -113,6 +145,29 @@ pub fn ship(
     node: &str,
     entries: &[Entry],
 ) -> Result<Shipped, StorageError> {
+    match ship_with(conn, node, entries, TakedownLock::Ship) {
+        Err(Rollback::AppendsFeedEvents) => {
+            match ship_with(conn, node, entries, TakedownLock::ShipAndAppend) {
+                Ok(shipped) => Ok(shipped),
+                Err(Rollback::Storage(error)) => Err(error),
+                // Never asked for under this lock.
+                Err(Rollback::AppendsFeedEvents) => Err(StorageError::Other(
+                    "late notices asked for the content events' lock they held".into(),
+                )),
+            }
+        }
+        Err(Rollback::Storage(error)) => Err(error),
+        Ok(shipped) => Ok(shipped),
+    }
+}
+
+/// One try at [`ship`], its late notices under `lock`.
+fn ship_with(
+    conn: &mut DbConnection,
+    node: &str,
+    entries: &[Entry],
+    lock: TakedownLock,
+) -> Result<Shipped, Rollback> {
     super::in_transaction(conn, |conn| {
         let mut present: HashSet<String> = HashSet::new();
         for chunk in entries.chunks(IDS_PER_LOOKUP) {
@@ -195,13 +250,20 @@ pub fn ship(
         usage::write_counters(conn, &counters)?;
         usage::add_to_days(conn, &daily)?;
         usage::insert_events(conn, events)?;
-        // A delivery that reaches the ledger after its article's kill gets
-        // the kill's notice now.
-        let pairs: Vec<(String, String)> = fresh
+        // A delivery that reaches the ledger after its story's takedown
+        // gets the takedown's notice now.
+        let shipped: Vec<ShippedDelivery> = fresh
             .iter()
-            .map(|(e, _)| (e.article_id.clone(), e.licensee_id.clone()))
+            .map(|(e, _)| ShippedDelivery {
+                article_id: e.article_id.clone(),
+                licensee_id: e.licensee_id.clone(),
+                at: e.at,
+            })
             .collect();
-        super::notices::notify_late_receivers(conn, &pairs, super::now())?;
+        match late_notices::notify_late_receivers(conn, &shipped, lock, super::now())? {
+            Late::Made(_) => {}
+            Late::AppendsFeedEvents => return Err(Rollback::AppendsFeedEvents),
+        }
         Ok(Shipped {
             written: fresh.len(),
             skipped: present.len(),

@@ -11,10 +11,13 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
+use syndicate::metering::journal::{Appender, Directory, frame};
+use syndicate::metering::period::Period;
 use syndicate::storage::DbConnection;
+use syndicate::storage::shipping::{self, Entry};
 
 use crate::harness::{
-    Backend, TestDatabase, expect_problem, json_of, spawn_app_with, start, test_settings,
+    Backend, TestDatabase, expect_problem, journal, json_of, spawn_app_with, start, test_settings,
 };
 use crate::world::{Deal, Party, World};
 
@@ -224,6 +227,63 @@ fn by_hand(w: &World, sql: &str) {
         DbConnection::Sqlite(c) => c.batch_execute(sql).unwrap(),
         DbConnection::Postgresql(c) => c.batch_execute(sql).unwrap(),
     }
+}
+
+/// A delivery of a story to a licensee decided at `at`, as a node's usage
+/// journal keeps it until it is shipped.
+fn journal_entry(
+    article: &str,
+    publisher: &str,
+    licensee: &str,
+    licence: &str,
+    at: chrono::NaiveDateTime,
+) -> Entry {
+    Entry {
+        id: uuid::Uuid::now_v7().to_string(),
+        licensee_id: licensee.to_owned(),
+        licence_id: licence.to_owned(),
+        publisher_id: publisher.to_owned(),
+        article_id: article.to_owned(),
+        article_version: 1,
+        tier: "full".to_owned(),
+        format: "json".to_owned(),
+        at,
+        period_start: Period::Month.start(at),
+        request_id: uuid::Uuid::now_v7().to_string(),
+        quota: None,
+        unit_price: None,
+        currency: None,
+        purpose: syndicate::domain::purpose::Purpose::Display,
+        attribution: None,
+        billable: true,
+        leased: false,
+    }
+}
+
+/// Leaves `entries` in a node's usage journal in `dir`, unshipped, as a
+/// node that stopped before shipping them does.
+fn leave_in_journal(dir: &std::path::Path, entries: &[Entry]) {
+    let _held = Directory::open(dir).unwrap();
+    let mut appender = Appender::start(dir).unwrap();
+    let mut bytes = Vec::new();
+    for entry in entries {
+        frame(&serde_json::to_vec(entry).unwrap(), &mut bytes);
+    }
+    appender.append(&bytes).unwrap();
+}
+
+/// A count read behind the API (`sql` selects it as `n`).
+fn count(w: &World, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut w.app.db.connect())
+        .unwrap()
+        .n
 }
 
 /// Verifies a message with the Rust crate.
@@ -680,6 +740,120 @@ crate::backend_tests! {
         eventually("the second end", || receiver.accepted().len() == 2).await;
         let notices = json_of(w.app.get_as(&d.reader.token, "/v1/notices").await).await;
         assert_eq!(notices["items"].as_array().unwrap().len(), 2, "{notices}");
+    }
+
+    async fn a_delivery_still_in_a_journal_when_a_photos_rights_end_gets_its_notice_once_when_shipped(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let Deal { desk, reader, licence } = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let after = w.licensee("Evening Lantern", &["GB"]).await;
+        let after_licence = w.licence(&desk, &after, json!({})).await;
+        endpoint(&w, &reader, &receiver.url(), &["media.rights_ended"]).await;
+        endpoint(&w, &after, &receiver.url(), &["media.rights_ended"]).await;
+        let ends = chrono::Utc::now() + chrono::Duration::seconds(2);
+        let photo = w.photo(&desk, &harbour_photo(json!({"syndication": "allowed", "expires_at": ends.to_rfc3339()}))).await;
+        let mut body = story("pc-journal-photo");
+        body["media"] = json!([{"media_id": photo, "role": "main"}]);
+        let id = w.article(&desk, &body).await["id"].as_str().unwrap().to_owned();
+        // A node answered a delivery of the story, with the photo, and
+        // stopped before shipping it: no one is in the ledger at the end.
+        let journal_dir = tempfile::tempdir().unwrap();
+        let before = journal_entry(&id, &desk.id, &reader.id, &licence, syndicate::storage::now());
+        leave_in_journal(journal_dir.path(), std::slice::from_ref(&before));
+        let taken = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM rights_endings WHERE media_id = '{photo}'");
+        eventually("the end of the photo's rights", || count(&w, &taken) == 1).await;
+
+        // The node comes back and ships its journal.
+        let mut settings = test_settings(w.app.db.url.clone());
+        settings.journal = Some(syndicate::metering::JournalSettings { dir: journal_dir.path().to_owned(), ..journal() });
+        settings.webhooks.allow_hosts = vec![format!("127.0.0.1:{}", receiver.port)];
+        settings.webhooks.poll = Duration::from_millis(50);
+        let _node = start(settings, TestDatabase::unmanaged(w.app.db.url.clone())).await;
+        let shipped = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM usage_events WHERE id = '{}'", before.id);
+        eventually("the journal's delivery in the ledger", || count(&w, &shipped) == 1).await;
+        // Another node ships the same entry again, another delivery decided
+        // before the end, and one decided after it (the photo withheld).
+        let mut again = journal_entry(&id, &desk.id, &reader.id, &licence, before.at + chrono::Duration::milliseconds(1));
+        again.billable = false;
+        let withheld = journal_entry(&id, &desk.id, &after.id, &after_licence, syndicate::storage::now());
+        let second = shipping::ship(&mut w.app.db.connect(), "node-b", &[before.clone(), again, withheld]).unwrap();
+        assert_eq!((second.written, second.skipped), (2, 1));
+
+        let notices = json_of(w.app.get_as(&reader.token, "/v1/notices").await).await;
+        let items = notices["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{notices}");
+        let notice = &items[0];
+        assert_eq!(notice["kind"], "media.rights_ended");
+        assert_eq!(notice["article_id"], id.as_str());
+        assert_eq!(notice["media_id"], photo.as_str());
+        assert_eq!(notice["deliveries"], 1);
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().to_utc();
+        assert_eq!(at(&notice["last_delivered_at"]).naive_utc(), before.at);
+        assert!((at(&notice["killed_at"]) - ends).num_milliseconds().abs() < 1, "{notice}");
+        assert_eq!(at(&notice["deadline_at"]) - at(&notice["killed_at"]), chrono::Duration::hours(24));
+        let none = json_of(w.app.get_as(&after.token, "/v1/notices").await).await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+        // Its endpoint hears of the end once, under the notice's event.
+        eventually("the end of the photo's rights", || !receiver.accepted().is_empty()).await;
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let messages = receiver.all();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(messages[0].json()["type"], "media.rights_ended");
+        assert_eq!(messages[0].json()["data"]["media_id"], photo.as_str());
+        assert_eq!(messages[0].header("webhook-id"), notice["event_id"].as_str().unwrap());
+        // And its feed, once; the licensee whose delivery came after the
+        // end hears nothing.
+        let ends_told = |feed: &Value| feed["events"].as_array().unwrap().iter()
+            .filter(|e| e["kind"] == "rights_ended").cloned().collect::<Vec<Value>>();
+        let feed = json_of(w.app.get_as(&reader.token, "/v1/feed?limit=100").await).await;
+        let told = ends_told(&feed);
+        assert_eq!(told.len(), 1, "{feed}");
+        assert_eq!(told[0]["event_id"], notice["event_id"]);
+        let theirs = json_of(w.app.get_as(&after.token, "/v1/feed?limit=100").await).await;
+        assert!(ends_told(&theirs).is_empty(), "{theirs}");
+        // The compliance report shows the takedown with its one recipient,
+        // its deliveries as the ledger has them now.
+        let report = json_of(w.app.get_as(&desk.token, "/v1/compliance").await).await;
+        let takedowns = report["takedowns"].as_array().unwrap();
+        assert_eq!(takedowns.len(), 1, "{report}");
+        assert_eq!(takedowns[0]["event_id"], notice["event_id"]);
+        assert_eq!(takedowns[0]["media_id"], photo.as_str());
+        let recipients = takedowns[0]["recipients"].as_array().unwrap();
+        assert_eq!(recipients.len(), 1, "{report}");
+        assert_eq!(recipients[0]["licensee_id"], reader.id.as_str());
+        assert_eq!(recipients[0]["deliveries"].as_i64().unwrap(), w.ledger(&licence).await.0);
+        assert_eq!(recipients[0]["deliveries"], 2);
+    }
+
+    async fn an_expiry_set_in_the_past_asks_those_that_received_the_photo_before_the_change(backend: Backend) {
+        let receiver = Receiver::start().await;
+        let w = world_with(backend, &receiver).await;
+        let Deal { desk, reader, .. } = w.deal("Portmere Courier", "Daybreak Digest", &["GB"], json!({})).await;
+        let later = w.licensee("Evening Lantern", &["GB"]).await;
+        w.licence(&desk, &later, json!({})).await;
+        let photo = w.photo(&desk, &harbour_photo(json!({"syndication": "allowed"}))).await;
+        let mut body = story("pc-past-expiry");
+        body["media"] = json!([{"media_id": photo, "role": "main"}]);
+        let id = w.article(&desk, &body).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(w.fetch(&reader.token, &id).await.status(), 200);
+        w.app.settled().await;
+
+        // The rights turn out to have ended an hour ago: the reader had the
+        // photo after that instant, until this change.
+        let ended = chrono::Utc::now() - chrono::Duration::hours(1);
+        set_rights(&w, &desk, &photo, json!({"syndication": "allowed", "expires_at": ended.to_rfc3339()})).await;
+        assert_eq!(w.fetch(&later.token, &id).await.status(), 200);
+        w.app.settled().await;
+        let taken = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM rights_endings WHERE media_id = '{photo}'");
+        eventually("the end of the photo's rights", || count(&w, &taken) == 1).await;
+        w.app.settled().await;
+
+        let notices = json_of(w.app.get_as(&reader.token, "/v1/notices").await).await;
+        assert_eq!(notices["items"].as_array().unwrap().len(), 1, "{notices}");
+        assert_eq!(notices["items"][0]["media_id"], photo.as_str());
+        assert_eq!(notices["items"][0]["deliveries"], 1);
+        let none = json_of(w.app.get_as(&later.token, "/v1/notices").await).await;
+        assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
     }
 
     async fn a_delivery_names_the_status_and_every_correction_with_its_version_and_time(backend: Backend) {
