@@ -27,9 +27,36 @@ use crate::storage::now;
 /// The documents' URLs on the request's scheme and host.
 pub fn urls(request: &HttpRequest) -> Result<Urls, ApiError> {
     let info = request.connection_info();
-    let bad = || ApiError::BadRequest("the Host of this request is not a host name".to_owned());
-    let parsed =
-        url::Url::parse(&format!("{}://{}/", info.scheme(), info.host())).map_err(|_| bad())?;
+    let origin = ORIGINS.with_borrow_mut(|last| match last {
+        Some((scheme, host, origin)) if scheme == info.scheme() && host == info.host() => {
+            origin.clone()
+        }
+        _ => {
+            let origin = origin(info.scheme(), info.host());
+            *last = Some((
+                info.scheme().to_owned(),
+                info.host().to_owned(),
+                origin.clone(),
+            ));
+            origin
+        }
+    });
+    origin.map(Urls::new).ok_or_else(|| {
+        ApiError::BadRequest("the Host of this request is not a host name".to_owned())
+    })
+}
+
+thread_local! {
+    /// The last scheme and host a worker saw, with their origin: a node
+    /// is reached on a few names, so most requests skip the URL parse.
+    static ORIGINS: std::cell::RefCell<Option<(String, String, Option<String>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The ASCII origin of `scheme://host/`, if that is a plain http(s) URL
+/// with a host and nothing else.
+fn origin(scheme: &str, host: &str) -> Option<String> {
+    let parsed = url::Url::parse(&format!("{scheme}://{host}/")).ok()?;
     let plain = matches!(parsed.scheme(), "http" | "https")
         && parsed.username().is_empty()
         && parsed.password().is_none()
@@ -37,10 +64,7 @@ pub fn urls(request: &HttpRequest) -> Result<Urls, ApiError> {
         && parsed.query().is_none()
         && parsed.fragment().is_none()
         && parsed.host().is_some();
-    if !plain {
-        return Err(bad());
-    }
-    Ok(Urls::new(parsed.origin().ascii_serialization()))
+    plain.then(|| parsed.origin().ascii_serialization())
 }
 
 /// Adds the published licence's fields to a delivery: `Link` to the
