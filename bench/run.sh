@@ -153,6 +153,25 @@ served() {
     curl -sf "$base/metrics" | awk '/^syndicate_http_requests_total\{/ && /endpoint="\/v1\/content\/\{id\}"/ && /status="200"/ { n += $NF } END { printf "%d", n }'
 }
 
+# CPU seconds (user and system, in clock ticks) each of the server's
+# threads has used so far, one "name ticks" line per thread name.
+thread_cpu() {
+    for task in /proc/"$1"/task/*; do
+        printf '%s %s\n' "$(tr ' |' '__' < "$task/comm")" "$(awk '{ print $14 + $15 }' "$task/stat")"
+    done 2> /dev/null | awk '{ t[$1] += $2 } END { for (n in t) print n, t[n] }' | sort
+}
+
+# Server CPU per delivery over a round, by thread, in microseconds: the
+# HTTP workers, the usage writer, the journal's syncer and shipper (a
+# thread that ended during the round is not counted).
+cpu_per_delivery() { # before-file after-file deliveries
+    join "$1" "$2" | awk -v tick="$(getconf CLK_TCK)" -v n="$3" '
+        { d = ($3 - $2) / tick * 1e6 / (n > 0 ? n : 1); if (d < 0) d = 0; total += d
+          if ($1 ~ /^actix/) w += d; else if ($1 == "usage-writer") u += d
+          else if ($1 == "journal-sync") y += d; else if ($1 == "journal-ship") s += d; else o += d }
+        END { printf "cpu_us=%.0f workers_us=%.0f writer_us=%.0f sync_us=%.0f ship_us=%.0f other_us=%.0f", total, w, u, y, s, o }'
+}
+
 peak_rss_mb() {
     awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
@@ -177,11 +196,14 @@ for size in $pairs; do
         fi
         before=$(ledger)
         served_before=$(served)
+        thread_cpu "$server" > "$work/cpu.before"
         line=$(run_wrk "$name $size" "$base" "$work/real-$size.txt")
         sleep 0.5
         after=$(ledger)
+        thread_cpu "$server" > "$work/cpu.after"
         served_after=$(served)
-        echo "$line ledger=$((after - before)) served=$((served_after - served_before))" | tee -a "$results" >&2
+        cpu=$(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$((after - before))")
+        echo "$line ledger=$((after - before)) served=$((served_after - served_before)) $cpu" | tee -a "$results" >&2
         python3 - "$line" "$((after - before))" "$((served_after - served_before))" <<'PY'
 import sys
 fields = dict(item.split("=") for item in sys.argv[1].split()[2:])
@@ -250,4 +272,9 @@ for size, of in rows.items():
           f"{median('real', 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median('real', 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
     if "warmup" in of:
         print(f"| real, warm-up round (not in the medians) | {median('warmup', 'rps'):.0f} | {median('warmup', 'p50_ms'):.2f} | {median('warmup', 'p99_ms'):.2f} | |")
+    if "cpu_us" in of["real"][0]:
+        parts = ", ".join(f"{label} {median('real', key):.0f}" for label, key in
+                          (("HTTP workers", "workers_us"), ("usage writer", "writer_us"),
+                           ("journal syncer", "sync_us"), ("journal shipper", "ship_us"), ("other", "other_us")))
+        print(f"\nServer CPU per delivery (µs, median of rounds, shipping included): {median('real', 'cpu_us'):.0f}: {parts}")
 PY
