@@ -92,7 +92,27 @@ pub fn record_batch(
         };
         let current = log.as_ref().map(|log| log.current);
         let mut keys = claim_keys(conn, batch.iter().filter(|d| !stale(d)))?;
+        // The batch's quota counters, locked in one order on every node (as
+        // its keys were claimed, and its days are added), so two nodes'
+        // batches never wait on each other's rows crosswise.
+        let mut quotas: Vec<(&str, NaiveDateTime)> = batch
+            .iter()
+            .filter(|d| d.quota.is_some() && !stale(d))
+            .map(|d| (d.licence_id.as_str(), d.period_start))
+            .collect();
+        quotas.sort_unstable();
+        quotas.dedup();
         let mut counters: HashMap<(&str, NaiveDateTime), Counter> = HashMap::new();
+        for (licence_id, period_start) in quotas {
+            let used = locked_counter(conn, licence_id, period_start)?;
+            counters.insert(
+                (licence_id, period_start),
+                Counter {
+                    used,
+                    changed: false,
+                },
+            );
+        }
         let mut events = Vec::with_capacity(batch.len());
         let mut daily: HashMap<DayKey<'_>, DayTotals> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -239,9 +259,13 @@ pub(super) fn write_counters(
 ) -> Result<(), StorageError> {
     use diesel::upsert::excluded;
     use quota_usage::dsl as q;
-    let rows: Vec<_> = counters
+    let mut changed: Vec<_> = counters
         .iter()
         .filter(|(_, counter)| counter.changed)
+        .collect();
+    changed.sort_unstable_by_key(|(key, _)| **key);
+    let rows: Vec<_> = changed
+        .into_iter()
         .map(|((licence_id, period_start), counter)| {
             (
                 q::licence_id.eq(*licence_id),
@@ -275,8 +299,21 @@ pub(super) fn add_to_days(
     if daily.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = daily
-        .iter()
+    // In key order: on PostgreSQL each row is locked as it is upserted, and
+    // two nodes adding to the same days must take them in the same order.
+    let mut days: Vec<_> = daily.iter().collect();
+    days.sort_unstable_by_key(|(key, _)| {
+        (
+            key.licensee_id,
+            key.licence_id,
+            key.publisher_id,
+            key.day,
+            key.currency,
+            key.purpose,
+        )
+    });
+    let rows: Vec<_> = days
+        .into_iter()
         .map(|(key, totals)| {
             (
                 u::licensee_id.eq(key.licensee_id),
