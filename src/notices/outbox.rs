@@ -48,7 +48,7 @@ use crate::domain::content::{EventKind, Redistribution};
 use crate::storage::articles::ArticleRow;
 use crate::storage::notices::{self, NoticeRow, StoryEndRow, TakedownLock};
 use crate::storage::scheduled::{self, NewScheduledRow};
-use crate::storage::webhooks::{self, DeliveryRow, EventRow, PENDING};
+use crate::storage::webhooks::{self, DeliveryRow, EventRow};
 use crate::storage::{DbConnection, StorageError, facts, licences, now};
 
 /// The webhook event type of a content event, if licensees hear of it.
@@ -179,22 +179,14 @@ pub fn record_change(
     for endpoint in targets {
         webhooks::insert_delivery(
             conn,
-            &DeliveryRow {
-                id: Uuid::now_v7().to_string(),
-                event_id: event_row.id.clone(),
-                endpoint_id: endpoint.id.clone(),
-                licensee_id: endpoint.licensee_id.clone(),
-                article_id: row.id.clone(),
-                version: row.version,
-                state: PENDING.to_owned(),
-                attempts: 0,
-                next_attempt_at: visible_at,
-                lease_until: None,
-                lease_owner: None,
-                delivered_at: None,
-                last_error: None,
-                created_at: at,
-            },
+            &DeliveryRow::pending(
+                &event_row.id,
+                &endpoint,
+                &row.id,
+                row.version,
+                visible_at,
+                at,
+            ),
         )?;
     }
     if killed {
@@ -423,22 +415,7 @@ fn rights_ended(
         }
         webhooks::insert_delivery(
             conn,
-            &DeliveryRow {
-                id: Uuid::now_v7().to_string(),
-                event_id: event.id.clone(),
-                endpoint_id: endpoint.id.clone(),
-                licensee_id: endpoint.licensee_id.clone(),
-                article_id: row.id.clone(),
-                version: row.version,
-                state: PENDING.to_owned(),
-                attempts: 0,
-                next_attempt_at: at,
-                lease_until: None,
-                lease_owner: None,
-                delivered_at: None,
-                last_error: None,
-                created_at: at,
-            },
+            &DeliveryRow::pending(&event.id, &endpoint, &row.id, row.version, at, at),
         )?;
     }
     for receiver in receivers {
@@ -544,22 +521,7 @@ pub fn fire_licence_endings(
                 }
                 webhooks::insert_delivery(
                     conn,
-                    &DeliveryRow {
-                        id: Uuid::now_v7().to_string(),
-                        event_id: event.id.clone(),
-                        endpoint_id: endpoint.id.clone(),
-                        licensee_id: endpoint.licensee_id.clone(),
-                        article_id: licence.id.clone(),
-                        version: 0,
-                        state: PENDING.to_owned(),
-                        attempts: 0,
-                        next_attempt_at: at,
-                        lease_until: None,
-                        lease_owner: None,
-                        delivered_at: None,
-                        last_error: None,
-                        created_at: at,
-                    },
+                    &DeliveryRow::pending(&event.id, &endpoint, &licence.id, 0, at, at),
                 )?;
             }
             Ok::<_, StorageError>(())

@@ -21,7 +21,7 @@ use super::notices::{
 };
 use super::scheduled::{self, NewScheduledRow};
 use super::schema::{articles, rights_ended_stories, takedown_notices, webhook_events};
-use super::webhooks::{self, DeliveryRow, EventRow, PENDING};
+use super::webhooks::{self, DeliveryRow, EventRow};
 use super::{DbConnection, StorageError};
 
 /// Article ids per lookup.
@@ -253,22 +253,7 @@ fn late_story_end(
             }
             webhooks::insert_delivery(
                 conn,
-                &DeliveryRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    event_id: event.id.clone(),
-                    endpoint_id: endpoint.id.clone(),
-                    licensee_id: licensee_id.clone(),
-                    article_id: end.article_id.clone(),
-                    version: event.version,
-                    state: PENDING.to_owned(),
-                    attempts: 0,
-                    next_attempt_at: at,
-                    lease_until: None,
-                    lease_owner: None,
-                    delivered_at: None,
-                    last_error: None,
-                    created_at: at,
-                },
+                &DeliveryRow::pending(&event.id, endpoint, &end.article_id, event.version, at, at),
             )?;
         }
     }

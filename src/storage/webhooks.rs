@@ -198,6 +198,35 @@ pub struct DeliveryRow {
     pub created_at: NaiveDateTime,
 }
 
+impl DeliveryRow {
+    /// An event's first attempt to an endpoint, due at `due`, made at `at`.
+    pub fn pending(
+        event_id: &str,
+        endpoint: &EndpointRow,
+        article_id: &str,
+        version: i32,
+        due: NaiveDateTime,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            event_id: event_id.to_owned(),
+            endpoint_id: endpoint.id.clone(),
+            licensee_id: endpoint.licensee_id.clone(),
+            article_id: article_id.to_owned(),
+            version,
+            state: PENDING.to_owned(),
+            attempts: 0,
+            next_attempt_at: due,
+            lease_until: None,
+            lease_owner: None,
+            delivered_at: None,
+            last_error: None,
+            created_at: at,
+        }
+    }
+}
+
 /// Waiting to be sent (or sent again).
 pub const PENDING: &str = "pending";
 /// The endpoint answered 2xx.
