@@ -138,27 +138,26 @@ impl Application {
             settings.auth.attempts_per_client,
         );
 
+        let facts = Arc::new(FactCache::new(settings.fact_cache_bytes));
+        facts
+            .register(&metrics.registry)
+            .map_err(|error| StartupError::Metrics(error.to_string()))?;
         let health = Health::new(&settings.database_url);
         let (usage, writer) = UsageWriter::start(
             pool.clone(),
             &settings.database_url,
             settings.journal.as_ref(),
+            facts.clone(),
             &metrics.registry,
             errors.clone(),
             health.clone(),
         )
         .map_err(StartupError::Ledger)?;
 
-        let facts = Arc::new(FactCache::new(settings.fact_cache_bytes));
-        facts
-            .register(&metrics.registry)
-            .map_err(|error| StartupError::Metrics(error.to_string()))?;
-        let poller =
-            Poller::start(pool.clone(), facts.clone(), errors.clone()).map_err(|source| {
-                StartupError::Bind {
-                    address: "fact poller thread".to_owned(),
-                    source,
-                }
+        let poller = Poller::start(&settings.database_url, &pool, facts.clone(), errors.clone())
+            .map_err(|source| StartupError::Bind {
+                address: "fact poller thread".to_owned(),
+                source,
             })?;
 
         let webhooks = Sender::start(pool.clone(), settings.webhooks.clone(), errors.clone())
@@ -232,6 +231,7 @@ impl Application {
                     ),
                 )
                 .default_service(web::to(http::fallback))
+                .wrap(from_fn(http::own_writes::middleware))
                 .wrap(metrics.clone())
                 .wrap(from_fn(request_id::middleware))
         })

@@ -21,10 +21,13 @@
 //! Each delivery carries what it depended on ([`Depends`]: `seen`, the
 //! client, the licensee, the article, its publisher and photos), and
 //! [`on_fresh_facts`] runs one delivery attempt on it:
-//! - a delivery that writes is checked by the usage writer, which reads the
-//!   log after its `seen` inside the transaction that records it and answers
+//! - a delivery that writes is checked by the usage writer and answered
 //!   `Recorded::Stale` only if one of its own items changed
-//!   ([`Attempt::Stale`]);
+//!   ([`Attempt::Stale`]): the synchronous ledger reads the log after its
+//!   `seen` inside the transaction that records it; the journal checks it
+//!   against the changes this cache has applied since (kept in a window,
+//!   [`Recent`]), and refuses every delivery while the cache was last
+//!   confirmed current longer than the freshness bound ago;
 //! - a refusal writes nothing, so the log after its `seen` is read before
 //!   the refusal stands, and it stands unless one of its items changed
 //!   ([`Attempt::Refused`]);
@@ -32,9 +35,11 @@
 //! and either way the cache applies the changes and the attempt is made
 //! again on fresh facts, a few times at most (each time counted in
 //! `syndicate_delivery_redecisions_total`). So a revoked client, a
-//! suspended licensee, a changed licence or photo and a killed article all
-//! take effect on the next request, on every node, and a write elsewhere
-//! delays no delivery.
+//! suspended licensee, a changed licence or photo and a killed article take
+//! effect on the next request on the node that made the change (it reads
+//! the log before it answers the write), and on every other node on the
+//! next request (synchronous ledger) or within the freshness bound
+//! (journal); and a write elsewhere delays no delivery.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -52,7 +57,7 @@ use super::stored::media_refs;
 use crate::domain::LicenseeId;
 use crate::identity::caller::read_standing;
 use crate::storage::articles::{self, ArticleRow};
-use crate::storage::changes::{self, Change, Content, Depends, Kind, Log};
+use crate::storage::changes::{self, Change, Confirmed, Content, Depends, Kind, Log, Recent};
 use crate::storage::clients::ClientStanding;
 use crate::storage::{self, DbConnection, Pool, StorageError, media, organisations, versions};
 
@@ -156,6 +161,9 @@ struct Inner {
     by_publisher: Index,
     /// Estimated bytes of `articles`.
     article_bytes: usize,
+    /// The changes applied lately, up to `seen`, to check decisions made
+    /// on facts read before them.
+    recent: Recent,
 }
 
 impl Inner {
@@ -163,6 +171,7 @@ impl Inner {
     fn emptied(seen: i64) -> Self {
         Self {
             seen,
+            recent: Recent::at(seen),
             ..Self::default()
         }
     }
@@ -203,14 +212,19 @@ impl Inner {
         if log.current <= self.seen {
             return;
         }
-        if !log.covers(self.seen) {
+        // The window outlives an emptying: a decision made before it must
+        // still meet the changes that caused it.
+        let mut recent = std::mem::take(&mut self.recent);
+        recent.extend(log);
+        if log.covers(self.seen) {
+            for change in log.after(self.seen) {
+                self.forget(change);
+            }
+            self.seen = log.current;
+        } else {
             *self = Self::emptied(log.current);
-            return;
         }
-        for change in log.after(self.seen) {
-            self.forget(change);
-        }
-        self.seen = log.current;
+        self.recent = recent;
     }
 
     /// Drops the entries one change touches.
@@ -259,6 +273,17 @@ pub struct FactCache {
 impl std::fmt::Debug for FactCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FactCache").finish_non_exhaustive()
+    }
+}
+
+impl Confirmed for FactCache {
+    fn confirmed_at(&self) -> Option<Instant> {
+        FactCache::confirmed_at(self)
+    }
+
+    fn changed_since(&self, depends: &Depends) -> Option<i64> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        inner.recent.touches(depends).then_some(inner.seen)
     }
 }
 
@@ -349,7 +374,19 @@ impl FactCache {
     /// the read began ([`FactCache::confirmed_at`]); returns the counter it
     /// is now current at.
     pub fn poll(&self, conn: &mut DbConnection) -> Result<i64, StorageError> {
-        let log = changes::after(conn, self.seen())?;
+        let seen = self.seen();
+        let log = changes::after(conn, seen)?;
+        if log.current < seen {
+            // The database went back (a restore): nothing kept is known to
+            // be current, and every decision on it is out of date.
+            tracing::warn!(
+                seen,
+                current = log.current,
+                "the change counter went back; the fact cache starts over"
+            );
+            *self.inner.write().unwrap_or_else(PoisonError::into_inner) =
+                Inner::emptied(log.current);
+        }
         self.apply(&log);
         Ok(log.current)
     }

@@ -1,13 +1,18 @@
 //! Keeps a node's fact cache close to the database: a thread reads the
 //! change log every [`POLL_INTERVAL`] ([`FactCache::poll`], one indexed
-//! read when nothing changed) and prunes it once a minute.
+//! read when nothing changed, on a connection of its own) and prunes it
+//! once a minute.
 //!
-//! Freshness does not wait for it (the usage writer checks every delivery
-//! against the log, see `delivery::facts`); it keeps the log that check
-//! reads short, drops changed facts before a delivery trips over them, and
-//! records when the cache was last confirmed current
-//! ([`FactCache::confirmed_at`]). The log holds [`RETAIN`] of changes (at
-//! most [`RETAIN_CHANGES`]): a node that has not read it for longer drops
+//! In journal mode this is what keeps a node's decisions fresh: the usage
+//! writer checks every delivery against the changes the cache has applied
+//! and refuses to answer once the cache was last confirmed current longer
+//! than the freshness bound ago, so a change made through another node or
+//! by hand reaches this node's deliveries within [`POLL_INTERVAL`] (plus a
+//! read) while the database answers. Changes made through this node are
+//! read at once, before the write is answered (`http::own_writes`). The
+//! synchronous ledger reads the log in every batch's transaction and does
+//! not wait for this thread. The log holds [`RETAIN`] of changes (at most
+//! [`RETAIN_CHANGES`]): a node that has not read it for longer drops
 //! everything it caches on its next read.
 
 use std::sync::{Arc, mpsc};
@@ -16,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use super::FactCache;
 use crate::storage::error::Fault;
-use crate::storage::{Pool, StorageError, changes, now};
+use crate::storage::{DatabaseUrl, OwnConnection, Pool, changes, now};
 use crate::telemetry::{CauseChain, ErrorLog};
 
 /// How often the change log is read.
@@ -37,11 +42,17 @@ pub struct Poller {
 impl Poller {
     /// Starts polling the change log into `facts`; failures go to `errors`
     /// (once per kind and interval).
-    pub fn start(pool: Pool, facts: Arc<FactCache>, errors: ErrorLog) -> std::io::Result<Self> {
+    pub fn start(
+        url: &DatabaseUrl,
+        pool: &Pool,
+        facts: Arc<FactCache>,
+        errors: ErrorLog,
+    ) -> std::io::Result<Self> {
         let (stop, stopped) = mpsc::channel();
+        let mut conn = OwnConnection::to(url, pool);
         let handle = std::thread::Builder::new()
             .name("fact-poller".to_owned())
-            .spawn(move || run(&pool, &facts, &errors, &stopped))?;
+            .spawn(move || run(&mut conn, &facts, &errors, &stopped))?;
         Ok(Self {
             stop,
             handle: Some(handle),
@@ -59,15 +70,20 @@ impl Poller {
     }
 }
 
-fn run(pool: &Pool, facts: &FactCache, errors: &ErrorLog, stopped: &mpsc::Receiver<()>) {
+fn run(
+    conn: &mut OwnConnection,
+    facts: &FactCache,
+    errors: &ErrorLog,
+    stopped: &mpsc::Receiver<()>,
+) {
     let mut pruned = Instant::now();
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(POLL_INTERVAL) {
-        let polled = pool.get().map_err(StorageError::from).and_then(|mut conn| {
-            facts.poll(&mut conn)?;
+        let polled = conn.run(|conn| {
+            facts.poll(conn)?;
             if pruned.elapsed() >= PRUNE_INTERVAL {
                 pruned = Instant::now();
                 let before = now() - chrono::Duration::from_std(RETAIN).unwrap_or_default();
-                let deleted = changes::prune(&mut conn, before, RETAIN_CHANGES)?;
+                let deleted = changes::prune(conn, before, RETAIN_CHANGES)?;
                 tracing::debug!(deleted, "change log pruned");
             }
             Ok(())

@@ -14,6 +14,7 @@ pub mod licensees;
 pub mod media;
 pub mod notices;
 pub mod ops;
+pub mod own_writes;
 pub mod problem;
 pub mod published;
 pub mod publishers;

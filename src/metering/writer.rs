@@ -26,6 +26,7 @@ use tokio::sync::oneshot;
 
 use super::journaled::{JournalSettings, Journaled};
 use super::meter::Meter;
+use crate::storage::changes::Confirmed;
 use crate::storage::error::Fault;
 use crate::storage::health::Health;
 use crate::storage::sqlite_ledger::{self, WriteAheadLog};
@@ -94,6 +95,7 @@ impl UsageWriter {
         pool: Pool,
         url: &DatabaseUrl,
         journal: Option<&JournalSettings>,
+        facts: Arc<dyn Confirmed>,
         registry: &prometheus::Registry,
         errors: ErrorLog,
         health: Health,
@@ -107,8 +109,9 @@ impl UsageWriter {
         let ledger = match (journal, url) {
             (Some(settings), _) => Ledger::Journal(Box::new(Journaled::open(
                 settings,
-                pool,
-                ConnectionManager::new(url.clone()),
+                url,
+                &pool,
+                facts,
                 registry,
                 report.clone(),
             )?)),

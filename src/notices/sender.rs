@@ -106,25 +106,28 @@ struct Worker {
     errors: ErrorLog,
 }
 
+/// What one poll did: the ends announced, and the deliveries claimed.
+type FiredAndClaimed = (Result<(), StorageError>, Result<Vec<Job>, StorageError>);
+
 impl Worker {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         loop {
             if *stopped.borrow() {
                 return;
             }
-            let at = now();
-            let notice = chrono::Duration::from_std(self.settings.licence_ending_notice)
-                .unwrap_or(chrono::Duration::days(7));
-            let fired = storage::blocking(&self.pool, move |conn| {
-                super::outbox::fire_rights_endings(conn, at)?;
-                super::outbox::fire_licence_endings(conn, at, notice)
-            })
-            .await;
-            if let Err(error) = fired {
-                self.storage_failed("could not announce ends of rights or licences", &error);
-            }
-            let claimed = match self.claim().await {
-                Ok(jobs) => jobs,
+            let claimed = match self.fire_and_claim().await {
+                Ok((fired, claimed)) => {
+                    if let Err(error) = fired {
+                        self.storage_failed(
+                            "could not announce ends of rights or licences",
+                            &error,
+                        );
+                    }
+                    claimed.unwrap_or_else(|error| {
+                        self.storage_failed("webhook sender could not claim deliveries", &error);
+                        Vec::new()
+                    })
+                }
                 Err(error) => {
                     self.storage_failed("webhook sender could not claim deliveries", &error);
                     Vec::new()
@@ -150,21 +153,29 @@ impl Worker {
         }
     }
 
-    /// Claims up to a batch of due deliveries.
-    async fn claim(&self) -> Result<Vec<Job>, StorageError> {
+    /// On one connection: announces the ends of rights and licences that
+    /// are due, then claims up to a batch of due deliveries.
+    async fn fire_and_claim(&self) -> Result<FiredAndClaimed, StorageError> {
         let owner = self.owner.clone();
         let lease = self.settings.timeout * 2 + Duration::from_secs(60);
+        let notice = chrono::Duration::from_std(self.settings.licence_ending_notice)
+            .unwrap_or(chrono::Duration::days(7));
         storage::blocking(&self.pool, move |conn| {
             let at = now();
+            let fired = super::outbox::fire_rights_endings(conn, at)
+                .and_then(|_| super::outbox::fire_licence_endings(conn, at, notice));
             let until =
                 at + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(2));
-            let mut jobs = Vec::new();
-            for id in webhooks::due(conn, at, BATCH)? {
-                if webhooks::claim(conn, &id, &owner, at, until)? {
-                    jobs.push(webhooks::job(conn, &id)?);
+            let mut claim = || {
+                let mut jobs = Vec::new();
+                for id in webhooks::due(conn, at, BATCH)? {
+                    if webhooks::claim(conn, &id, &owner, at, until)? {
+                        jobs.push(webhooks::job(conn, &id)?);
+                    }
                 }
-            }
-            Ok(jobs)
+                Ok(jobs)
+            };
+            Ok((fired.map(|_| ()), claim()))
         })
         .await
     }

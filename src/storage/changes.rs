@@ -18,6 +18,7 @@
 //! ([`Log::covers`] is false) and must drop everything. See
 //! `delivery::facts` for the cache.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -157,6 +158,89 @@ impl Log {
                 .iter()
                 .any(|c| depends.touched_by(c))
     }
+}
+
+/// The latest changes a node has applied to its facts, so a decision made
+/// on facts read earlier can be checked against them without reading the
+/// log again: what the usage writer checks in journal mode.
+#[derive(Debug, Default)]
+pub struct Recent {
+    /// The counter the window reaches to.
+    current: i64,
+    /// Every change after this value (up to `current`) is in the window.
+    complete_after: i64,
+    changes: VecDeque<Change>,
+}
+
+/// Changes a [`Recent`] window keeps, at most: a decision on facts older
+/// than its oldest is decided again.
+const RECENT_CHANGES: usize = 4096;
+
+impl Recent {
+    /// An empty window at `current`: decisions on older facts are all out
+    /// of date.
+    pub fn at(current: i64) -> Self {
+        Self {
+            current,
+            complete_after: current,
+            changes: VecDeque::new(),
+        }
+    }
+
+    /// The counter the window reaches to.
+    pub fn current(&self) -> i64 {
+        self.current
+    }
+
+    /// Moves the window to `log.current` with the changes `log` holds after
+    /// the window's end, or starts it over there when `log` does not reach
+    /// back to it. A log older than the window changes nothing.
+    pub fn extend(&mut self, log: &Log) {
+        if log.current <= self.current {
+            return;
+        }
+        if !log.covers(self.current) {
+            *self = Self::at(log.current);
+            return;
+        }
+        self.changes.extend(log.after(self.current).iter().cloned());
+        self.current = log.current;
+        while self.changes.len() > RECENT_CHANGES {
+            if let Some(oldest) = self.changes.pop_front() {
+                self.complete_after = oldest.seq;
+            }
+        }
+    }
+
+    /// Whether a decision on facts read at `depends.seen` may be out of
+    /// date by what the window holds: a change after it touched one of its
+    /// items, or the window cannot tell (facts older than it, or newer than
+    /// it, as after the database went back).
+    pub fn touches(&self, depends: &Depends) -> bool {
+        depends.seen > self.current
+            || depends.seen < self.complete_after
+            || self
+                .changes
+                .iter()
+                .rev()
+                .take_while(|c| c.seq > depends.seen)
+                .any(|c| depends.touched_by(c))
+    }
+}
+
+/// How current a node's facts are, as the usage writer asks in journal
+/// mode: it trusts the node's own reading of the change log (kept by the
+/// delivery read model) within the freshness bound instead of reading the
+/// log itself for every batch.
+pub trait Confirmed: Send + Sync {
+    /// When the node's facts were last confirmed current: every change
+    /// committed before this instant has been applied. `None` before the
+    /// first reading.
+    fn confirmed_at(&self) -> Option<Instant>;
+
+    /// `Some(counter)` when a change the node has applied (up to `counter`)
+    /// may have changed a decision made on facts read at `depends.seen`.
+    fn changed_since(&self, depends: &Depends) -> Option<i64>;
 }
 
 /// The changes after `since`, up to the counter now: one indexed read of
@@ -334,6 +418,46 @@ mod tests {
                 "a change before the facts: {kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_window_of_recent_changes_answers_as_the_log_would() {
+        let mut recent = Recent::at(10);
+        recent.extend(&log(
+            10,
+            12,
+            vec![
+                change(11, Kind::Article, "x"),
+                change(12, Kind::Photo, "photo-2"),
+            ],
+        ));
+        assert_eq!(recent.current(), 12);
+        assert!(recent.touches(&depends(11)), "the photo changed after 11");
+        assert!(!recent.touches(&depends(12)));
+        assert!(recent.touches(&depends(9)), "older than the window");
+        assert!(recent.touches(&depends(13)), "newer than the window");
+
+        // A log that does not reach back to the window starts it over.
+        recent.extend(&log(13, 20, vec![change(16, Kind::Article, "x")]));
+        assert_eq!(recent.current(), 20);
+        assert!(recent.touches(&depends(19)));
+        assert!(!recent.touches(&depends(20)));
+
+        // An older log changes nothing.
+        recent.extend(&log(10, 15, vec![change(15, Kind::Client, "client")]));
+        assert!(!recent.touches(&depends(20)));
+    }
+
+    #[test]
+    fn a_full_window_forgets_its_oldest_changes_and_refuses_facts_older_than_what_it_keeps() {
+        let mut recent = Recent::at(1);
+        let many: Vec<Change> = (2..=i64::try_from(RECENT_CHANGES).unwrap() + 11)
+            .map(|seq| change(seq, Kind::Article, "x"))
+            .collect();
+        let last = many.last().unwrap().seq;
+        recent.extend(&log(1, last, many));
+        assert!(recent.touches(&depends(5)), "before the oldest kept");
+        assert!(!recent.touches(&depends(20)), "only other articles changed");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod media;
 pub mod migrate;
 pub mod notices;
 pub mod organisations;
+mod own;
 pub mod page;
 pub mod reports;
 pub mod scheduled;
@@ -30,6 +31,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 pub use error::StorageError;
+pub use own::OwnConnection;
 
 /// One connection, to whichever backend the database URL names.
 #[derive(diesel::MultiConnection)]
@@ -156,6 +158,21 @@ impl ConnectionManager {
     }
 }
 
+/// How long opening a PostgreSQL connection may take, unless the URL says
+/// (libpq's `connect_timeout`, in seconds): without it libpq waits forever
+/// on a server that accepts connections and never answers, and so would a
+/// thread that holds a connection of its own (`OwnConnection`).
+const PG_CONNECT_TIMEOUT_SECONDS: u32 = 5;
+
+/// `url` with libpq's `connect_timeout` set, if it does not set one.
+fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.contains("connect_timeout=") {
+        return url.into();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={PG_CONNECT_TIMEOUT_SECONDS}").into()
+}
+
 /// Why a connection could not be opened or prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -173,9 +190,9 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
-            }
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(PgConnection::establish(
+                &with_connect_timeout(url),
+            )?)),
             DatabaseUrl::Sqlite(target) => {
                 let path = match target {
                     SqliteTarget::File(path) => path.to_string_lossy().into_owned(),
@@ -311,6 +328,22 @@ pub fn now() -> chrono::NaiveDateTime {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_postgres_url_gets_a_connect_timeout_unless_it_has_one() {
+        assert_eq!(
+            super::with_connect_timeout("postgres://db/x"),
+            "postgres://db/x?connect_timeout=5"
+        );
+        assert_eq!(
+            super::with_connect_timeout("postgres://db/x?sslmode=disable"),
+            "postgres://db/x?sslmode=disable&connect_timeout=5"
+        );
+        assert_eq!(
+            super::with_connect_timeout("postgres://db/x?connect_timeout=2"),
+            "postgres://db/x?connect_timeout=2"
+        );
+    }
+
     use super::*;
 
     #[test]

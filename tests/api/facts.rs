@@ -1,6 +1,10 @@
 //! Delivery facts kept in memory: every change a delivery depends on takes
-//! effect on the next request, whether made through this node's API,
-//! through another node, or by hand in the database.
+//! effect on the next request when made through this node's API, and
+//! within the freshness bound when made through another node or by hand in
+//! the database (at once with the synchronous ledger, which reads the change
+//! log in every batch's transaction).
+
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use reqwest::Method;
@@ -59,6 +63,47 @@ fn by_hand(app: &TestApp, sql: &str) {
     }
 }
 
+/// The test apps' freshness bound (`harness::journal`).
+const BOUND: Duration = Duration::from_secs(1);
+
+/// Fetches `id` until it is refused with `status`, as a change made
+/// elsewhere at `changed` reaches this node: a 200 on the way may only
+/// answer a request made within the freshness bound of the change, and
+/// the refusal stands once the bound has passed. Returns the refusal and
+/// how many 200s came before it.
+async fn refused_within_the_bound(
+    w: &World,
+    token: &str,
+    id: &str,
+    changed: Instant,
+    status: u16,
+) -> (Value, i64) {
+    let mut served = 0;
+    loop {
+        let asked = Instant::now();
+        let response = w.fetch(token, id).await;
+        if response.status() == status {
+            break;
+        }
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        assert!(
+            asked.duration_since(changed) < BOUND,
+            "a 200 for a request made {:?} after the change",
+            asked.duration_since(changed)
+        );
+        served += 1;
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    let past = changed + BOUND;
+    if let Some(wait) = past.checked_duration_since(Instant::now()) {
+        actix_web::rt::time::sleep(wait).await;
+    }
+    (
+        expect_problem(w.fetch(token, id).await, status).await,
+        served,
+    )
+}
+
 crate::backend_tests! {
     async fn a_photo_whose_rights_change_is_withheld_on_the_next_request(backend: Backend) {
         let (w, d) = deal(backend).await;
@@ -102,7 +147,7 @@ crate::backend_tests! {
         assert!(problem["detail"].as_str().unwrap().contains("revoked"), "{problem}");
     }
 
-    async fn changes_made_by_hand_in_the_database_take_effect_on_the_next_request(backend: Backend) {
+    async fn changes_made_by_hand_in_the_database_take_effect_within_the_bound(backend: Backend) {
         let (w, d) = deal(backend).await;
         let id = article(&w, &d.desk, "pc-4", None).await;
         let other = article(&w, &d.desk, "pc-5", None).await;
@@ -110,15 +155,23 @@ crate::backend_tests! {
         assert_eq!(w.fetch(&d.reader.token, &other).await.status(), 200);
 
         by_hand(&w.app, &format!("UPDATE articles SET status = 'withheld' WHERE id = '{id}'"));
-        expect_problem(w.fetch(&d.reader.token, &id).await, 404).await;
+        let (_, late) = refused_within_the_bound(&w, &d.reader.token, &id, Instant::now(), 404).await;
+        let mut served = 2 + late;
         by_hand(&w.app, &format!("UPDATE licences SET valid_until = valid_from WHERE id = '{}'", d.licence));
-        expect_problem(w.fetch(&d.reader.token, &other).await, 404).await;
+        served += refused_within_the_bound(&w, &d.reader.token, &other, Instant::now(), 404).await.1;
         by_hand(&w.app, &format!("UPDATE licences SET valid_until = NULL WHERE id = '{}'", d.licence));
-        assert_eq!(w.fetch(&d.reader.token, &other).await.status(), 200);
+        let reopened = Instant::now();
+        while w.fetch(&d.reader.token, &other).await.status() != 200 {
+            assert!(reopened.elapsed() < BOUND * 5, "the licence never came back");
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        served += 1;
         by_hand(&w.app, &format!("UPDATE licensees SET status = 'suspended' WHERE id = '{}'", d.reader.id));
+        served += refused_within_the_bound(&w, &d.reader.token, &other, Instant::now(), 403).await.1;
 
-        expect_problem(w.fetch(&d.reader.token, &other).await, 403).await;
-        assert_eq!(w.ledger(&d.licence).await, (3, 2), "refusals write nothing");
+        // Refusals write nothing: the ledger holds the 200s alone (two
+        // articles, so two billable).
+        assert_eq!(w.ledger(&d.licence).await, (served, 2));
     }
 
     async fn a_stored_value_made_nonsense_by_hand_is_a_500_never_a_default(backend: Backend) {
@@ -160,7 +213,7 @@ crate::backend_tests! {
         assert_eq!(full_again, full);
     }
 
-    async fn a_kill_through_another_node_is_a_410_on_this_one_at_once(backend: Backend) {
+    async fn a_kill_through_another_node_is_a_410_on_this_one_within_the_bound(backend: Backend) {
         let (w, d) = deal(backend).await;
         let id = article(&w, &d.desk, "pc-6", None).await;
         assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
@@ -171,7 +224,10 @@ crate::backend_tests! {
         let kill = other.post_as(&other_desk, &format!("/v1/articles/{id}/kill"), &json!({"reason": "Legal: a court order names the lifeboat crew."})).await;
 
         assert_eq!(kill.status(), 200, "{}", kill.text().await.unwrap());
-        let problem = expect_problem(w.fetch(&d.reader.token, &id).await, 410).await;
+        let (problem, _) = refused_within_the_bound(&w, &d.reader.token, &id, Instant::now(), 410).await;
         assert_eq!(problem["reason"], "Legal: a court order names the lifeboat crew.");
+        // Through the node that took it, at once.
+        let reader = other.token_for(&d.reader.client).await;
+        expect_problem(other.get_as(&reader, &format!("/v1/content/{id}")).await, 410).await;
     }
 }

@@ -416,27 +416,39 @@ crate::backend_tests! {
                         .send()
                         .await
                         .unwrap();
-                    statuses.push((id.clone(), response.status().as_u16()));
+                    statuses.push((id.clone(), response.status().as_u16(), (i + c) % 3));
                 }
                 statuses
             }
         });
-        let answered: Vec<(String, u16)> = futures_util::future::join_all(fetches).await.into_iter().flatten().collect();
+        let answered: Vec<(String, u16, usize)> = futures_util::future::join_all(fetches).await.into_iter().flatten().collect();
 
-        let delivered: Vec<&String> = answered.iter().filter(|(_, s)| *s == 200).map(|(id, _)| id).collect();
-        let statuses: Vec<u16> = answered.iter().map(|(_, s)| *s).collect();
+        let delivered: Vec<(&String, usize)> = answered.iter().filter(|(_, s, _)| *s == 200).map(|(id, _, node)| (id, *node)).collect();
+        let statuses: Vec<u16> = answered.iter().map(|(_, s, _)| *s).collect();
         assert_eq!(delivered.len(), 50, "{} answers: {} 200, {} 429", statuses.len(), delivered.len(), statuses.iter().filter(|s| **s == 429).count());
         assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
-        // Re-fetches of billed articles succeed on any node and are not billed.
-        for (i, id) in delivered.iter().take(6).enumerate() {
-            let (node, token) = &readers[i % 3];
-            let again = w.app.client.get(format!("{node}/v1/content/{id}")).bearer_auth(token).send().await.unwrap();
-            assert_eq!(again.status(), 200);
+        // Re-fetches of billed articles succeed and are not billed: at once
+        // on the node that billed them; on the others once it has shipped
+        // them (until then another node does not know the key is billed,
+        // and with the quota used up it answers 429).
+        let refetch = |id: &str, node: usize| {
+            let (address, token) = &readers[node];
+            w.app.client.get(format!("{address}/v1/content/{id}")).bearer_auth(token).send()
+        };
+        for (id, node) in delivered.iter().take(6) {
+            assert_eq!(refetch(id, *node).await.unwrap().status(), 200);
+        }
+        w.app.settled().await;
+        for node in &nodes {
+            node.settled().await;
+        }
+        for (id, node) in delivered.iter().take(6) {
+            assert_eq!(refetch(id, (*node + 1) % 3).await.unwrap().status(), 200);
         }
         for node in &nodes {
             node.settled().await;
         }
-        assert_eq!(w.ledger(&d.licence).await, (56, 50));
+        assert_eq!(w.ledger(&d.licence).await, (62, 50));
         let used = load::<Sums>(&mut w.app.db.connect(), "SELECT licence_id AS key, used AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_usage");
         assert_eq!(used[0].a, 50);
     }
@@ -508,8 +520,16 @@ mod recovery {
             freshness: std::time::Duration::from_secs(1),
         };
         let health = syndicate::storage::health::Health::new(&db.url);
-        let (_usage, writer) =
-            UsageWriter::start(pool, &db.url, Some(&settings), &registry, errors, health).unwrap();
+        let (_usage, writer) = UsageWriter::start(
+            pool,
+            &db.url,
+            Some(&settings),
+            std::sync::Arc::new(syndicate::delivery::FactCache::new(1 << 20)),
+            &registry,
+            errors,
+            health,
+        )
+        .unwrap();
         writer.stop();
         registry
     }

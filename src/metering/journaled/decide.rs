@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::OwnConnection;
 use crate::domain::purpose::Purpose;
 use crate::metering::meter::Meter;
 use crate::metering::writer::{Failure, Pending};
+use crate::storage::OwnConnection;
 use crate::storage::StorageError;
 use crate::storage::shipping::{self, CounterKey, Entry};
 use crate::storage::usage::{Delivery, Recorded};

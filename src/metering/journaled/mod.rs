@@ -1,21 +1,25 @@
 //! The usage writer's journal mode: a delivery is answered once its entry
 //! is in the node's journal on disk, not once it is in the SQL ledger.
 //!
-//! Per batch the writer thread reads the database's change counter (the one
-//! statement on the delivery path; deliveries decided on older facts are
-//! decided again), decides billing and quotas in memory (`metering::meter`,
-//! looking up in the ledger only billing keys it has not seen, and taking
-//! quota leases when its own run out), appends the batch's entries to the
-//! journal and hands them to the syncer thread, which `fdatasync`s the
-//! journal once for every batch written before it began, then answers
-//! them. The shipper thread reads the synced journal back and ships it to
-//! the SQL ledger in large transactions (`storage::shipping`), exactly once,
-//! then deletes the segments it has shipped.
+//! Per batch the writer thread runs no SQL when it knows the batch's
+//! billing keys and holds the quota it needs. It checks each delivery
+//! against the changes the node's fact cache has applied since the
+//! delivery's facts were read (`storage::changes::Confirmed`; one that
+//! changed is decided again), decides billing and quotas in memory
+//! (`metering::meter`, looking up in the ledger only billing keys it has not
+//! seen, and taking quota leases when its own run out), appends the batch's
+//! entries to the journal and hands them to the syncer thread, which
+//! `fdatasync`s the journal once for every batch written before it began,
+//! then answers them. The shipper thread reads the synced journal back and
+//! ships it to the SQL ledger in large transactions (`storage::shipping`),
+//! exactly once, then deletes the segments it has shipped.
 //!
-//! While the database is unreachable, deliveries decided on cached facts go
-//! on for the freshness bound after the counter was last read, spending
-//! what the node's leases hold; past the bound every delivery is refused
-//! (503) until the counter is read again. The journal keeps what the
+//! The fact cache is confirmed current by the node's poller every 200 ms
+//! (and by every read of facts, and after every write through this node).
+//! Once its last confirmation is older than the freshness bound (the
+//! database unreachable, say), every delivery is refused (503) until it is
+//! confirmed again; within the bound, deliveries decided on cached facts go
+//! on, spending what the node's leases hold. The journal keeps what the
 //! shipper cannot ship, up to its size limit (503 past it).
 
 use std::path::PathBuf;
@@ -29,9 +33,10 @@ use prometheus::{IntCounter, IntGauge, Registry};
 use super::journal::{self, Appender, Directory, Position};
 use super::meter::Meter;
 use super::writer::{Failure, Pending, Reply, Report};
+use crate::storage::changes::Confirmed;
 use crate::storage::shipping;
 use crate::storage::usage::Recorded;
-use crate::storage::{ConnectionManager, DbConnection, Pool, StorageError, changes};
+use crate::storage::{DatabaseUrl, DbConnection, OwnConnection, Pool, StorageError};
 
 mod decide;
 mod shipper;
@@ -42,17 +47,16 @@ use shipper::Shipper;
 /// Entries shipped in one transaction, at most.
 const SHIP_BATCH: usize = 4096;
 /// Between two shipments of less than a full batch, the shipper waits
-/// this long: a transaction (and the database's flush) per tenth of a
-/// second, not per delivery, so shipping stays off the journal's disk.
-const SHIP_INTERVAL: Duration = Duration::from_millis(100);
+/// this long: a transaction (and the database's flush) four times a
+/// second, not per delivery, so shipping stays off the journal's disk and
+/// the database sees a few transactions a second per node.
+const SHIP_INTERVAL: Duration = Duration::from_millis(250);
 /// Bytes of journal read at once, at most.
 const READ_CHUNK: u64 = 4 * 1024 * 1024;
 /// A lease not asked for this long gives its unspent units back.
 const LEASE_IDLE: Duration = Duration::from_secs(2);
 /// How long the shipper waits for new entries before its idle work.
 const SHIPPER_TICK: Duration = Duration::from_millis(200);
-/// After a failed connection, the writer waits this long before the next.
-const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// At start, how long the node waits for the last run's journal to ship
 /// before it serves anyway (shipping goes on meanwhile).
 const CATCH_UP: Duration = Duration::from_secs(10);
@@ -158,7 +162,7 @@ pub(super) struct Journaled {
     node: Arc<str>,
     meter: Arc<Mutex<Meter>>,
     freshness: Duration,
-    confirmed: Option<Instant>,
+    facts: Arc<dyn Confirmed>,
     max_bytes: u64,
     bytes: Arc<AtomicU64>,
     appended: Arc<AtomicU64>,
@@ -174,57 +178,14 @@ pub(super) struct Journaled {
     caught_up: Arc<AtomicBool>,
 }
 
-/// The writer's own connection, opened again after a failure at most every
-/// [`RECONNECT_AFTER`].
-struct OwnConnection {
-    manager: ConnectionManager,
-    conn: Option<DbConnection>,
-    failed_at: Option<Instant>,
-}
-
-impl OwnConnection {
-    fn run<T>(
-        &mut self,
-        work: impl FnOnce(&mut DbConnection) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        use r2d2::ManageConnection;
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => {
-                if let Some(failed) = self.failed_at
-                    && failed.elapsed() < RECONNECT_AFTER
-                {
-                    return Err(StorageError::Unavailable(
-                        "the database was unreachable a moment ago".into(),
-                    ));
-                }
-                match self.manager.connect() {
-                    Ok(conn) => conn,
-                    Err(error) => {
-                        self.failed_at = Some(Instant::now());
-                        return Err(StorageError::from(error));
-                    }
-                }
-            }
-        };
-        let result = work(&mut conn);
-        match &result {
-            Err(StorageError::Unavailable(_) | StorageError::Io(_) | StorageError::Other(_)) => {
-                self.failed_at = Some(Instant::now());
-            }
-            _ => self.conn = Some(conn),
-        }
-        result
-    }
-}
-
 impl Journaled {
     /// Opens the journal, ships whatever an earlier run left in it, gives
     /// back the node's leases, and starts the syncer and the shipper.
     pub(super) fn open(
         settings: &JournalSettings,
-        pool: Pool,
-        manager: ConnectionManager,
+        url: &DatabaseUrl,
+        pool: &Pool,
+        facts: Arc<dyn Confirmed>,
         registry: &Registry,
         report: Report,
     ) -> std::io::Result<Self> {
@@ -246,7 +207,7 @@ impl Journaled {
             start: appender.end(),
             position: directory.shipped(),
             directory,
-            pool,
+            db: OwnConnection::to(url, pool),
             node: node.clone(),
             meter: meter.clone(),
             durable: durable.clone(),
@@ -279,15 +240,11 @@ impl Journaled {
             .spawn(move || shipper.run())?;
         Ok(Self {
             appender,
-            own: OwnConnection {
-                manager,
-                conn: None,
-                failed_at: None,
-            },
+            own: OwnConnection::to(url, pool),
             node,
             meter,
             freshness: settings.freshness,
-            confirmed: None,
+            facts,
             max_bytes: settings.max_bytes,
             bytes,
             appended,
@@ -311,50 +268,34 @@ impl Journaled {
     /// syncer, which answers it once it is on disk.
     pub(super) fn commit(&mut self, batch: Vec<Pending>, report: &Report) {
         let now = Instant::now();
-        // The changes since the oldest facts a delivery was decided on (or
-        // just the counter): reading it confirms the node's facts current.
-        let oldest = batch
-            .iter()
-            .filter_map(|(d, _)| d.decided_on.as_ref())
-            .map(|d| d.seen)
-            .min();
-        let log = match self.own.run(|conn| match oldest {
-            Some(since) => changes::after(conn, since).map(Some),
-            None => changes::read(conn).map(|_| None),
-        }) {
-            Ok(log) => {
-                self.confirmed = Some(now);
-                log
-            }
-            Err(error) => {
-                if self
-                    .confirmed
-                    .is_none_or(|at| now.duration_since(at) > self.freshness)
-                {
-                    report.failed("rights facts could not be confirmed current", &error);
-                    let unconfirmed = StorageError::Unavailable(
-                        format!(
-                            "this node could not confirm its rights facts current within {} ms: {error}",
-                            self.freshness.as_millis()
-                        )
-                        .into(),
-                    );
-                    super::writer::fail(batch.into_iter().map(|(_, r)| r), &Arc::new(unconfirmed));
-                    return;
-                }
-                None
-            }
-        };
+        // The node's facts must have been confirmed current within the
+        // bound; a delivery one of whose items changed since its facts were
+        // read is decided again.
+        let confirmed = self.facts.confirmed_at();
+        if confirmed.is_none_or(|at| now.saturating_duration_since(at) > self.freshness) {
+            let unconfirmed = StorageError::Unavailable(
+                format!(
+                    "this node could not confirm its rights facts current within {} ms",
+                    self.freshness.as_millis()
+                )
+                .into(),
+            );
+            report.failed("rights facts could not be confirmed current", &unconfirmed);
+            super::writer::fail(batch.into_iter().map(|(_, r)| r), &Arc::new(unconfirmed));
+            return;
+        }
         let mut answers = Vec::with_capacity(batch.len());
         let mut kept = Vec::with_capacity(batch.len());
         for (delivery, reply) in batch {
-            match (delivery.decided_on.as_deref(), &log) {
-                (Some(depends), Some(log)) if log.touches(depends) => {
-                    let _ = reply.send(Ok(Recorded::Stale {
-                        current: log.current,
-                    }));
+            match delivery
+                .decided_on
+                .as_deref()
+                .and_then(|depends| self.facts.changed_since(depends))
+            {
+                Some(current) => {
+                    let _ = reply.send(Ok(Recorded::Stale { current }));
                 }
-                _ => kept.push((delivery, reply)),
+                None => kept.push((delivery, reply)),
             }
         }
         if kept.is_empty() {

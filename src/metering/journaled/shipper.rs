@@ -12,7 +12,7 @@ use crate::metering::journal::{self, Directory, Item, Position};
 use crate::metering::meter::Meter;
 use crate::metering::writer::Report;
 use crate::storage::shipping::{self, CounterKey, Entry};
-use crate::storage::{Pool, StorageError};
+use crate::storage::{OwnConnection, StorageError};
 
 /// The shipper's state.
 pub(super) struct Shipper {
@@ -22,7 +22,8 @@ pub(super) struct Shipper {
     pub(super) caught_up: Arc<AtomicBool>,
     pub(super) directory: Directory,
     pub(super) position: Position,
-    pub(super) pool: Pool,
+    /// The shipper's own connection.
+    pub(super) db: OwnConnection,
     pub(super) node: Arc<str>,
     pub(super) meter: Arc<Mutex<Meter>>,
     pub(super) durable: Arc<Durable>,
@@ -66,8 +67,8 @@ impl Shipper {
                 break;
             }
         }
-        let mut conn = self.pool.get().map_err(StorageError::from)?;
-        shipping::release(&mut conn, &self.node)?;
+        let node = &self.node;
+        self.db.run(|conn| shipping::release(conn, node))?;
         self.caught_up.store(true, Ordering::Release);
         Ok(())
     }
@@ -134,8 +135,10 @@ impl Shipper {
             self.gauges.lag_seconds.set(lag);
         }
         if !read.entries.is_empty() {
-            let mut conn = self.pool.get().map_err(StorageError::from)?;
-            let shipped = shipping::ship(&mut conn, &self.node, &read.entries)?;
+            let node = &self.node;
+            let shipped = self
+                .db
+                .run(|conn| shipping::ship(conn, node, &read.entries))?;
             tracing::debug!(
                 written = shipped.written,
                 skipped = shipped.skipped,
@@ -316,32 +319,26 @@ impl Shipper {
             return;
         }
         self.last_heartbeat = Some(Instant::now());
+        let node = &self.node;
         let result = self
-            .pool
-            .get()
-            .map_err(StorageError::from)
-            .and_then(|mut conn| {
-                shipping::shipped_through(&mut conn, &self.node, through, crate::storage::now())
-            });
+            .db
+            .run(|conn| shipping::shipped_through(conn, node, through, crate::storage::now()));
         if let Err(error) = result {
             tracing::debug!(%error, "shipping progress not noted");
         }
     }
 
-    fn give_back(&self, back: Vec<(CounterKey, i64)>) {
+    fn give_back(&mut self, back: Vec<(CounterKey, i64)>) {
         if back.is_empty() {
             return;
         }
-        let result = self
-            .pool
-            .get()
-            .map_err(StorageError::from)
-            .and_then(|mut conn| {
-                for (counter, units) in &back {
-                    shipping::give_back(&mut conn, &self.node, &counter.0, counter.1, *units)?;
-                }
-                Ok(())
-            });
+        let node = &self.node;
+        let result = self.db.run(|conn| {
+            for (counter, units) in &back {
+                shipping::give_back(conn, node, &counter.0, counter.1, *units)?;
+            }
+            Ok(())
+        });
         if let Err(error) = result {
             tracing::debug!(%error, "unspent lease units not given back yet");
             let now = Instant::now();
@@ -362,9 +359,9 @@ impl Shipper {
         self.give_back(back);
         // Shipped in full: the node holds no report back while it is away.
         // Otherwise its row says how far it got, until it starts again.
+        let node = self.node.clone();
         if self.read().is_ok_and(|read| read.entries.is_empty())
-            && let Ok(mut conn) = self.pool.get()
-            && let Err(error) = shipping::forget_node(&mut conn, &self.node)
+            && let Err(error) = self.db.run(|conn| shipping::forget_node(conn, &node))
         {
             tracing::debug!(%error, "shipping progress not cleared");
         }

@@ -28,7 +28,7 @@ use crate::harness::{Backend, TestDatabase, count_events};
 struct Node {
     db: TestDatabase,
     pool: Pool,
-    facts: FactCache,
+    facts: std::sync::Arc<FactCache>,
     usage: UsageWriter,
     writer: Option<syndicate::metering::writer::WriterThread>,
     rate_limits: RateLimits,
@@ -102,10 +102,12 @@ impl Node {
         )
         .unwrap();
         let health = syndicate::storage::health::Health::new(&db.url);
+        let facts = std::sync::Arc::new(FactCache::new(16 << 20));
         let (usage, writer) = UsageWriter::start(
             pool.clone(),
             &db.url,
             None,
+            facts.clone(),
             &prometheus::Registry::new(),
             errors,
             health,
@@ -114,7 +116,7 @@ impl Node {
         Node {
             db,
             pool,
-            facts: FactCache::new(16 << 20),
+            facts,
             usage,
             writer: Some(writer),
             rate_limits: RateLimits::default(),
