@@ -212,28 +212,17 @@ fn notify_receivers(
     at: NaiveDateTime,
 ) -> Result<(), StorageError> {
     notices::lock_takedowns(conn, TakedownLock::Takedown)?;
+    let takedown = notices::Takedown {
+        kind: notices::KILLED,
+        article_id: &row.id,
+        media_id: None,
+        publisher_id: &row.publisher_id,
+        event_id,
+        reason,
+        at: killed_at,
+    };
     for receiver in notices::receivers(conn, &row.id)? {
-        notices::insert_notice(
-            conn,
-            &NoticeRow {
-                id: Uuid::now_v7().to_string(),
-                kind: notices::KILLED.to_owned(),
-                article_id: row.id.clone(),
-                media_id: None,
-                publisher_id: row.publisher_id.clone(),
-                licensee_id: receiver.licensee_id,
-                event_id: event_id.to_owned(),
-                reason: reason.map(str::to_owned),
-                killed_at,
-                deliveries: receiver.deliveries,
-                last_delivered_at: receiver.last_delivered_at,
-                deadline_at: killed_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
-                created_at: at,
-                acknowledged_at: None,
-                removed_at: None,
-                note: None,
-            },
-        )?;
+        notices::insert_notice(conn, &NoticeRow::for_receiver(&takedown, receiver, at))?;
     }
     Ok(())
 }
@@ -432,27 +421,16 @@ fn rights_ended(
                 event_id: event.id.clone(),
             },
         )?;
-        notices::insert_notice(
-            conn,
-            &NoticeRow {
-                id: Uuid::now_v7().to_string(),
-                kind: TYPE.to_owned(),
-                article_id: row.id.clone(),
-                media_id: Some(media_id.to_owned()),
-                publisher_id: row.publisher_id.clone(),
-                licensee_id: receiver.licensee_id,
-                event_id: event.id.clone(),
-                reason: Some(notices::RIGHTS_ENDED_REASON.to_owned()),
-                killed_at: ends_at,
-                deliveries: receiver.deliveries,
-                last_delivered_at: receiver.last_delivered_at,
-                deadline_at: ends_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
-                created_at: at,
-                acknowledged_at: None,
-                removed_at: None,
-                note: None,
-            },
-        )?;
+        let takedown = notices::Takedown {
+            kind: TYPE,
+            article_id: &row.id,
+            media_id: Some(media_id),
+            publisher_id: &row.publisher_id,
+            event_id: &event.id,
+            reason: Some(notices::RIGHTS_ENDED_REASON),
+            at: ends_at,
+        };
+        notices::insert_notice(conn, &NoticeRow::for_receiver(&takedown, receiver, at))?;
     }
     Ok(())
 }

@@ -12,11 +12,11 @@
 //! notices' unique key, and an insert that leaves a notice already there
 //! alone), however many nodes ship, restart or ship the same entries again.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::notices::{
-    KILLED, NoticeRow, RIGHTS_ENDED, RIGHTS_ENDED_REASON, Receiver, StoryEndRow, TakedownLock,
+    KILLED, NoticeRow, RIGHTS_ENDED, RIGHTS_ENDED_REASON, StoryEndRow, Takedown, TakedownLock,
     insert_notice_once, lock_takedowns, receivers, receivers_before,
 };
 use super::scheduled::{self, NewScheduledRow};
@@ -127,17 +127,16 @@ fn late_kills(
             if !late.contains(&receiver.licensee_id) {
                 continue;
             }
-            let row = notice(
-                KILLED,
-                &article_id,
-                None,
-                &publisher_id,
-                &event_id,
-                reason.clone(),
-                killed_at,
-                receiver,
-                at,
-            );
+            let takedown = Takedown {
+                kind: KILLED,
+                article_id: &article_id,
+                media_id: None,
+                publisher_id: &publisher_id,
+                event_id: &event_id,
+                reason: reason.as_deref(),
+                at: killed_at,
+            };
+            let row = NoticeRow::for_receiver(&takedown, receiver, at);
             if insert_notice_once(conn, &row)? {
                 made += 1;
             }
@@ -219,17 +218,16 @@ fn late_story_end(
             continue;
         }
         let licensee_id = receiver.licensee_id.clone();
-        let row = notice(
-            RIGHTS_ENDED,
-            &end.article_id,
-            Some(&end.media_id),
-            &event.publisher_id,
-            &event.id,
-            Some(RIGHTS_ENDED_REASON.to_owned()),
-            end.ends_at,
-            receiver,
-            at,
-        );
+        let takedown = Takedown {
+            kind: RIGHTS_ENDED,
+            article_id: &end.article_id,
+            media_id: Some(&end.media_id),
+            publisher_id: &event.publisher_id,
+            event_id: &event.id,
+            reason: Some(RIGHTS_ENDED_REASON),
+            at: end.ends_at,
+        };
+        let row = NoticeRow::for_receiver(&takedown, receiver, at);
         if !insert_notice_once(conn, &row)? {
             continue;
         }
@@ -258,41 +256,4 @@ fn late_story_end(
         }
     }
     Ok(made)
-}
-
-/// A notice to a receiver, due the takedown's instant plus the hours of
-/// the licence of its last delivery.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the notice's fields, named at each call"
-)]
-fn notice(
-    kind: &str,
-    article_id: &str,
-    media_id: Option<&str>,
-    publisher_id: &str,
-    event_id: &str,
-    reason: Option<String>,
-    killed_at: NaiveDateTime,
-    receiver: Receiver,
-    at: NaiveDateTime,
-) -> NoticeRow {
-    NoticeRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind: kind.to_owned(),
-        article_id: article_id.to_owned(),
-        media_id: media_id.map(str::to_owned),
-        publisher_id: publisher_id.to_owned(),
-        licensee_id: receiver.licensee_id,
-        event_id: event_id.to_owned(),
-        reason,
-        killed_at,
-        deliveries: receiver.deliveries,
-        last_delivered_at: receiver.last_delivered_at,
-        deadline_at: killed_at + Duration::hours(i64::from(receiver.takedown_hours.max(0))),
-        created_at: at,
-        acknowledged_at: None,
-        removed_at: None,
-        note: None,
-    }
 }

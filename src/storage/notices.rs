@@ -154,6 +154,50 @@ pub struct NoticeRow {
     pub note: Option<String>,
 }
 
+/// What a takedown notice is about, whoever received it: its kind, the
+/// story (and the photo, for an end of rights), its publisher, the event
+/// that announced it, why, and the instant it was taken down.
+#[derive(Debug, Clone, Copy)]
+pub struct Takedown<'a> {
+    pub kind: &'a str,
+    pub article_id: &'a str,
+    pub media_id: Option<&'a str>,
+    pub publisher_id: &'a str,
+    pub event_id: &'a str,
+    pub reason: Option<&'a str>,
+    pub at: NaiveDateTime,
+}
+
+impl NoticeRow {
+    /// A new notice of `takedown` for one receiver, made at `created_at`,
+    /// due the receiver's licence's takedown hours after the takedown.
+    pub fn for_receiver(
+        takedown: &Takedown<'_>,
+        receiver: Receiver,
+        created_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: takedown.kind.to_owned(),
+            article_id: takedown.article_id.to_owned(),
+            media_id: takedown.media_id.map(str::to_owned),
+            publisher_id: takedown.publisher_id.to_owned(),
+            licensee_id: receiver.licensee_id,
+            event_id: takedown.event_id.to_owned(),
+            reason: takedown.reason.map(str::to_owned),
+            killed_at: takedown.at,
+            deliveries: receiver.deliveries,
+            last_delivered_at: receiver.last_delivered_at,
+            deadline_at: takedown.at
+                + chrono::Duration::hours(i64::from(receiver.takedown_hours.max(0))),
+            created_at,
+            acknowledged_at: None,
+            removed_at: None,
+            note: None,
+        }
+    }
+}
+
 /// Inserts a notice.
 pub fn insert_notice(conn: &mut DbConnection, row: &NoticeRow) -> Result<(), StorageError> {
     diesel::insert_into(takedown_notices::table)
