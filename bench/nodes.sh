@@ -70,23 +70,7 @@ start_nodes() { # mode
 # Requests over every (licensee, article) pair, shuffled; tokens minted on
 # the first node are good on every node (they share the signing keys).
 start_nodes journal
-python3 - "$work" "http://127.0.0.1:${ports[0]}" <<'PY'
-import json, random, sys, urllib.parse, urllib.request
-work, base = sys.argv[1], sys.argv[2]
-seed = json.load(open(f"{work}/seed.json"))
-def token(client):
-    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client["client_id"],
-                                   "client_secret": client["client_secret"]}).encode()
-    with urllib.request.urlopen(urllib.request.Request(f"{base}/v1/auth/token", data=form)) as response:
-        return json.load(response)["access_token"]
-pairs = []
-for licensee in seed["licensees"]:
-    bearer = "Bearer " + token(licensee["client"])
-    pairs += [(f"/v1/content/{article}", bearer) for article in licensee["articles"]]
-random.Random(7).shuffle(pairs)
-open(f"{work}/real.txt", "w").write("".join(f"{p}\t{a}\n" for p, a in pairs))
-open(f"{work}/admin.token", "w").write(token(seed["admin"]))
-PY
+python3 bench/requests.py "$work" "http://127.0.0.1:${ports[0]}"
 stop_nodes
 
 metric() { # port awk-program
@@ -146,7 +130,7 @@ for mode in $modes; do
         nodes_before=$(cpu_ticks "${pids[@]}")
         outs=()
         for i in $(seq 0 $((nodes - 1))); do
-            BENCH_REQUESTS=$work/real.txt wrk -t1 -c"$per_node" -d"${seconds}s" --latency \
+            BENCH_REQUESTS=$work/requests.txt wrk -t1 -c"$per_node" -d"${seconds}s" --latency \
                 -s bench/delivery.lua "http://127.0.0.1:${ports[$i]}" > "$work/wrk-$i.out" 2>&1 &
             outs+=($!)
         done

@@ -92,31 +92,22 @@ start_server() {
 }
 start_server
 
-# Tokens for every licensee and the admin; the request list for wrk; one
+# Tokens for every licensee and the admin, and every request shuffled
+# (bench/requests.py); the request list of each size for wrk; one
 # real response body for the ceiling.
+python3 bench/requests.py "$work" "$base"
 python3 - "$work" "$base" $pairs <<'PY'
-import json, random, sys, urllib.parse, urllib.request
+import json, sys, urllib.request
 work, base, sizes = sys.argv[1], sys.argv[2], [int(n) for n in sys.argv[3:]]
 seed = json.load(open(f"{work}/seed.json"))
 
-def token(client):
-    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client["client_id"],
-                                   "client_secret": client["client_secret"]}).encode()
-    with urllib.request.urlopen(urllib.request.Request(f"{base}/v1/auth/token", data=form)) as response:
-        return json.load(response)["access_token"]
-
-pairs = []
-for licensee in seed["licensees"]:
-    bearer = "Bearer " + token(licensee["client"])
-    pairs += [(f"/v1/content/{article}", bearer) for article in licensee["articles"]]
-random.Random(7).shuffle(pairs)
+pairs = [tuple(line.rstrip("\n").split("\t")) for line in open(f"{work}/requests.txt")]
 for size in sizes:
     chosen = pairs[:size]
     with open(f"{work}/real-{size}.txt", "w") as out:
         out.write("".join(f"{p}\t{a}\n" for p, a in chosen))
     print(f"bench: requests over {len(chosen)} (licensee, article) pairs, {len({p for p, _ in chosen})} articles",
           file=sys.stderr)
-open(f"{work}/admin.token", "w").write(token(seed["admin"]))
 path, bearer = pairs[0]
 with urllib.request.urlopen(urllib.request.Request(base + path, headers={"Authorization": bearer})) as response:
     open(f"{work}/body.json", "wb").write(response.read())

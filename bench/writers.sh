@@ -58,8 +58,9 @@ wait_ready "$base"
 
 # Tokens of every licensee (the requests for wrk, shuffled) and of a new
 # desk client for each of the first four publishers (the writers).
+python3 bench/requests.py "$work" "$base"
 python3 - "$work" "$base" "$desks" <<'PY'
-import json, random, sys, urllib.parse, urllib.request
+import json, sys, urllib.parse, urllib.request
 work, base, desks = sys.argv[1], sys.argv[2], int(sys.argv[3])
 seed = json.load(open(f"{work}/seed.json"))
 
@@ -76,15 +77,8 @@ def call(method, path, bearer, body=None):
     with urllib.request.urlopen(request) as response:
         return json.load(response)
 
-admin = token(seed["admin"]["client_id"], seed["admin"]["client_secret"])
-open(f"{work}/admin.token", "w").write(admin)
-pairs = []
-for licensee in seed["licensees"]:
-    bearer = "Bearer " + token(licensee["client"]["client_id"], licensee["client"]["client_secret"])
-    pairs += [(f"/v1/content/{article}", bearer) for article in licensee["articles"]]
-random.Random(7).shuffle(pairs)
-with open(f"{work}/requests.txt", "w") as out:
-    out.write("".join(f"{p}\t{a}\n" for p, a in pairs))
+admin = open(f"{work}/admin.token").read()
+pairs = open(f"{work}/requests.txt").read().splitlines()
 publishers = call("GET", "/v1/publishers?limit=100", admin)["items"][:desks]
 with open(f"{work}/desks.txt", "w") as out:
     for publisher in publishers:
