@@ -29,10 +29,10 @@ pub async fn middleware(
         && response.status().is_success()
     {
         let facts = state.facts.clone();
-        let read = storage::blocking(&state.pool, move |conn| facts.poll(conn)).await;
-        if let Err(error) = read {
+        let read =
+            storage::blocking::<_, StorageError, _>(&state.pool, move |conn| facts.poll(conn));
+        if let Err(error) = read.await {
             // The poller brings the change within the freshness bound.
-            let error: StorageError = error;
             tracing::warn!(%error, "the change log could not be read after a write");
         }
     }

@@ -206,6 +206,18 @@ async fn run(app: TestApp) -> Outcome {
 }
 
 /// `used` of each licence in `/v1/quota`, in its order.
+/// A delivery of `id` from the node at `node`, with a token it signed: its status.
+async fn fetch_on(client: &reqwest::Client, node: &str, token: &str, id: &str) -> u16 {
+    client
+        .get(format!("{node}/v1/content/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn json_of_quota(w: &World, reader: &Party) -> Vec<Value> {
     let quota = crate::harness::json_of(w.app.get_as(&reader.token, "/v1/quota").await).await;
     let mut used: Vec<Value> = quota["licences"]
@@ -343,13 +355,7 @@ crate::backend_tests! {
                     let id = &articles[(i * 7 + c * 5) % articles.len()];
                     let licensee = (i / 3 + c) % 2;
                     let (node, token) = &tokens[(i + c) % 3][licensee];
-                    let response = client
-                        .get(format!("{node}/v1/content/{id}"))
-                        .bearer_auth(token)
-                        .send()
-                        .await
-                        .unwrap();
-                    statuses.push((licensee, id.clone(), response.status().as_u16()));
+                    statuses.push((licensee, id.clone(), fetch_on(client, node, token, id).await));
                 }
                 statuses
             }
@@ -410,13 +416,7 @@ crate::backend_tests! {
                 let mut statuses = Vec::new();
                 for (i, id) in articles.iter().enumerate().filter(|(i, _)| i % 32 == c) {
                     let (node, token) = &readers[(i + c) % 3];
-                    let response = client
-                        .get(format!("{node}/v1/content/{id}"))
-                        .bearer_auth(token)
-                        .send()
-                        .await
-                        .unwrap();
-                    statuses.push((id.clone(), response.status().as_u16(), (i + c) % 3));
+                    statuses.push((id.clone(), fetch_on(client, node, token, id).await, (i + c) % 3));
                 }
                 statuses
             }
@@ -431,19 +431,17 @@ crate::backend_tests! {
         // on the node that billed them; on the others once it has shipped
         // them (until then another node does not know the key is billed,
         // and with the quota used up it answers 429).
-        let refetch = |id: &str, node: usize| {
-            let (address, token) = &readers[node];
-            w.app.client.get(format!("{address}/v1/content/{id}")).bearer_auth(token).send()
-        };
         for (id, node) in delivered.iter().take(6) {
-            assert_eq!(refetch(id, *node).await.unwrap().status(), 200);
+            let (address, token) = &readers[*node];
+            assert_eq!(fetch_on(&w.app.client, address, token, id).await, 200);
         }
         w.app.settled().await;
         for node in &nodes {
             node.settled().await;
         }
         for (id, node) in delivered.iter().take(6) {
-            assert_eq!(refetch(id, (*node + 1) % 3).await.unwrap().status(), 200);
+            let (address, token) = &readers[(*node + 1) % 3];
+            assert_eq!(fetch_on(&w.app.client, address, token, id).await, 200);
         }
         for node in &nodes {
             node.settled().await;
