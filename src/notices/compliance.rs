@@ -18,7 +18,7 @@ use super::takedowns::NoticeStatus;
 use crate::domain::Role;
 use crate::identity::Caller;
 use crate::storage::notices::{self, NoticeRow};
-use crate::storage::{DbConnection, StorageError, now};
+use crate::storage::{DbConnection, StorageError, now, receipts};
 
 /// One licensee's part in one takedown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -210,7 +210,7 @@ fn recipient(
     row: &NoticeRow,
     at: NaiveDateTime,
 ) -> Result<TakedownRecipient, StorageError> {
-    let (deliveries, last) = notices::ledger_deliveries(conn, &row.article_id, &row.licensee_id)?;
+    let (deliveries, last) = receipts::deliveries_to(conn, &row.article_id, &row.licensee_id)?;
     let fetches_after_kill = notices::killed_fetches_of(conn, &row.article_id, &row.licensee_id)?;
     let overdue = match row.acknowledged_at {
         Some(acknowledged) => acknowledged > row.deadline_at,

@@ -49,7 +49,7 @@ use crate::storage::articles::ArticleRow;
 use crate::storage::notices::{self, NoticeRow, StoryEndRow, TakedownLock};
 use crate::storage::scheduled::{self, NewScheduledRow};
 use crate::storage::webhooks::{self, DeliveryRow, EventRow};
-use crate::storage::{DbConnection, StorageError, facts, licences, now};
+use crate::storage::{DbConnection, StorageError, facts, licences, now, receipts};
 
 /// The webhook event type of a content event, if licensees hear of it.
 pub fn event_type(kind: EventKind) -> Option<&'static str> {
@@ -221,7 +221,7 @@ fn notify_receivers(
         reason,
         at: killed_at,
     };
-    for receiver in notices::receivers(conn, &row.id)? {
+    for receiver in receipts::receivers(conn, &row.id, None)? {
         notices::insert_notice(conn, &NoticeRow::for_receiver(&takedown, receiver, at))?;
     }
     Ok(())
@@ -360,7 +360,7 @@ fn rights_ended(
         withheld_from,
     } = *end;
     notices::lock_takedowns(conn, TakedownLock::Takedown)?;
-    let receivers = notices::receivers_before(conn, &row.id, withheld_from)?;
+    let receivers = receipts::receivers(conn, &row.id, Some(withheld_from))?;
     let payload = serde_json::json!({
         "type": TYPE,
         "timestamp": ends_at.and_utc(),

@@ -17,8 +17,9 @@ use diesel::prelude::*;
 
 use super::notices::{
     KILLED, NoticeRow, RIGHTS_ENDED, RIGHTS_ENDED_REASON, StoryEndRow, Takedown, TakedownLock,
-    insert_notice_once, lock_takedowns, receivers, receivers_before,
+    insert_notice_once, lock_takedowns,
 };
+use super::receipts::receivers;
 use super::scheduled::{self, NewScheduledRow};
 use super::schema::{articles, rights_ended_stories, takedown_notices, webhook_events};
 use super::webhooks::{self, DeliveryRow, EventRow};
@@ -123,7 +124,7 @@ fn late_kills(
         if late.is_empty() {
             continue;
         }
-        for receiver in receivers(conn, &article_id)? {
+        for receiver in receivers(conn, &article_id, None)? {
             if !late.contains(&receiver.licensee_id) {
                 continue;
             }
@@ -213,7 +214,7 @@ fn late_story_end(
     let event: EventRow = webhooks::find_event(conn, &end.event_id)?;
     let endpoints = webhooks::candidate_endpoints(conn, &event.publisher_id)?;
     let mut made = 0;
-    for receiver in receivers_before(conn, &end.article_id, end.withheld_from)? {
+    for receiver in receivers(conn, &end.article_id, Some(end.withheld_from))? {
         if !licensees.contains(&receiver.licensee_id) {
             continue;
         }

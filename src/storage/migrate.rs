@@ -49,6 +49,16 @@ pub fn revert_all(connection: &mut DbConnection) -> Result<(), StorageError> {
     .map_err(StorageError::Other)
 }
 
+/// Reverts the newest applied migration. For tests of what a migration
+/// does to rows already there.
+pub fn revert_last(connection: &mut DbConnection) -> Result<(), StorageError> {
+    match connection {
+        DbConnection::Sqlite(sqlite) => sqlite.revert_last_migration(SQLITE).map(drop),
+        DbConnection::Postgresql(pg) => pg.revert_last_migration(POSTGRES).map(drop),
+    }
+    .map_err(StorageError::Other)
+}
+
 /// The names of the migrations a tree holds, in order.
 pub fn names(tree: &EmbeddedMigrations) -> Result<Vec<String>, StorageError> {
     let migrations = diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(tree)

@@ -15,6 +15,7 @@ pub mod notices;
 pub mod organisations;
 mod own;
 pub mod page;
+pub mod receipts;
 pub mod reports;
 pub mod scheduled;
 pub mod schema;

@@ -1,15 +1,15 @@
-//! Takedown notices: who received a killed article, or a story while it
-//! showed a photo whose rights then ended (read from the usage ledger), the
-//! notice each of them gets and its acknowledgement, the ends of photo
-//! rights taken in each story, and the fetches of killed articles that were
-//! refused with 410. Notices for deliveries that reach the ledger after
+//! Takedown notices: the notice each licensee that received a killed
+//! article, or a story while it showed a photo whose rights then ended,
+//! gets (its receivers come from `storage::receipts`) and its
+//! acknowledgement, the ends of photo rights taken in each story, and the
+//! fetches of killed articles that were refused with 410. Notices for deliveries that reach the ledger after
 //! their takedown are made in the shipping transaction, by
 //! `storage::late_notices`.
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+use diesel::sql_types::{Text, Timestamp};
 
 use super::page::{Page, PageRequest};
 use super::schema::{killed_fetches, rights_ended_stories, takedown_notices};
@@ -26,19 +26,7 @@ pub const RIGHTS_ENDED_REASON: &str = "the photo's rights ended";
 /// The list scope of notice cursors.
 pub const NOTICE_LIST: &str = "notices";
 
-/// A licensee that received an article, as the usage ledger records it.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
-pub struct Receiver {
-    #[diesel(sql_type = Text)]
-    pub licensee_id: String,
-    #[diesel(sql_type = BigInt)]
-    pub deliveries: i64,
-    #[diesel(sql_type = Timestamp)]
-    pub last_delivered_at: NaiveDateTime,
-    /// The hours to acknowledge under the licence of the last delivery.
-    #[diesel(sql_type = Integer)]
-    pub takedown_hours: i32,
-}
+pub use super::receipts::Receiver;
 
 /// Key of the transaction-level advisory lock that orders taking a story's
 /// receivers from the ledger (a kill, an end of rights) against shipping
@@ -87,49 +75,6 @@ pub fn lock_takedowns(conn: &mut DbConnection, purpose: TakedownLock) -> Result<
         pg.batch_execute(&statement)?;
     }
     Ok(())
-}
-
-/// Every licensee with at least one delivery of the article in the ledger.
-pub fn receivers(conn: &mut DbConnection, article_id: &str) -> Result<Vec<Receiver>, StorageError> {
-    Ok(diesel::sql_query(receivers_sql(false))
-        .bind::<Text, _>(article_id)
-        .load(conn)?)
-}
-
-/// Every licensee with at least one delivery of the article decided before
-/// `before` in the ledger, counting only those deliveries (a photo whose
-/// rights ended was in them; later ones had it withheld).
-pub fn receivers_before(
-    conn: &mut DbConnection,
-    article_id: &str,
-    before: NaiveDateTime,
-) -> Result<Vec<Receiver>, StorageError> {
-    Ok(diesel::sql_query(receivers_sql(true))
-        .bind::<Text, _>(article_id)
-        .bind::<Timestamp, _>(before)
-        .load(conn)?)
-}
-
-/// The receivers' query, with deliveries bounded by `$2` or not.
-fn receivers_sql(bounded: bool) -> String {
-    let bound = |alias: &str| {
-        if bounded {
-            format!(" AND {alias}.at < $2")
-        } else {
-            String::new()
-        }
-    };
-    format!(
-        "SELECT u.licensee_id AS licensee_id, CAST(COUNT(*) AS BIGINT) AS deliveries, \
-                MAX(u.at) AS last_delivered_at, \
-                COALESCE((SELECT l.takedown_hours FROM usage_events w JOIN licences l ON l.id = w.licence_id \
-                          WHERE w.article_id = $1 AND w.licensee_id = u.licensee_id{} \
-                          ORDER BY w.at DESC LIMIT 1), 24) AS takedown_hours \
-         FROM usage_events u WHERE u.article_id = $1{} \
-         GROUP BY u.licensee_id ORDER BY u.licensee_id",
-        bound("w"),
-        bound("u"),
-    )
 }
 
 /// A stored takedown notice.
@@ -365,30 +310,6 @@ pub fn killed_fetches_of(
         .filter(killed_fetches::licensee_id.eq(licensee_id))
         .count()
         .get_result(conn)?)
-}
-
-/// Deliveries of an article to a licensee in the usage ledger now, and the
-/// last one's time (to reconcile a notice with the ledger).
-pub fn ledger_deliveries(
-    conn: &mut DbConnection,
-    article_id: &str,
-    licensee_id: &str,
-) -> Result<(i64, Option<NaiveDateTime>), StorageError> {
-    #[derive(QueryableByName)]
-    struct Counted {
-        #[diesel(sql_type = BigInt)]
-        deliveries: i64,
-        #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
-        last: Option<NaiveDateTime>,
-    }
-    let counted: Counted = diesel::sql_query(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS deliveries, MAX(at) AS last FROM usage_events \
-         WHERE article_id = $1 AND licensee_id = $2",
-    )
-    .bind::<Text, _>(article_id)
-    .bind::<Text, _>(licensee_id)
-    .get_result(conn)?;
-    Ok((counted.deliveries, counted.last))
 }
 
 /// Photos whose rights ended by `now` and whose end has not been acted on:

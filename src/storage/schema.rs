@@ -217,6 +217,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    article_receipts (article_id, licensee_id, day) {
+        article_id -> Text,
+        licensee_id -> Text,
+        day -> Text,
+        deliveries -> BigInt,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        last_licence_id -> Text,
+    }
+}
+
+diesel::table! {
     change_counter (id) {
         id -> Integer,
         value -> BigInt,

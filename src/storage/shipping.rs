@@ -212,7 +212,7 @@ fn ship_with(
                     counter.spent += 1;
                 }
             }
-            events.push(usage::event_row(d, billable));
+            events.push((d, billable));
             let day = daily
                 .entry(DayKey {
                     licensee_id: &d.licensee_id,
@@ -249,7 +249,7 @@ fn ship_with(
         }
         usage::write_counters(conn, &counters)?;
         usage::add_to_days(conn, &daily)?;
-        usage::insert_events(conn, events)?;
+        usage::insert_events(conn, &events)?;
         // A delivery that reaches the ledger after its story's takedown
         // gets the takedown's notice now.
         let shipped: Vec<ShippedDelivery> = fresh

@@ -148,7 +148,7 @@ pub fn record_batch(
             if new_key && let Some(state) = key {
                 *state = KeyState::Claimed;
             }
-            events.push(event_row(d, new_key));
+            events.push((d, new_key));
             let day = daily
                 .entry(DayKey {
                     licensee_id: &d.licensee_id,
@@ -184,17 +184,21 @@ pub fn record_batch(
         // statement each for the batch's counters and its days.
         write_counters(conn, &counters)?;
         add_to_days(conn, &daily)?;
-        insert_events(conn, events)?;
+        insert_events(conn, &events)?;
         Ok(outcomes)
     })
 }
 
-/// Inserts events: one cached statement per row on SQLite, multi-row
-/// statements on PostgreSQL.
+/// Inserts the events of deliveries (each with whether it is billable),
+/// one cached statement per row on SQLite, multi-row statements on
+/// PostgreSQL, and adds them to their stories' receipts.
 pub(super) fn insert_events(
     conn: &mut DbConnection,
-    events: Vec<EventRow<'_>>,
+    deliveries: &[(&Delivery, bool)],
 ) -> Result<(), StorageError> {
+    let events = deliveries
+        .iter()
+        .map(|(d, billable)| event_row(d, *billable));
     match conn {
         // In-process: one cached prepared statement run per row costs
         // less than compiling a multi-row statement of each batch's size.
@@ -207,6 +211,7 @@ pub(super) fn insert_events(
         }
         // Over the network: few statements, few round trips.
         DbConnection::Postgresql(c) => {
+            let events: Vec<EventRow<'_>> = events.collect();
             for chunk in events.chunks(EVENTS_PER_INSERT) {
                 diesel::insert_into(usage_events::table)
                     .values(chunk)
@@ -214,7 +219,7 @@ pub(super) fn insert_events(
             }
         }
     }
-    Ok(())
+    super::receipts::add(conn, deliveries.iter().map(|(d, _)| *d))
 }
 
 /// The changes after the oldest facts a delivery of the batch was decided

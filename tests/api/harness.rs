@@ -319,6 +319,7 @@ impl TestApp {
             "SELECT 'usage ' || id || ' ' || request_id AS line FROM usage_events",
             "SELECT 'billed ' || licence_id || ' ' || article_id AS line FROM billed_deliveries",
             "SELECT 'quota ' || licence_id || ' ' || CAST(used AS TEXT) AS line FROM quota_usage",
+            "SELECT 'receipt ' || article_id || ' ' || licensee_id || ' ' || day || ' ' || CAST(deliveries AS TEXT) AS line FROM article_receipts",
         ];
         let mut lines: Vec<String> = queries
             .iter()
@@ -425,6 +426,42 @@ pub fn merged(mut base: serde_json::Value, changes: serde_json::Value) -> serde_
 /// The usage events of a licence and how many of them are billable, read
 /// behind the API: the ledger itself, not a report computed from it (after
 /// shipping, where the app keeps a journal: see [`TestApp::settled`]).
+/// The stories' receipts (`article_receipts`) and the same counted from
+/// the ledger's events, one line per (story, licensee, day): deliveries,
+/// first and last time, the last one's licence. Equal whenever the ledger
+/// is whole.
+pub fn receipts_and_ledger(conn: &mut DbConnection) -> (Vec<String>, Vec<String>) {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    let mut lines = |sql: &str| -> Vec<String> {
+        let mut lines: Vec<String> = diesel::sql_query(sql)
+            .load::<Line>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.line)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let receipts = lines(
+        "SELECT article_id || ' ' || licensee_id || ' ' || day || ' ' || CAST(deliveries AS TEXT) \
+                || ' ' || CAST(first_at AS TEXT) || ' ' || CAST(last_at AS TEXT) || ' ' || last_licence_id AS line \
+         FROM article_receipts",
+    );
+    let ledger = lines(
+        "SELECT g.article_id || ' ' || g.licensee_id || ' ' || g.day || ' ' || CAST(g.n AS TEXT) \
+                || ' ' || CAST(g.first_at AS TEXT) || ' ' || CAST(g.last_at AS TEXT) || ' ' || \
+                (SELECT w.licence_id FROM usage_events w WHERE w.article_id = g.article_id \
+                   AND w.licensee_id = g.licensee_id AND w.day = g.day ORDER BY w.at DESC LIMIT 1) AS line \
+         FROM (SELECT article_id, licensee_id, day, COUNT(*) AS n, MIN(at) AS first_at, MAX(at) AS last_at \
+               FROM usage_events GROUP BY article_id, licensee_id, day) g",
+    );
+    (receipts, ledger)
+}
+
 pub fn count_events(conn: &mut DbConnection, licence_id: &str) -> (i64, i64) {
     #[derive(diesel::QueryableByName)]
     struct Counts {

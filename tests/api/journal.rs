@@ -46,6 +46,8 @@ struct Outcome {
     days: Vec<(usize, i64, i64, i64)>,
     keys: usize,
     quota_used: Vec<Value>,
+    /// Deliveries of each story (by its place) in its receipts.
+    receipts: Vec<(usize, i64)>,
 }
 
 #[derive(QueryableByName)]
@@ -195,6 +197,17 @@ async fn run(app: TestApp) -> Outcome {
          FROM billed_deliveries",
     )[0]
     .a;
+    let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut conn);
+    assert_eq!(receipts, ledger);
+    let mut receipts: Vec<_> = load::<Sums>(
+        &mut conn,
+        "SELECT article_id AS key, CAST(SUM(deliveries) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c \
+         FROM article_receipts GROUP BY article_id",
+    )
+    .into_iter()
+    .map(|s| (place(&s.key, &articles), s.a))
+    .collect();
+    receipts.sort();
     Outcome {
         statuses,
         events,
@@ -202,6 +215,7 @@ async fn run(app: TestApp) -> Outcome {
         days,
         keys: usize::try_from(keys).unwrap(),
         quota_used,
+        receipts,
     }
 }
 
@@ -251,6 +265,7 @@ crate::backend_tests! {
         assert_eq!(synchronous.keys, 6, "four under the quota, two without one");
         assert_eq!(synchronous.counters, [(0, 4)]);
         assert_eq!(synchronous.days, [(0, 8, 4, 1000), (1, 3, 2, 200)]);
+        assert_eq!(synchronous.receipts.iter().map(|(_, n)| n).sum::<i64>(), 11);
         assert_eq!(journaled, synchronous);
     }
 
@@ -449,6 +464,8 @@ crate::backend_tests! {
         assert_eq!(w.ledger(&d.licence).await, (62, 50));
         let used = load::<Sums>(&mut w.app.db.connect(), "SELECT licence_id AS key, used AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_usage");
         assert_eq!(used[0].a, 50);
+        let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut w.app.db.connect());
+        assert_eq!(receipts, ledger, "three nodes shipping at once");
     }
 }
 
@@ -614,8 +631,51 @@ mod recovery {
             assert_eq!(after.iter().map(|(_, b)| b).sum::<i64>(), 3, "three articles, each billed once");
             assert!(before.iter().all(|row| after.contains(row)), "what was shipped stands");
             assert_eq!(used(&db), 3);
+            let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut db.connect());
+            assert_eq!(receipts.len(), 3, "three stories to one licensee on one day");
+            assert_eq!(receipts, ledger, "nothing received twice");
             let leased = load::<Sums>(&mut db.connect(), "SELECT 'l' AS key, CAST(COALESCE(SUM(units), 0) AS BIGINT) AS a, CAST(0 AS BIGINT) AS b, CAST(0 AS BIGINT) AS c FROM quota_leases");
             assert_eq!(leased[0].a, 0, "the node's leases are given back once its journal is shipped");
+        }
+
+        async fn a_takedown_at_an_instant_counts_each_receivers_deliveries_before_it(backend: Backend) {
+            use syndicate::storage::receipts;
+            let db = migrated(backend);
+            let at = |t: &str| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").unwrap();
+            let delivery = |n: usize, licensee: &str, t: &str| Entry {
+                id: format!("delivery-{n}"),
+                request_id: format!("request-{n}"),
+                licensee_id: licensee.to_owned(),
+                article_id: "article-0".to_owned(),
+                at: at(t),
+                ..entry(0, false)
+            };
+            // The day before, twice that morning, and after the instant on
+            // the same day; another licensee only after it.
+            let deliveries = [
+                delivery(0, "licensee", "2026-11-29 23:00:00"),
+                delivery(1, "licensee", "2026-11-30 10:00:00"),
+                delivery(2, "licensee", "2026-11-30 10:00:05"),
+                delivery(3, "licensee", "2026-11-30 10:00:20"),
+                delivery(4, "late-reader", "2026-11-30 10:00:30"),
+            ];
+            let mut conn = db.connect();
+            shipping::ship(&mut conn, "node-a", &deliveries[..2]).unwrap();
+            shipping::ship(&mut conn, "node-b", &deliveries[2..]).unwrap();
+
+            let before = receipts::receivers(&mut conn, "article-0", Some(at("2026-11-30 10:00:10"))).unwrap();
+            let counted: Vec<_> = before.iter().map(|r| (r.licensee_id.as_str(), r.deliveries, r.last_delivered_at)).collect();
+            assert_eq!(counted, [("licensee", 3, at("2026-11-30 10:00:05"))]);
+            assert_eq!(before[0].takedown_hours, 24, "a licence not on record: the default");
+            let all = receipts::receivers(&mut conn, "article-0", None).unwrap();
+            let counted: Vec<_> = all.iter().map(|r| (r.licensee_id.as_str(), r.deliveries, r.last_delivered_at)).collect();
+            assert_eq!(counted, [("late-reader", 1, at("2026-11-30 10:00:30")), ("licensee", 4, at("2026-11-30 10:00:20"))]);
+            assert_eq!(
+                receipts::deliveries_to(&mut conn, "article-0", "licensee").unwrap(),
+                (4, Some(at("2026-11-30 10:00:20")))
+            );
+            let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut conn);
+            assert_eq!(receipts, ledger);
         }
 
         async fn a_key_billed_on_two_nodes_bills_once_and_the_second_unit_goes_back(backend: Backend) {

@@ -75,4 +75,42 @@ crate::backend_tests! {
         assert!(!first.is_empty());
         assert!(second.is_empty());
     }
+
+    async fn the_stories_receipts_are_counted_from_the_ledger_already_there(backend: Backend) {
+        let db = TestDatabase::create(backend);
+        let mut connection = db.connect();
+        migrate::run_pending_on(&mut connection).unwrap();
+        migrate::revert_last(&mut connection).unwrap();
+        // Story A to one licensee on two days, under two licences on the
+        // second (the later delivery's is the last); story B to two.
+        let events = [
+            ("e1", "reader", "licence-1", "story-a", "2026-11-29 08:00:00"),
+            ("e2", "reader", "licence-1", "story-a", "2026-11-30 09:00:00"),
+            ("e3", "reader", "licence-2", "story-a", "2026-11-30 17:30:00"),
+            ("e4", "reader", "licence-1", "story-a", "2026-11-30 12:00:00"),
+            ("e5", "reader", "licence-1", "story-b", "2026-11-30 10:00:00"),
+            ("e6", "digest", "licence-3", "story-b", "2026-11-30 11:00:00"),
+        ];
+        for (id, licensee, licence, article, at) in events {
+            diesel::sql_query(format!(
+                "INSERT INTO usage_events (id, licensee_id, licence_id, publisher_id, article_id, \
+                     article_version, tier, format, at, day, period_start, request_id, billable) \
+                 VALUES ('{id}', '{licensee}', '{licence}', 'publisher', '{article}', 1, 'full', 'json', \
+                     '{at}', '{}', '2026-11-01 00:00:00', 'request-{id}', FALSE)",
+                &at[..10],
+            ))
+            .execute(&mut connection)
+            .unwrap();
+        }
+
+        migrate::run_pending_on(&mut connection).unwrap();
+
+        let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut connection);
+        assert_eq!(receipts.len(), 4, "{receipts:?}");
+        assert_eq!(receipts, ledger);
+        assert!(
+            receipts.iter().any(|r| r.starts_with("story-a reader 2026-11-30 3 ") && r.ends_with(" licence-2")),
+            "{receipts:?}"
+        );
+    }
 }
