@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 
 use super::schema::{article_receipts, licences, usage_events};
 use super::usage::Delivery;
@@ -21,7 +23,7 @@ use super::{DbConnection, StorageError};
 /// A licence's takedown hours when the licence is no longer on record.
 const DEFAULT_TAKEDOWN_HOURS: i32 = 24;
 
-/// Rows per upsert (7 parameters each).
+/// Rows per upsert on SQLite (7 parameters each).
 const ROWS_PER_UPSERT: usize = 1000;
 
 /// One (story, licensee, day) of a batch, or of the table.
@@ -61,10 +63,7 @@ pub(super) fn add<'a>(
     conn: &mut DbConnection,
     deliveries: impl Iterator<Item = &'a Delivery>,
 ) -> Result<(), StorageError> {
-    use article_receipts::dsl as r;
-    use diesel::dsl::case_when;
-    use diesel::upsert::excluded;
-    let mut batch: BTreeMap<(&str, &str, String), Receipt<'_>> = BTreeMap::new();
+    let mut batch: Batch<'_> = BTreeMap::new();
     for d in deliveries {
         let receipt = Receipt::of(d);
         batch
@@ -72,6 +71,20 @@ pub(super) fn add<'a>(
             .and_modify(|r| r.add(&receipt))
             .or_insert(receipt);
     }
+    match conn {
+        DbConnection::Sqlite(c) => add_on_sqlite(c, &batch),
+        DbConnection::Postgresql(c) => add_on_postgres(c, &batch),
+    }
+}
+
+/// A batch's receipts by (story, licensee, day), in key order.
+type Batch<'a> = BTreeMap<(&'a str, &'a str, String), Receipt<'a>>;
+
+/// The batch in multi-row upserts of a thousand rows.
+fn add_on_sqlite(conn: &mut SqliteConnection, batch: &Batch<'_>) -> Result<(), StorageError> {
+    use article_receipts::dsl as r;
+    use diesel::dsl::case_when;
+    use diesel::upsert::excluded;
     let rows: Vec<_> = batch
         .iter()
         .map(|((article_id, licensee_id, day), receipt)| {
@@ -86,39 +99,68 @@ pub(super) fn add<'a>(
             )
         })
         .collect();
-    // Each right-hand side reads the row as it was before the update.
-    macro_rules! upsert {
-        ($rows:expr) => {
-            diesel::insert_into(r::article_receipts)
-                .values($rows)
-                .on_conflict((r::article_id, r::licensee_id, r::day))
-                .do_update()
-                .set((
-                    r::deliveries.eq(r::deliveries + excluded(r::deliveries)),
-                    r::first_at.eq(case_when(
-                        excluded(r::first_at).lt(r::first_at),
-                        excluded(r::first_at),
-                    )
-                    .otherwise(r::first_at)),
-                    r::last_at.eq(case_when(
-                        excluded(r::last_at).ge(r::last_at),
-                        excluded(r::last_at),
-                    )
-                    .otherwise(r::last_at)),
-                    r::last_licence_id.eq(case_when(
-                        excluded(r::last_at).ge(r::last_at),
-                        excluded(r::last_licence_id),
-                    )
-                    .otherwise(r::last_licence_id)),
-                ))
-        };
-    }
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
-        match conn {
-            DbConnection::Sqlite(c) => upsert!(chunk).execute(c)?,
-            DbConnection::Postgresql(c) => upsert!(chunk).execute(c)?,
-        };
+        // Each right-hand side reads the row as it was before the update.
+        diesel::insert_into(r::article_receipts)
+            .values(chunk)
+            .on_conflict((r::article_id, r::licensee_id, r::day))
+            .do_update()
+            .set((
+                r::deliveries.eq(r::deliveries + excluded(r::deliveries)),
+                r::first_at.eq(case_when(
+                    excluded(r::first_at).lt(r::first_at),
+                    excluded(r::first_at),
+                )
+                .otherwise(r::first_at)),
+                r::last_at.eq(
+                    case_when(excluded(r::last_at).ge(r::last_at), excluded(r::last_at))
+                        .otherwise(r::last_at),
+                ),
+                r::last_licence_id.eq(case_when(
+                    excluded(r::last_at).ge(r::last_at),
+                    excluded(r::last_licence_id),
+                )
+                .otherwise(r::last_licence_id)),
+            ))
+            .execute(conn)?;
     }
+    Ok(())
+}
+
+/// The batch in one upsert of seven arrays, one per column: a statement
+/// of seven parameters, whatever the batch's size.
+fn add_on_postgres(conn: &mut PgConnection, batch: &Batch<'_>) -> Result<(), StorageError> {
+    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let articles: Vec<&str> = batch.keys().map(|(article, _, _)| *article).collect();
+    let licensees: Vec<&str> = batch.keys().map(|(_, licensee, _)| *licensee).collect();
+    let days: Vec<&str> = batch.keys().map(|(_, _, day)| day.as_str()).collect();
+    let deliveries: Vec<i64> = batch.values().map(|r| r.deliveries).collect();
+    let firsts: Vec<NaiveDateTime> = batch.values().map(|r| r.first_at).collect();
+    let lasts: Vec<NaiveDateTime> = batch.values().map(|r| r.last_at).collect();
+    let licences: Vec<&str> = batch.values().map(|r| &*r.last_licence_id).collect();
+    diesel::sql_query(
+        "INSERT INTO article_receipts \
+             (article_id, licensee_id, day, deliveries, first_at, last_at, last_licence_id) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], \
+                              $5::timestamp[], $6::timestamp[], $7::text[]) \
+         ON CONFLICT (article_id, licensee_id, day) DO UPDATE SET \
+             deliveries = article_receipts.deliveries + excluded.deliveries, \
+             first_at = LEAST(article_receipts.first_at, excluded.first_at), \
+             last_at = GREATEST(article_receipts.last_at, excluded.last_at), \
+             last_licence_id = CASE WHEN excluded.last_at >= article_receipts.last_at \
+                 THEN excluded.last_licence_id ELSE article_receipts.last_licence_id END",
+    )
+    .bind::<Array<Text>, _>(articles)
+    .bind::<Array<Text>, _>(licensees)
+    .bind::<Array<Text>, _>(days)
+    .bind::<Array<BigInt>, _>(deliveries)
+    .bind::<Array<Timestamp>, _>(firsts)
+    .bind::<Array<Timestamp>, _>(lasts)
+    .bind::<Array<Text>, _>(licences)
+    .execute(conn)?;
     Ok(())
 }
 
