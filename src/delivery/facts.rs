@@ -657,7 +657,21 @@ async fn read(
 /// Reads what `missing` names, after reading the counter and the changes
 /// after `since` (the cache's `seen`), so the facts are at least as new as
 /// the counter they are stamped with and the cache can be brought to it.
+/// All in one snapshot (`storage::in_snapshot`).
 pub fn load(
+    conn: &mut DbConnection,
+    since: i64,
+    missing: &Missing,
+    client: &str,
+    licensee: LicenseeId,
+    article: &str,
+) -> Result<Loaded, DeliveryError> {
+    storage::in_snapshot(conn, |conn| {
+        load_in(conn, since, missing, client, licensee, article)
+    })
+}
+
+fn load_in(
     conn: &mut DbConnection,
     since: i64,
     missing: &Missing,

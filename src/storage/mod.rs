@@ -319,6 +319,46 @@ where
     }
 }
 
+/// Runs `work`'s reads in one read-only transaction, so they see one
+/// snapshot of the database (PostgreSQL: `REPEATABLE READ READ ONLY`;
+/// SQLite: a deferred transaction, whose first read fixes the snapshot),
+/// and on PostgreSQL cost one transaction, not one per statement. Inside a
+/// transaction already, `work` runs in it.
+pub fn in_snapshot<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<StorageError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::result::Error::AlreadyInTransaction;
+
+    let began = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN")
+        }
+        DbConnection::Postgresql(pg) => AnsiTransactionManager::begin_transaction_sql(
+            pg,
+            "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        ),
+    };
+    match began {
+        Ok(()) => {}
+        Err(AlreadyInTransaction) => return work(conn),
+        Err(error) => return Err(E::from(StorageError::from(error))),
+    }
+    let result = work(conn);
+    // Nothing was written: a commit and a rollback end it alike.
+    let ended = match &result {
+        Ok(_) => DbConnection::commit_transaction(conn),
+        Err(_) => DbConnection::rollback_transaction(conn),
+    };
+    match (result, ended) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(error)) => Err(E::from(StorageError::from(error))),
+        (Err(error), _) => Err(error),
+    }
+}
+
 /// Now, truncated to microseconds: PostgreSQL keeps no more, so both
 /// backends store and return the same instant.
 pub fn now() -> chrono::NaiveDateTime {

@@ -105,6 +105,31 @@ async fn refused_within_the_bound(
 }
 
 crate::backend_tests! {
+    async fn facts_are_read_in_one_snapshot_of_the_database(backend: Backend) {
+        use syndicate::storage::{self, StorageError, changes};
+        let db = TestDatabase::create(backend);
+        let mut reader = db.connect();
+        syndicate::storage::migrate::run_pending_on(&mut reader).unwrap();
+        let mut writer = db.connect();
+
+        let (first, second) = storage::in_snapshot(&mut reader, |conn| -> Result<_, StorageError> {
+            let first = changes::read(conn)?;
+            // A change commits on another connection between two reads.
+            writer.batch_execute("UPDATE change_counter SET value = value + 1 WHERE id = 1")?;
+            Ok((first, changes::read(conn)?))
+        })
+        .unwrap();
+
+        assert_eq!(second, first, "both reads in one snapshot");
+        assert_eq!(changes::read(&mut reader).unwrap(), first + 1, "the next read sees the change");
+        if backend == crate::harness::Backend::Postgres {
+            let written = storage::in_snapshot(&mut reader, |conn| -> Result<(), StorageError> {
+                Ok(conn.batch_execute("UPDATE change_counter SET value = value + 1 WHERE id = 1")?)
+            });
+            assert!(written.is_err(), "a snapshot writes nothing");
+        }
+    }
+
     async fn a_photo_whose_rights_change_is_withheld_on_the_next_request(backend: Backend) {
         let (w, d) = deal(backend).await;
         let photo = w.photo(&d.desk, &photo_body("allowed")).await;
