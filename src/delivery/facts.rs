@@ -655,9 +655,9 @@ async fn read(
 }
 
 /// Reads what `missing` names, after reading the counter and the changes
-/// after `since` (the cache's `seen`), so the facts are at least as new as
-/// the counter they are stamped with and the cache can be brought to it.
-/// All in one snapshot (`storage::in_snapshot`).
+/// after `since` (the cache's `seen`), all in one snapshot
+/// (`storage::in_snapshot`): the facts are as of the counter they are
+/// stamped with, and the cache can be brought to it.
 pub fn load(
     conn: &mut DbConnection,
     since: i64,
@@ -667,43 +667,32 @@ pub fn load(
     article: &str,
 ) -> Result<Loaded, DeliveryError> {
     storage::in_snapshot(conn, |conn| {
-        load_in(conn, since, missing, client, licensee, article)
-    })
-}
-
-fn load_in(
-    conn: &mut DbConnection,
-    since: i64,
-    missing: &Missing,
-    client: &str,
-    licensee: LicenseeId,
-    article: &str,
-) -> Result<Loaded, DeliveryError> {
-    let log = changes::after(conn, since)?;
-    let standing = if missing.standing {
-        Some(read_standing(conn, client)?)
-    } else {
-        None
-    };
-    let entitlement = if missing.entitlement {
-        Some(Arc::new(Entitlement::load(conn, licensee)?))
-    } else {
-        None
-    };
-    let article = if missing.article {
-        Some(match articles::find(conn, None, article) {
-            Ok(row) => Some(Arc::new(stored_article(conn, row)?)),
-            Err(StorageError::NotFound) => None,
-            Err(other) => return Err(other.into()),
+        let log = changes::after(conn, since)?;
+        let standing = if missing.standing {
+            Some(read_standing(conn, client)?)
+        } else {
+            None
+        };
+        let entitlement = if missing.entitlement {
+            Some(Arc::new(Entitlement::load(conn, licensee)?))
+        } else {
+            None
+        };
+        let article = if missing.article {
+            Some(match articles::find(conn, None, article) {
+                Ok(row) => Some(Arc::new(stored_article(conn, row)?)),
+                Err(StorageError::NotFound) => None,
+                Err(other) => return Err(other.into()),
+            })
+        } else {
+            None
+        };
+        Ok(Loaded {
+            log,
+            standing,
+            entitlement,
+            article,
         })
-    } else {
-        None
-    };
-    Ok(Loaded {
-        log,
-        standing,
-        entitlement,
-        article,
     })
 }
 
