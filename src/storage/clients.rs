@@ -126,7 +126,7 @@ pub fn find_client(conn: &mut DbConnection, id: &str) -> Result<ClientRow, Stora
     Ok(api_clients::table
         .find(id)
         .select(ClientRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A page of clients in id order.
@@ -194,7 +194,7 @@ pub fn standing(conn: &mut DbConnection, id: &str) -> Result<ClientStanding, Sto
             api_clients::revoked_at,
             (licensees::id, licensees::status).nullable(),
         ))
-        .first::<(Option<NaiveDateTime>, Option<(String, String)>)>(conn)?;
+        .get_result::<(Option<NaiveDateTime>, Option<(String, String)>)>(conn)?;
     let licensee_status = licensee
         .as_ref()
         .map(|(licensee, status)| parse_field("licensees", licensee, "status", status))

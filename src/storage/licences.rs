@@ -159,7 +159,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<LicenceRow, StorageErro
     Ok(licences::table
         .find(id)
         .select(LicenceRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Every licence of a licensee (a licensee has few).

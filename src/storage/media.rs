@@ -115,7 +115,7 @@ pub fn find(
         .find(id)
         .filter(media::publisher_id.eq(publisher_id))
         .select(MediaRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// One photo, whoever owns it (admins).
@@ -123,7 +123,7 @@ pub fn find_any(conn: &mut DbConnection, id: &str) -> Result<MediaRow, StorageEr
     Ok(media::table
         .find(id)
         .select(MediaRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// The photos among `ids` that belong to the publisher.

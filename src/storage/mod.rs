@@ -1,5 +1,10 @@
 //! Persistence: one connection type over SQLite and PostgreSQL, the pool,
 //! migrations, and one module per aggregate. Dialect differences stay here.
+//!
+//! A row found by its key is read with `get_result`, not `first`: a key
+//! matches one row at most, and `first`'s `LIMIT ?` makes SQLite parse the
+//! statement again on every execution (its planner reads the bound limit,
+//! so binding it expires the prepared statement).
 
 pub mod articles;
 pub mod changes;

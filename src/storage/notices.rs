@@ -172,7 +172,7 @@ pub fn find_notice(conn: &mut DbConnection, id: &str) -> Result<NoticeRow, Stora
     Ok(takedown_notices::table
         .find(id)
         .select(NoticeRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Whose notices a list shows.
@@ -369,7 +369,7 @@ pub fn media_changed_at(
     Ok(media::table
         .find(media_id)
         .select(media::updated_at)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

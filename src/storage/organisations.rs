@@ -140,7 +140,7 @@ pub fn find_publisher(conn: &mut DbConnection, id: &str) -> Result<PublisherRow,
     Ok(publishers::table
         .find(id)
         .select(PublisherRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A page of publishers in id order.
@@ -191,7 +191,7 @@ pub fn find_licensee(conn: &mut DbConnection, id: &str) -> Result<LicenseeRow, S
     Ok(licensees::table
         .find(id)
         .select(LicenseeRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A page of licensees in id order.

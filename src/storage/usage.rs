@@ -566,7 +566,7 @@ pub fn counter(
     Ok(quota_usage::table
         .find((licence_id, period_start))
         .select(quota_usage::used)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .unwrap_or(0))
 }

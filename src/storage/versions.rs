@@ -84,7 +84,7 @@ pub fn find(
     Ok(article_versions::table
         .find((article_id, version))
         .select(VersionRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A correction of an article as delivered with it: the version it made,

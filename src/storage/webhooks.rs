@@ -68,7 +68,7 @@ pub fn find_endpoint(conn: &mut DbConnection, id: &str) -> Result<EndpointRow, S
     Ok(webhook_endpoints::table
         .find(id)
         .select(EndpointRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// A page of endpoints, of one licensee or of all.
@@ -175,7 +175,7 @@ pub fn find_event(conn: &mut DbConnection, id: &str) -> Result<EventRow, Storage
     Ok(webhook_events::table
         .find(id)
         .select(EventRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// One event to one endpoint.
@@ -308,7 +308,7 @@ pub fn job(conn: &mut DbConnection, id: &str) -> Result<Job, StorageError> {
     let delivery: DeliveryRow = webhook_deliveries::table
         .find(id)
         .select(DeliveryRow::as_select())
-        .first(conn)?;
+        .get_result(conn)?;
     let event = find_event(conn, &delivery.event_id)?;
     let endpoint = find_endpoint(conn, &delivery.endpoint_id)?;
     Ok(Job {

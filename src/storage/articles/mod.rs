@@ -190,7 +190,7 @@ pub fn find(
     if let Some(publisher_id) = publisher_id {
         query = query.filter(articles::publisher_id.eq(publisher_id.to_owned()));
     }
-    Ok(query.first(conn)?)
+    Ok(query.get_result(conn)?)
 }
 
 /// The publisher's article with this external reference, if any.
