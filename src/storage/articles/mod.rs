@@ -203,7 +203,7 @@ pub fn find_by_external_ref(
         .filter(articles::publisher_id.eq(publisher_id))
         .filter(articles::external_ref.eq(external_ref))
         .select(ArticleRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
