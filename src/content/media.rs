@@ -289,7 +289,7 @@ fn validate(
         rights_licensees: licensees,
         territories_allowed: allowed,
         territories_denied: denied,
-        rights_expires_at: rights.expires_at.map(|t| t.naive_utc()),
+        rights_expires_at: rights.expires_at.map(crate::storage::instant),
         usage_terms,
         created_at,
         updated_at: at,

@@ -326,7 +326,7 @@ pub(crate) fn validate_content(
         bylines,
         located,
         canonical_url: content.canonical_url.clone(),
-        embargo_until: content.embargo_until.map(|t| t.naive_utc()),
+        embargo_until: content.embargo_until.map(crate::storage::instant),
         agency_credits,
         media: content.media.clone(),
         related: content.related.clone(),

@@ -361,8 +361,8 @@ pub fn create(
         sections,
         tier: request.tier.as_str().to_owned(),
         include_media: request.include_media,
-        valid_from: request.valid_from.naive_utc(),
-        valid_until: request.valid_until.map(|t| t.naive_utc()),
+        valid_from: crate::storage::instant(request.valid_from),
+        valid_until: request.valid_until.map(crate::storage::instant),
         quota_units: request.quota.as_ref().map(|q| q.units),
         quota_period: request.quota.as_ref().map(|q| q.period.as_str().to_owned()),
         rate_limit_per_minute: request.rate_limit_per_minute,
@@ -480,10 +480,10 @@ pub fn update(
         row.include_media = include_media;
     }
     if let Some(valid_from) = request.valid_from {
-        row.valid_from = valid_from.naive_utc();
+        row.valid_from = crate::storage::instant(valid_from);
     }
     if let Some(valid_until) = request.valid_until {
-        row.valid_until = valid_until.map(|t| t.naive_utc());
+        row.valid_until = valid_until.map(crate::storage::instant);
     }
     if let Some(quota) = &request.quota {
         row.quota_units = quota.as_ref().map(|q| q.units);

@@ -8,6 +8,8 @@
 //! median time to acknowledge. Publishers see their own articles, admins
 //! all (or one publisher's).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,23 +27,26 @@ use crate::storage::{DbConnection, StorageError, now, receipts};
 pub struct TakedownRecipient {
     /// The licensee.
     pub licensee_id: Uuid,
-    /// Its deliveries of the article in the usage ledger.
+    /// Its deliveries of the article in the usage ledger; for a photo's
+    /// end, only those that showed the photo.
     pub deliveries: i64,
     /// The last of them.
     pub last_delivered_at: Option<DateTime<Utc>>,
-    /// When it was notified (the notice was made with the kill).
+    /// When it was notified: with the takedown, or when a delivery that was
+    /// still in a node's journal then reached the ledger.
     pub notified_at: DateTime<Utc>,
     /// Its deadline.
     pub deadline_at: DateTime<Utc>,
     /// When it acknowledged.
     pub acknowledged_at: Option<DateTime<Utc>>,
-    /// When it says it removed the article.
+    /// When it says it removed the article (for a photo's end, the photo).
     pub removed_at: Option<DateTime<Utc>>,
     /// `open`, `acknowledged` or `overdue`.
     pub status: NoticeStatus,
     /// Whether it acknowledged after the deadline, or has not and the deadline passed.
     pub overdue: bool,
-    /// Requests for the article after the kill (each answered 410).
+    /// Requests for the article after the kill (each answered 410); 0 for
+    /// a photo's end, after which the story is delivered without it.
     pub fetches_after_kill: i64,
 }
 
@@ -136,10 +141,19 @@ pub fn report(
     let rows =
         notices::notices_killed_between(conn, publisher.as_deref(), from, request.to.naive_utc())?;
     let mut takedowns: Vec<Takedown> = Vec::new();
+    let mut bounds: HashMap<&str, Option<NaiveDateTime>> = HashMap::new();
     let mut per_licensee: std::collections::BTreeMap<String, (i64, i64, i64, Vec<i64>)> =
         std::collections::BTreeMap::new();
     for row in &rows {
-        let recipient = recipient(conn, row, at)?;
+        let before = match bounds.get(row.event_id.as_str()) {
+            Some(before) => *before,
+            None => {
+                let before = carried_until(conn, row)?;
+                bounds.insert(&row.event_id, before);
+                before
+            }
+        };
+        let recipient = recipient(conn, row, before, at)?;
         let entry = per_licensee.entry(row.licensee_id.clone()).or_default();
         entry.0 += 1;
         if let Some(acknowledged) = row.acknowledged_at {
@@ -204,14 +218,36 @@ pub fn report(
     })
 }
 
-/// One notice as a row of the report, with the ledger read now.
+/// Until when a takedown's deliveries carried what it took down: a kill
+/// counts every delivery of the story (any after it came within the
+/// freshness bound and matter most); a photo's end only those that still
+/// showed the photo, not the story delivered without it since.
+fn carried_until(
+    conn: &mut DbConnection,
+    row: &NoticeRow,
+) -> Result<Option<NaiveDateTime>, StorageError> {
+    if row.kind == notices::RIGHTS_ENDED {
+        notices::withheld_from(conn, &row.event_id)
+    } else {
+        Ok(None)
+    }
+}
+
+/// One notice as a row of the report, with the ledger read now (up to
+/// `before`, if given).
 fn recipient(
     conn: &mut DbConnection,
     row: &NoticeRow,
+    before: Option<NaiveDateTime>,
     at: NaiveDateTime,
 ) -> Result<TakedownRecipient, StorageError> {
-    let (deliveries, last) = receipts::deliveries_to(conn, &row.article_id, &row.licensee_id)?;
-    let fetches_after_kill = notices::killed_fetches_of(conn, &row.article_id, &row.licensee_id)?;
+    let (deliveries, last) =
+        receipts::deliveries_to(conn, &row.article_id, &row.licensee_id, before)?;
+    let fetches_after_kill = if row.kind == notices::KILLED {
+        notices::killed_fetches_of(conn, &row.article_id, &row.licensee_id)?
+    } else {
+        0
+    };
     let overdue = match row.acknowledged_at {
         Some(acknowledged) => acknowledged > row.deadline_at,
         None => row.deadline_at <= at,

@@ -90,25 +90,33 @@ pub struct Notice {
     pub publisher_id: Uuid,
     /// The licensee that received it and must remove it.
     pub licensee_id: Uuid,
-    /// The `webhook-id` of the kill's webhook (also on endpoints not subscribed).
+    /// The `webhook-id` of the takedown's event, `article.killed` or
+    /// `media.rights_ended` (the same id on every endpoint; set even for a
+    /// licensee whose endpoints are not subscribed to it).
     pub event_id: Uuid,
     /// Where it stands now.
     pub status: NoticeStatus,
-    /// The kill's reason.
+    /// The kill's reason; for a photo's end, "the photo's rights ended".
     pub reason: Option<String>,
     /// When the article was killed, or the photo's rights ended.
     pub killed_at: DateTime<Utc>,
-    /// The licensee's deliveries of the article in the usage ledger when it was killed.
+    /// The licensee's deliveries of the article in the usage ledger when
+    /// the notice was made; for a photo's end, only those that showed the
+    /// photo. The compliance report reads the same count from the ledger
+    /// now.
     pub deliveries: i64,
     /// The last of those deliveries.
     pub last_delivered_at: DateTime<Utc>,
     /// Acknowledge by then.
     pub deadline_at: DateTime<Utc>,
-    /// When the notice was made (with the kill, in its transaction).
+    /// When the notice was made: with the takedown, in its transaction, or,
+    /// for a delivery that was still in a node's journal then, when that
+    /// delivery reached the ledger.
     pub notified_at: DateTime<Utc>,
     /// When the licensee acknowledged.
     pub acknowledged_at: Option<DateTime<Utc>>,
-    /// When the licensee says it removed the article.
+    /// When the licensee says it removed the article (for a photo's end,
+    /// the photo).
     pub removed_at: Option<DateTime<Utc>>,
     /// The licensee's note.
     pub note: Option<String>,
@@ -218,8 +226,7 @@ pub fn acknowledge(
             "removed_at is in the future; acknowledge once the article is removed".to_owned(),
         ));
     }
-    let removed_at = DateTime::from_timestamp_micros(ack.removed_at.timestamp_micros())
-        .map_or(ack.removed_at.naive_utc(), |t| t.naive_utc());
+    let removed_at = crate::storage::instant(ack.removed_at);
     if !notices::acknowledge(conn, &row.id, removed_at, note.as_deref(), at)? {
         return Err(NoticesError::Conflict(
             "the notice was already acknowledged".to_owned(),

@@ -367,9 +367,15 @@ where
 /// Now, truncated to microseconds: PostgreSQL keeps no more, so both
 /// backends store and return the same instant.
 pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    let micros = now.and_utc().timestamp_micros();
-    chrono::DateTime::from_timestamp_micros(micros).map_or(now, |t| t.naive_utc())
+    instant(chrono::Utc::now())
+}
+
+/// An instant as it is stored, truncated to microseconds as `now` is: an
+/// instant a client sends with nanoseconds reads back the same from
+/// either backend.
+pub fn instant(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(at.timestamp_micros())
+        .map_or(at.naive_utc(), |t| t.naive_utc())
 }
 
 #[cfg(test)]
@@ -391,6 +397,22 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn an_instant_is_stored_to_the_microsecond() {
+        let sent: chrono::DateTime<chrono::Utc> = "2027-01-31T08:15:00.123456789Z".parse().unwrap();
+        assert_eq!(
+            instant(sent).to_string(),
+            "2027-01-31 08:15:00.123456",
+            "truncated, as PostgreSQL's binding truncates"
+        );
+        let before_1970: chrono::DateTime<chrono::Utc> =
+            "1969-12-31T23:59:59.999999999Z".parse().unwrap();
+        assert_eq!(
+            instant(before_1970).to_string(),
+            "1969-12-31 23:59:59.999999"
+        );
+    }
 
     #[test]
     fn urls_choose_their_backend_by_scheme() {

@@ -395,6 +395,19 @@ pub fn insert_story_end(conn: &mut DbConnection, row: &StoryEndRow) -> Result<()
     Ok(())
 }
 
+/// For a `media.rights_ended` event, the instant from which its story's
+/// deliveries no longer carried the photo.
+pub fn withheld_from(
+    conn: &mut DbConnection,
+    event_id: &str,
+) -> Result<Option<NaiveDateTime>, StorageError> {
+    Ok(rights_ended_stories::table
+        .filter(rights_ended_stories::event_id.eq(event_id))
+        .select(rights_ended_stories::withheld_from)
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Published articles that show the photo (their `media` names it).
 pub fn live_articles_with(
     conn: &mut DbConnection,

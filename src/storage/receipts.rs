@@ -194,19 +194,13 @@ pub fn receivers(
         .load(conn)?;
     let mut received: BTreeMap<String, Receipt<'static>> = BTreeMap::new();
     for (licensee_id, deliveries, first_at, last_at, licence_id) in days {
-        let counted = match before {
-            Some(before) if first_at >= before => None,
-            Some(before) if last_at >= before => {
-                straddling(conn, article_id, &licensee_id, first_at, before)?
-            }
-            _ => Some(Receipt {
-                deliveries,
-                first_at,
-                last_at,
-                last_licence_id: Cow::Owned(licence_id),
-            }),
+        let day = Receipt {
+            deliveries,
+            first_at,
+            last_at,
+            last_licence_id: Cow::Owned(licence_id),
         };
-        if let Some(counted) = counted {
+        if let Some(counted) = counted(conn, article_id, &licensee_id, day, before)? {
             received
                 .entry(licensee_id)
                 .and_modify(|r| r.add(&counted))
@@ -266,21 +260,53 @@ fn straddling(
         }))
 }
 
-/// Deliveries of a story to a licensee in the ledger now, and the last
-/// one's time.
+/// Deliveries of a story to a licensee in the ledger now (only those
+/// before `before`, if given), and the last one's time.
 pub fn deliveries_to(
     conn: &mut DbConnection,
     article_id: &str,
     licensee_id: &str,
+    before: Option<NaiveDateTime>,
 ) -> Result<(i64, Option<NaiveDateTime>), StorageError> {
     use article_receipts::dsl as r;
-    let days: Vec<(i64, NaiveDateTime)> = r::article_receipts
+    let days: Vec<(i64, NaiveDateTime, NaiveDateTime, String)> = r::article_receipts
         .filter(r::article_id.eq(article_id))
         .filter(r::licensee_id.eq(licensee_id))
-        .select((r::deliveries, r::last_at))
+        .select((r::deliveries, r::first_at, r::last_at, r::last_licence_id))
         .load(conn)?;
-    Ok((
-        days.iter().map(|(n, _)| n).sum(),
-        days.iter().map(|(_, at)| *at).max(),
-    ))
+    let mut all: Option<Receipt<'static>> = None;
+    for (deliveries, first_at, last_at, licence_id) in days {
+        let day = Receipt {
+            deliveries,
+            first_at,
+            last_at,
+            last_licence_id: Cow::Owned(licence_id),
+        };
+        if let Some(counted) = counted(conn, article_id, licensee_id, day, before)? {
+            match &mut all {
+                Some(all) => all.add(&counted),
+                None => all = Some(counted),
+            }
+        }
+    }
+    Ok(all.map_or((0, None), |all| (all.deliveries, Some(all.last_at))))
+}
+
+/// One day's receipt as a takedown bounded by `before` counts it: whole
+/// if the day ended before it, none if it began after, and a day that
+/// straddles it from the ledger's events.
+fn counted(
+    conn: &mut DbConnection,
+    article_id: &str,
+    licensee_id: &str,
+    day: Receipt<'static>,
+    before: Option<NaiveDateTime>,
+) -> Result<Option<Receipt<'static>>, StorageError> {
+    match before {
+        Some(before) if day.first_at >= before => Ok(None),
+        Some(before) if day.last_at >= before => {
+            straddling(conn, article_id, licensee_id, day.first_at, before)
+        }
+        _ => Ok(Some(day)),
+    }
 }

@@ -429,7 +429,8 @@ crate::backend_tests! {
         let desk = w.publisher("Harbour Gazette").await;
         let id = w.photo(&desk, &photo()).await;
         let mut ended = photo();
-        ended["rights"]["expires_at"] = json!("2026-12-31T12:00:00Z");
+        // Sent to the nanosecond, kept to the microsecond on both backends.
+        ended["rights"]["expires_at"] = json!("2026-12-31T12:00:00.123456789Z");
         ended["rights"]["syndication"] = json!("prohibited");
 
         let response = app.send_json(Method::PUT, &desk.token, &format!("/v1/media/{id}"), &ended).await;
@@ -437,7 +438,7 @@ crate::backend_tests! {
         assert_eq!(response.status(), 200);
         let stored = json_of(app.get_as(&desk.token, &format!("/v1/media/{id}")).await).await;
         assert_eq!(stored["rights"]["syndication"], "prohibited");
-        assert_eq!(stored["rights"]["expires_at"], "2026-12-31T12:00:00Z");
+        assert_eq!(stored["rights"]["expires_at"], "2026-12-31T12:00:00.123456Z");
         assert_eq!(stored["rights"]["territories_denied"], json!(["US"]));
         let listed = json_of(app.get_as(&desk.token, "/v1/media").await).await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);

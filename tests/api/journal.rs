@@ -671,8 +671,13 @@ mod recovery {
             let counted: Vec<_> = all.iter().map(|r| (r.licensee_id.as_str(), r.deliveries, r.last_delivered_at)).collect();
             assert_eq!(counted, [("late-reader", 1, at("2026-11-30 10:00:30")), ("licensee", 4, at("2026-11-30 10:00:20"))]);
             assert_eq!(
-                receipts::deliveries_to(&mut conn, "article-0", "licensee").unwrap(),
+                receipts::deliveries_to(&mut conn, "article-0", "licensee", None).unwrap(),
                 (4, Some(at("2026-11-30 10:00:20")))
+            );
+            assert_eq!(
+                receipts::deliveries_to(&mut conn, "article-0", "licensee", Some(at("2026-11-30 10:00:10"))).unwrap(),
+                (3, Some(at("2026-11-30 10:00:05"))),
+                "bounded as the takedown's receivers are"
             );
             let (receipts, ledger) = crate::harness::receipts_and_ledger(&mut conn);
             assert_eq!(receipts, ledger);

@@ -589,6 +589,17 @@ crate::backend_tests! {
         assert_eq!(notices["items"][0]["media_id"], photo.as_str());
         let none = json_of(w.app.get_as(&idle.token, "/v1/notices").await).await;
         assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+
+        // The story is still delivered, without the photo: the compliance
+        // report counts only the delivery that showed it.
+        assert_eq!(w.fetch(&d.reader.token, &id).await.status(), 200);
+        w.app.settled().await;
+        let report = json_of(w.app.get_as(&d.desk.token, "/v1/compliance").await).await;
+        let recipient = &report["takedowns"][0]["recipients"][0];
+        assert_eq!(report["takedowns"][0]["kind"], "media.rights_ended", "{report}");
+        assert_eq!(recipient["licensee_id"], d.reader.id.as_str());
+        assert_eq!(recipient["deliveries"], 1, "{report}");
+        assert_eq!(recipient["fetches_after_kill"], 0);
     }
 
     async fn a_licence_ending_within_the_notice_period_is_announced_once_to_its_licensee(backend: Backend) {
