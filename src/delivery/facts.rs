@@ -703,7 +703,7 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
         .collect();
     let photos = media::find_many(conn, &ids)?;
     let publisher_name = organisations::find_publisher(conn, &row.publisher_id)?.name;
-    let corrections = versions::corrections(conn, &row.id)?
+    let corrections: Vec<_> = versions::corrections(conn, &row.id)?
         .into_iter()
         .map(|c| CorrectionNote {
             version: c.version,
@@ -711,7 +711,7 @@ fn stored_article(conn: &mut DbConnection, row: ArticleRow) -> Result<StoredArti
             note: c.change_note.unwrap_or_default(),
         })
         .collect();
-    Ok(StoredArticle::new(row, &photos, publisher_name)?.with_corrections(corrections))
+    StoredArticle::new(row, &photos, publisher_name, &corrections)
 }
 
 #[cfg(test)]
@@ -783,14 +783,14 @@ mod tests {
             .map(|p| format!(r#"{{"media_id": "{p}", "role": "main"}}"#))
             .collect();
         row.media = format!("[{}]", refs.join(","));
-        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
+        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned(), &[]).unwrap())
     }
 
     /// An article whose row has an id of its own (the cache's key is
     /// whatever the test keeps it under).
     fn stored(body: &str) -> Arc<StoredArticle> {
         let row = ArticleRow::sample(&uuid::Uuid::now_v7().to_string(), body);
-        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned()).unwrap())
+        Arc::new(StoredArticle::new(row, &[], "A publisher".to_owned(), &[]).unwrap())
     }
 
     fn loaded(seen: i64, article: &Arc<StoredArticle>) -> Loaded {

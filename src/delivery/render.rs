@@ -6,165 +6,143 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::DeliveryError;
-use super::document::{ContentResponse, CorrectionNote, DeliveredPhoto, Format, WithheldPhoto};
+use super::document::{ContentResponse, Format, WithheldPhoto};
 use super::facts::FactCache;
+use super::prepared::Prepared;
 use super::stored::StoredArticle;
 use crate::domain::MediaId;
 use crate::domain::access::{Grant, Tier};
-use crate::domain::content::{AgencyCredit, Byline};
-use crate::domain::licence::Attribution;
-use crate::domain::purpose::Purpose;
 
-/// A JSON delivery, written straight from an article's prepared parts: the
-/// same document as [`ContentResponse`], field for field.
-#[derive(Serialize)]
-struct ContentView<'a> {
-    id: Uuid,
-    publisher_id: Uuid,
-    licence_id: &'a str,
-    tier: Tier,
-    purpose: Purpose,
-    attribution: Option<&'a Attribution>,
-    version: i32,
-    status: &'a str,
-    headline: &'a str,
-    standfirst: Option<&'a str>,
-    body_html: Option<&'a RawValue>,
-    body_text: Option<&'a RawValue>,
-    word_count: i32,
-    bylines: &'a [Byline],
-    located: Option<&'a str>,
-    section: &'a str,
-    tags: &'a [String],
-    language: &'a str,
-    version_created_at: DateTime<Utc>,
-    first_published_at: Option<DateTime<Utc>>,
-    canonical_url: Option<&'a str>,
-    agency_credits: &'a [AgencyCredit],
-    media: PhotosGranted<'a>,
-    media_withheld: PhotosWithheld<'a>,
-    corrections: &'a [CorrectionNote],
+/// A JSON delivery, the same document as [`ContentResponse`] member for
+/// member: the runs of members every grant shares are copied from the
+/// article's prepared parts, and what the grant decides (the licence, tier
+/// and purpose, the attribution, the body, which photos) is written
+/// between them.
+fn write_json(stored: &StoredArticle, grant: &Grant) -> Result<Vec<u8>, DeliveryError> {
+    let prepared = &stored.prepared;
+    let full = grant.tier == Tier::Full;
+    let mut out = Vec::with_capacity(prepared.json_size_hint());
+    out.push(b'{');
+    out.extend_from_slice(prepared.ids.as_bytes());
+    member(&mut out, "licence_id", &grant.licence_id)?;
+    member(&mut out, "tier", &grant.tier)?;
+    member(&mut out, "purpose", &grant.purpose)?;
+    raw_member(
+        &mut out,
+        "attribution",
+        grant.attribution_required.then_some(&*prepared.attribution),
+    );
+    out.push(b',');
+    out.extend_from_slice(prepared.opening.as_bytes());
+    raw_member(&mut out, "body_html", full.then_some(&*prepared.body_html));
+    raw_member(&mut out, "body_text", full.then_some(&*prepared.body_text));
+    out.push(b',');
+    out.extend_from_slice(prepared.details.as_bytes());
+    out.extend_from_slice(b",\"media\":[");
+    for (i, (_, photo)) in granted(prepared, grant).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(photo.get().as_bytes());
+    }
+    out.push(b']');
+    member(
+        &mut out,
+        "media_withheld",
+        &withheld(grant).collect::<Vec<_>>(),
+    )?;
+    raw_member(&mut out, "corrections", Some(&*prepared.corrections));
+    out.push(b'}');
+    Ok(out)
+}
+
+/// `,"key":` and the value as JSON.
+fn member<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    key: &str,
+    value: &T,
+) -> Result<(), DeliveryError> {
+    raw_key(out, key);
+    serde_json::to_writer(&mut *out, value).map_err(DeliveryError::internal)
+}
+
+/// `,"key":` and the JSON given, or `null`.
+fn raw_member(out: &mut Vec<u8>, key: &str, value: Option<&RawValue>) {
+    raw_key(out, key);
+    out.extend_from_slice(value.map_or("null", RawValue::get).as_bytes());
+}
+
+/// `,"key":` (every key is a plain ASCII name).
+fn raw_key(out: &mut Vec<u8>, key: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 /// The photos a grant delivers, in the article's order.
-struct PhotosGranted<'a>(&'a [DeliveredPhoto], &'a Grant);
-
-impl<'a> PhotosGranted<'a> {
-    fn iter(&self) -> impl Iterator<Item = &'a DeliveredPhoto> {
-        let Self(photos, grant) = *self;
-        photos
-            .iter()
-            .filter(|p| grant.delivered.contains(&MediaId(p.id)))
-    }
-}
-
-impl Serialize for PhotosGranted<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
+fn granted<'a>(
+    prepared: &'a Prepared,
+    grant: &'a Grant,
+) -> impl Iterator<Item = &'a (MediaId, Box<RawValue>)> {
+    prepared
+        .photos
+        .iter()
+        .filter(|(id, _)| grant.delivered.contains(id))
 }
 
 /// The photos a grant leaves out, with why.
-struct PhotosWithheld<'a>(&'a Grant);
-
-impl<'a> PhotosWithheld<'a> {
-    fn iter(&self) -> impl Iterator<Item = WithheldPhoto> + 'a {
-        self.0
-            .withheld
-            .iter()
-            .map(|(_, reason)| WithheldPhoto { reason: *reason })
-    }
+fn withheld(grant: &Grant) -> impl Iterator<Item = WithheldPhoto> + '_ {
+    grant
+        .withheld
+        .iter()
+        .map(|(_, reason)| WithheldPhoto { reason: *reason })
 }
 
-impl Serialize for PhotosWithheld<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
-}
-
-impl<'a> ContentView<'a> {
-    fn new(stored: &'a StoredArticle, grant: &'a Grant) -> Self {
-        let (row, prepared) = (&stored.row, &stored.prepared);
-        let full = grant.tier == Tier::Full;
-        Self {
-            id: prepared.id,
-            publisher_id: prepared.publisher_id,
-            licence_id: &grant.licence_id,
-            tier: grant.tier,
-            purpose: grant.purpose,
-            attribution: grant.attribution_required.then_some(&stored.attribution),
-            version: row.version,
-            status: &row.status,
-            headline: &row.headline,
-            standfirst: row.standfirst.as_deref(),
-            body_html: full.then_some(&*prepared.body_html),
-            body_text: full.then_some(&*prepared.body_text),
-            word_count: row.word_count,
-            bylines: &prepared.bylines,
-            located: row.located.as_deref(),
-            section: &row.section,
-            tags: &prepared.tags,
-            language: &row.language,
-            version_created_at: row.version_created_at.and_utc(),
-            first_published_at: row.first_published_at.map(|at| at.and_utc()),
-            canonical_url: row.canonical_url.as_deref(),
-            agency_credits: &prepared.agency_credits,
-            media: PhotosGranted(&prepared.photos, grant),
-            media_withheld: PhotosWithheld(grant),
-            corrections: &stored.corrections,
-        }
-    }
-
-    /// The document's bytes.
-    fn write(&self, capacity: usize) -> Result<Vec<u8>, DeliveryError> {
-        let mut body = Vec::with_capacity(capacity);
-        serde_json::to_writer(&mut body, self).map_err(DeliveryError::internal)?;
-        Ok(body)
-    }
+/// A value read back from the JSON it was prepared as.
+fn read<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, DeliveryError> {
+    serde_json::from_str(raw.get()).map_err(DeliveryError::internal)
 }
 
 /// The delivery as [`ContentResponse`] (for the ninjs document, which is
 /// rendered once per grant and kept).
 fn delivered(stored: &StoredArticle, grant: &Grant) -> Result<ContentResponse, DeliveryError> {
-    let view = ContentView::new(stored, grant);
-    let unescaped = |raw: Option<&RawValue>| {
-        raw.map(|raw| serde_json::from_str::<String>(raw.get()))
-            .transpose()
-            .map_err(DeliveryError::internal)
-    };
+    let (row, prepared) = (&stored.row, &stored.prepared);
+    let full = grant.tier == Tier::Full;
     Ok(ContentResponse {
-        id: view.id,
-        publisher_id: view.publisher_id,
-        licence_id: view.licence_id.parse().map_err(DeliveryError::internal)?,
-        tier: view.tier,
-        purpose: view.purpose,
-        attribution: view.attribution.cloned(),
-        version: view.version,
-        status: stored.row.status()?,
-        headline: view.headline.to_owned(),
-        standfirst: view.standfirst.map(str::to_owned),
-        body_html: unescaped(view.body_html)?,
-        body_text: unescaped(view.body_text)?,
-        word_count: view.word_count,
-        bylines: view.bylines.to_vec(),
-        located: view.located.map(str::to_owned),
-        section: view.section.to_owned(),
-        tags: view.tags.to_vec(),
-        language: view.language.to_owned(),
-        version_created_at: view.version_created_at,
-        first_published_at: view.first_published_at,
-        canonical_url: view.canonical_url.map(str::to_owned),
-        agency_credits: view.agency_credits.to_vec(),
-        media: view.media.iter().cloned().collect(),
-        media_withheld: view.media_withheld.iter().collect(),
-        corrections: view.corrections.to_vec(),
+        id: prepared.id,
+        publisher_id: prepared.publisher_id,
+        licence_id: grant.licence_id.parse().map_err(DeliveryError::internal)?,
+        tier: grant.tier,
+        purpose: grant.purpose,
+        attribution: grant
+            .attribution_required
+            .then(|| stored.attribution.clone()),
+        version: row.version,
+        status: row.status()?,
+        headline: row.headline.clone(),
+        standfirst: row.standfirst.clone(),
+        body_html: full.then(|| read(&prepared.body_html)).transpose()?,
+        body_text: full.then(|| read(&prepared.body_text)).transpose()?,
+        word_count: row.word_count,
+        bylines: row.bylines()?,
+        located: row.located.clone(),
+        section: row.section.clone(),
+        tags: row.tags()?,
+        language: row.language.clone(),
+        version_created_at: row.version_created_at.and_utc(),
+        first_published_at: row.first_published_at.map(|at| at.and_utc()),
+        canonical_url: row.canonical_url.clone(),
+        agency_credits: row.agency_credits()?,
+        media: granted(prepared, grant)
+            .map(|(_, photo)| read(photo))
+            .collect::<Result<_, _>>()?,
+        media_withheld: withheld(grant).collect(),
+        corrections: read(&prepared.corrections)?,
     })
 }
 
@@ -189,9 +167,7 @@ pub fn render(
             ))
             .map_err(DeliveryError::internal)?,
         ),
-        (Format::Json, _) => {
-            Bytes::from(ContentView::new(stored, grant).write(stored.prepared.json_size_hint())?)
-        }
+        (Format::Json, _) => Bytes::from(write_json(stored, grant)?),
     };
     if let Some((_, etag)) = kept {
         return Ok((body, etag));
@@ -223,10 +199,13 @@ fn delivery_etag(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDateTime;
+    use uuid::Uuid;
 
     use super::*;
+    use crate::delivery::document::CorrectionNote;
     use crate::domain::access::WithheldReason;
     use crate::domain::content::{MediaRef, MediaRole};
+    use crate::domain::purpose::Purpose;
     use crate::storage::articles::ArticleRow;
     use crate::storage::media::MediaRow;
 
@@ -314,9 +293,9 @@ mod tests {
             corrected_at: at("2026-11-28 06:30:00").and_utc(),
             note: "The ferry is the \"Saoirse\", not the \"Sorcha\".".to_owned(),
         };
-        let stored = StoredArticle::new(row, &photos, "Harbourlight News".to_owned())
-            .unwrap()
-            .with_corrections(vec![correction]);
+        let stored =
+            StoredArticle::new(row, &photos, "Harbourlight News".to_owned(), &[correction])
+                .unwrap();
         assert!(stored.row.body_html.is_empty() && stored.row.body_text.is_empty());
 
         let licence = Uuid::now_v7();
@@ -365,7 +344,7 @@ mod tests {
                     .map(|(id, why)| (MediaId(*id), *why))
                     .collect(),
             };
-            let written = ContentView::new(&stored, &grant).write(0).unwrap();
+            let written = write_json(&stored, &grant).unwrap();
             // Field order and names: those of the documented response.
             assert_eq!(
                 String::from_utf8(written.clone()).unwrap(),
@@ -405,7 +384,7 @@ mod tests {
             first_published_at: None,
             ..ArticleRow::sample(&article.to_string(), "<p>One line.</p>")
         };
-        let bare = StoredArticle::new(bare, &[], "Harbourlight News".to_owned()).unwrap();
+        let bare = StoredArticle::new(bare, &[], "Harbourlight News".to_owned(), &[]).unwrap();
         let grant = Grant {
             licence_id: licence.to_string(),
             tier: Tier::Preview,
@@ -414,7 +393,7 @@ mod tests {
             delivered: Vec::new(),
             withheld: Vec::new(),
         };
-        let written = ContentView::new(&bare, &grant).write(0).unwrap();
+        let written = write_json(&bare, &grant).unwrap();
         let read: serde_json::Value = serde_json::from_slice(&written).unwrap();
         for field in [
             "standfirst",

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::Bytes;
 
 use super::document::{CorrectionNote, Format};
-use super::prepared::Prepared;
+use super::prepared::{Prepared, Sources};
 use crate::domain::access::{ArticleFacts, Grant, PhotoFacts};
 use crate::domain::content::MediaRef;
 use crate::domain::licence::Attribution;
@@ -29,9 +29,6 @@ pub struct StoredArticle {
     pub publisher_name: String,
     /// The credit a licence that requires attribution delivers with it.
     pub attribution: Attribution,
-    /// Its corrections, oldest first, read with its facts so that no
-    /// delivery reads them again.
-    pub corrections: Vec<CorrectionNote>,
     /// The access decision's view of it, read once from `row`.
     pub facts: ArticleFacts,
     /// The decision's view of its photos, in the article's order.
@@ -66,11 +63,14 @@ const MAX_RENDERED: usize = 16;
 
 impl StoredArticle {
     /// An article as read, with its photos (any order; those it names that
-    /// do not exist are left out) and its publisher's name.
+    /// do not exist are left out), its publisher's name and its
+    /// corrections, oldest first (read with its facts so that no delivery
+    /// reads them again).
     pub fn new(
         mut row: ArticleRow,
         photos: &[MediaRow],
         publisher_name: String,
+        corrections: &[CorrectionNote],
     ) -> Result<Self, StorageError> {
         let refs = media_refs(&row)?;
         let found: Vec<(&MediaRef, &MediaRow)> = refs
@@ -88,13 +88,24 @@ impl StoredArticle {
                 .map(|r| r.media_id.hyphenated().to_string())
                 .collect(),
         };
-        let prepared = Prepared::new(&mut row, &found)?;
+        let (bylines, tags, agency_credits) = (row.bylines()?, row.tags()?, row.agency_credits()?);
         let attribution = Attribution::of(
             &publisher_name,
-            &prepared.bylines,
-            &prepared.agency_credits,
+            &bylines,
+            &agency_credits,
             row.canonical_url.as_deref(),
         );
+        let prepared = Prepared::new(
+            &mut row,
+            &Sources {
+                photos: &found,
+                bylines: &bylines,
+                tags: &tags,
+                agency_credits: &agency_credits,
+                attribution: &attribution,
+                corrections,
+            },
+        )?;
         Ok(Self {
             facts: facts::article(&row)?,
             photo_facts: found
@@ -105,16 +116,9 @@ impl StoredArticle {
             attribution,
             row,
             publisher_name,
-            corrections: Vec::new(),
             content: Arc::new(content),
             rendered: Mutex::default(),
         })
-    }
-
-    /// The article with its corrections (as read with its facts).
-    pub fn with_corrections(mut self, corrections: Vec<CorrectionNote>) -> Self {
-        self.corrections = corrections;
-        self
     }
 
     /// Estimated bytes it holds before anything is rendered from it (each
@@ -129,11 +133,7 @@ impl StoredArticle {
             + row.tags.len()
             + row.related.len()
             + row.content_hash.len()
-            + self
-                .corrections
-                .iter()
-                .map(|c| c.note.len() + 48)
-                .sum::<usize>()
+            + self.attribution.text.len()
             + 512;
         text + self.prepared.weight() + 64 * self.photo_facts.len()
     }
