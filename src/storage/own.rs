@@ -3,7 +3,9 @@
 //! shipper, the fact poller). A pooled connection is checked with a round
 //! trip every time it is lent (on PostgreSQL a transaction of its own); this
 //! one is trusted until it fails, and is then opened again, at most every
-//! [`RECONNECT_AFTER`].
+//! [`RECONNECT_AFTER`]. On PostgreSQL its statements are planned for
+//! their values on every run (`plan_cache_mode`), never from a generic plan
+//! kept from when the tables were smaller.
 
 use std::time::{Duration, Instant};
 
@@ -93,8 +95,26 @@ fn connect(
             "the database was unreachable a moment ago".into(),
         ));
     }
-    manager.connect().map_err(|error| {
+    let mut conn = manager.connect().map_err(|error| {
         *failed_at = Some(Instant::now());
         StorageError::from(error)
-    })
+    })?;
+    if let DbConnection::Postgresql(pg) = &mut conn {
+        // The connection lives as long as the node and the ledger grows
+        // under it. PostgreSQL settles on a generic plan for a prepared
+        // statement after five runs and keeps it until the table's
+        // statistics change (never, without autovacuum): one made while
+        // `usage_events` was small scans the whole table for each lookup
+        // of shipped event ids, until shipping stalls. Planning each run
+        // for its values costs little beside a batch's work.
+        diesel::connection::SimpleConnection::batch_execute(
+            pg,
+            "SET plan_cache_mode = force_custom_plan",
+        )
+        .map_err(|error| {
+            *failed_at = Some(Instant::now());
+            StorageError::from(error)
+        })?;
+    }
+    Ok(conn)
 }

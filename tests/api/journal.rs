@@ -573,6 +573,67 @@ mod recovery {
         db
     }
 
+    /// A figure read from the database.
+    #[derive(diesel::QueryableByName)]
+    struct Figure {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    /// On PostgreSQL a node's own connection lives as long as the node, and
+    /// the ledger grows under it. A generic plan made while `usage_events`
+    /// was small (a scan of the whole table, for each lookup of the event
+    /// ids a shipment already holds) would be kept for the connection's
+    /// life, each shipment slower than the last until shipping stalls: its
+    /// statements are planned for their values, every time.
+    #[actix_web::test]
+    #[cfg_attr(
+        not(postgres_tests),
+        ignore = "PostgreSQL not configured: set TEST_DATABASE_URL=postgres://…"
+    )]
+    async fn a_nodes_own_connection_plans_each_statement_for_its_values() {
+        use diesel::RunQueryDsl;
+        use syndicate::storage::{DbConnection, OwnConnection, StorageError};
+
+        let db = migrated(Backend::Postgres);
+        let pool = storage::pool(
+            &db.url,
+            &PoolSettings {
+                max_size: 1,
+                connection_timeout: std::time::Duration::from_secs(5),
+            },
+        );
+        let mut own = OwnConnection::to(&db.url, &pool);
+        // Shipments of a thousand entries while the table is small: after
+        // five, PostgreSQL would otherwise settle on a generic plan.
+        let entries: Vec<Entry> = (0..8000).map(|n| entry(n, false)).collect();
+        for batch in entries.chunks(1000) {
+            own.run(|conn| shipping::ship(conn, "node", batch)).unwrap();
+        }
+
+        let (generic, custom) = own
+            .run(|conn| {
+                let DbConnection::Postgresql(pg) = conn else {
+                    unreachable!("a PostgreSQL test database")
+                };
+                let count = |column: &str, pg: &mut diesel::PgConnection| {
+                    diesel::sql_query(format!(
+                        "SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n FROM pg_prepared_statements \
+                         WHERE statement LIKE 'SELECT \"usage_events\".\"id\" FROM \"usage_events\" WHERE%'"
+                    ))
+                    .get_result::<Figure>(pg)
+                    .map(|f| f.n)
+                };
+                Ok::<_, StorageError>((count("generic_plans", pg)?, count("custom_plans", pg)?))
+            })
+            .unwrap();
+        assert_eq!(
+            (generic, custom),
+            (0, 8),
+            "lookups of shipped events planned generically, and planned for their values"
+        );
+    }
+
     crate::backend_tests! {
         async fn a_torn_tail_is_dropped_and_a_corrupt_entry_skipped_the_rest_shipped(backend: Backend) {
             let db = migrated(backend);
