@@ -19,7 +19,10 @@
 # "12000 100000", are measured one after the other on the same data, each
 # with its own ceiling rounds), BENCH_DATA (a directory that keeps the
 # seeded database and its credentials for later runs of the same size; the
-# ledger grows with each run, which the checks allow for). Needs python3 and wrk
+# ledger grows with each run, which the checks allow for), BENCH_FLOOR (1
+# adds rounds of examples/floor.rs, the ceiling plus the journal, its
+# decisions in memory and shipping to a copy of the seeded database: the
+# least a delivery costs in this design). Needs python3 and wrk
 # (installed with apt-get when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +36,7 @@ threads=${BENCH_THREADS:-2}
 pairs=${BENCH_PAIRS:-100000}
 warmup=${BENCH_WARMUP:-1}
 ledger_mode=${BENCH_LEDGER:-journal}
+floor=${BENCH_FLOOR:-0}
 
 if ! command -v wrk > /dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
@@ -45,9 +49,10 @@ if ! command -v wrk > /dev/null; then
     fi
 fi
 
-cargo build --release --quiet --bin syndicate --example ceiling
+cargo build --release --quiet --bin syndicate --example ceiling --example floor
 bin=target/release/syndicate
 ceiling_bin=target/release/examples/ceiling
+floor_bin=target/release/examples/floor
 
 work=$(mktemp -d)
 pids=()
@@ -80,6 +85,25 @@ else
     mv "$store/seed.json.part" "$store/seed.json"
 fi
 [ "$store" = "$work" ] || cp "$store/seed.json" "$work/seed.json"
+
+# The floor's own copy of the seeded database, made before any server
+# opens it, so that its ledger is apart from the real server's.
+if [ "$floor" = 1 ]; then
+    if [ "$backend" = postgres ]; then
+        floor_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path=u.path + "_floor").geturl())' "$database_url")
+        floor_name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
+        admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
+        PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
+            -c "DROP DATABASE IF EXISTS \"${floor_name}_floor\"" \
+            -c "CREATE DATABASE \"${floor_name}_floor\" TEMPLATE \"$floor_name\"" >&2
+    else
+        db_file=${database_url#sqlite://}
+        for suffix in "" -wal; do
+            [ -e "$db_file$suffix" ] && cp "$db_file$suffix" "$work/floor.db$suffix"
+        done
+        floor_url=sqlite://$work/floor.db
+    fi
+fi
 
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -122,11 +146,23 @@ ceiling_port=$(free_port)
 ceiling=$!
 pids+=("$ceiling")
 sleep 0.5
+if [ "$floor" = 1 ]; then
+    floor_port=$(free_port)
+    "$floor_bin" "127.0.0.1:$floor_port" "$floor_url" "$work/floor-journal" "$work/body.json" ceiling-static-token \
+        >> "$work/floor.log" 2>&1 &
+    floor_pid=$!
+    pids+=("$floor_pid")
+    for _ in $(seq 1 300); do
+        curl -sf "http://127.0.0.1:$floor_port/metrics" > /dev/null && break
+        sleep 0.1
+    done
+fi
 
 # Deliveries in the server's journal not yet shipped to the SQL ledger (0
-# in sync mode, which has no journal).
-unshipped() {
-    curl -sf "$base/metrics" | awk '/^syndicate_journal_unshipped_entries / { n = $2 } END { printf "%d", n }'
+# in sync mode, which has no journal); of the server at another base URL
+# if one is given.
+unshipped() { # [base]
+    curl -sf "${1:-$base}/metrics" | awk '/^syndicate_journal_unshipped_entries / { n = $2 } END { printf "%d", n }'
 }
 
 # The ledger's deliveries, once every answered one is shipped.
@@ -183,7 +219,22 @@ for size in $pairs; do
         if [ "$round" = 0 ]; then
             name=warmup
         else
-            run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.txt" | tee -a "$results" >&2
+            thread_cpu "$ceiling" > "$work/cpu.before"
+            line=$(run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.txt")
+            thread_cpu "$ceiling" > "$work/cpu.after"
+            ok=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "ok" { print $2 }')
+            echo "$line $(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$ok")" | tee -a "$results" >&2
+            if [ "$floor" = 1 ]; then
+                thread_cpu "$floor_pid" > "$work/cpu.before"
+                line=$(run_wrk "floor $size" "http://127.0.0.1:$floor_port" "$work/ceiling.txt")
+                for _ in $(seq 1 600); do
+                    [ "$(unshipped "http://127.0.0.1:$floor_port")" = 0 ] && break
+                    sleep 0.1
+                done
+                thread_cpu "$floor_pid" > "$work/cpu.after"
+                ok=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "ok" { print $2 }')
+                echo "$line $(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$ok")" | tee -a "$results" >&2
+            fi
         fi
         before=$(ledger)
         served_before=$(served)
@@ -213,7 +264,7 @@ if int(fields["other"]):
 PY
     done
     # Peak RSS so far (the process's high-water mark).
-    echo "rss $size ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")" >> "$results"
+    echo "rss $size ceiling=$(peak_rss_mb "$ceiling") real=$(peak_rss_mb "$server")${floor_pid:+ floor=$(peak_rss_mb "$floor_pid")}" >> "$results"
 done
 last=${pairs##* }
 
@@ -257,15 +308,18 @@ for size, of in rows.items():
           f" medians of {len(of['real'])} alternating rounds\n")
     print("| | req/s | p50 ms | p99 ms | peak RSS MB |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for name in ("ceiling", "real"):
+    names = [n for n in ("ceiling", "floor", "real") if n in of]
+    for name in names:
         print(f"| {name} | {median(name, 'rps'):.0f} | {median(name, 'p50_ms'):.2f} | {median(name, 'p99_ms'):.2f} | {rss.get(size, {}).get(name, '?')} |")
-    print(f"| real / ceiling | {median('real', 'rps') / median('ceiling', 'rps'):.2f} | "
-          f"{median('real', 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median('real', 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
+    for name in names[1:]:
+        print(f"| {name} / ceiling | {median(name, 'rps') / median('ceiling', 'rps'):.2f} | "
+              f"{median(name, 'p50_ms') / median('ceiling', 'p50_ms'):.2f} | {median(name, 'p99_ms') / median('ceiling', 'p99_ms'):.2f} | |")
     if "warmup" in of:
         print(f"| real, warm-up round (not in the medians) | {median('warmup', 'rps'):.0f} | {median('warmup', 'p50_ms'):.2f} | {median('warmup', 'p99_ms'):.2f} | |")
-    if "cpu_us" in of["real"][0]:
-        parts = ", ".join(f"{label} {median('real', key):.0f}" for label, key in
-                          (("HTTP workers", "workers_us"), ("usage writer", "writer_us"),
-                           ("journal syncer", "sync_us"), ("journal shipper", "ship_us"), ("other", "other_us")))
-        print(f"\nServer CPU per delivery (µs, median of rounds, shipping included): {median('real', 'cpu_us'):.0f}: {parts}")
+    for name in names:
+        if "cpu_us" in of[name][0]:
+            parts = ", ".join(f"{label} {median(name, key):.0f}" for label, key in
+                              (("HTTP workers", "workers_us"), ("usage writer", "writer_us"),
+                               ("journal syncer", "sync_us"), ("journal shipper", "ship_us"), ("other", "other_us")))
+            print(f"\nServer CPU per delivery, {name} (µs, median of rounds, shipping included): {median(name, 'cpu_us'):.0f}: {parts}")
 PY
