@@ -91,11 +91,11 @@ fi
 if [ "$floor" = 1 ]; then
     if [ "$backend" = postgres ]; then
         floor_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path=u.path + "_floor").geturl())' "$database_url")
-        floor_name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
+        seeded_name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
         admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
         PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
-            -c "DROP DATABASE IF EXISTS \"${floor_name}_floor\"" \
-            -c "CREATE DATABASE \"${floor_name}_floor\" TEMPLATE \"$floor_name\"" >&2
+            -c "DROP DATABASE IF EXISTS \"${seeded_name}_floor\"" \
+            -c "CREATE DATABASE \"${seeded_name}_floor\" TEMPLATE \"$seeded_name\"" >&2
     else
         db_file=${database_url#sqlite://}
         for suffix in "" -wal; do
