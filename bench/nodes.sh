@@ -51,7 +51,7 @@ trap 'stop_nodes; rm -rf "$work"' EXIT
 
 export DATABASE_URL=$database_url SYNDICATE_JWT_KEYS=$work/keys SYNDICATE_LOG=warn SYNDICATE_TOKEN_TTL=3600
 prepare_database "$database_url" > /dev/null
-database=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
+database=$(database_name "$database_url")
 echo "bench: seeding $articles articles" >&2
 "$bin" seed --articles "$articles" > "$work/seed.json"
 

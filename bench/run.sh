@@ -89,20 +89,7 @@ fi
 # The floor's own copy of the seeded database, made before any server
 # opens it, so that its ledger is apart from the real server's.
 if [ "$floor" = 1 ]; then
-    if [ "$backend" = postgres ]; then
-        floor_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path=u.path + "_floor").geturl())' "$database_url")
-        seeded_name=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).path.lstrip("/"))' "$database_url")
-        admin_url=$(python3 -c 'import sys, urllib.parse; u=urllib.parse.urlparse(sys.argv[1]); print(u._replace(path="/postgres").geturl())' "$database_url")
-        PGOPTIONS='--client-min-messages=warning' psql -q -v ON_ERROR_STOP=1 "$admin_url" \
-            -c "DROP DATABASE IF EXISTS \"${seeded_name}_floor\"" \
-            -c "CREATE DATABASE \"${seeded_name}_floor\" TEMPLATE \"$seeded_name\"" >&2
-    else
-        db_file=${database_url#sqlite://}
-        for suffix in "" -wal; do
-            [ -e "$db_file$suffix" ] && cp "$db_file$suffix" "$work/floor.db$suffix"
-        done
-        floor_url=sqlite://$work/floor.db
-    fi
+    floor_url=$(copy_database "$database_url" "$backend" "$work")
 fi
 
 port=$(free_port)
@@ -165,12 +152,17 @@ unshipped() { # [base]
     curl -sf "${1:-$base}/metrics" | awk '/^syndicate_journal_unshipped_entries / { n = $2 } END { printf "%d", n }'
 }
 
-# The ledger's deliveries, once every answered one is shipped.
-ledger() {
+# Waits (a minute at most) until the server's journal is shipped.
+wait_shipped() { # [base]
     for _ in $(seq 1 600); do
-        [ "$(unshipped)" = 0 ] && break
+        [ "$(unshipped "$@")" = 0 ] && break
         sleep 0.1
     done
+}
+
+# The ledger's deliveries, once every answered one is shipped.
+ledger() {
+    wait_shipped
     curl -sf -H "Authorization: Bearer $(cat "$work/admin.token")" "$base/v1/usage" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["deliveries"])'
 }
@@ -208,6 +200,19 @@ run_wrk() { # name url requests-file
         -s bench/delivery.lua "$2" | grep '^BENCH' | sed "s/^BENCH/$1/"
 }
 
+# A round of the ceiling or the floor (one path, a static token): wrk's
+# line and the process's CPU per 200 by thread, once its journal is
+# shipped if "shipped" is given.
+static_round() { # name base pid [shipped]
+    local line ok
+    thread_cpu "$3" > "$work/cpu.before"
+    line=$(run_wrk "$1" "$2" "$work/ceiling.txt")
+    if [ "${4:-}" = shipped ]; then wait_shipped "$2"; fi
+    thread_cpu "$3" > "$work/cpu.after"
+    ok=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "ok" { print $2 }')
+    echo "$line $(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$ok")" | tee -a "$results" >&2
+}
+
 results=$work/results
 : > "$results"
 for size in $pairs; do
@@ -219,21 +224,9 @@ for size in $pairs; do
         if [ "$round" = 0 ]; then
             name=warmup
         else
-            thread_cpu "$ceiling" > "$work/cpu.before"
-            line=$(run_wrk "ceiling $size" "http://127.0.0.1:$ceiling_port" "$work/ceiling.txt")
-            thread_cpu "$ceiling" > "$work/cpu.after"
-            ok=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "ok" { print $2 }')
-            echo "$line $(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$ok")" | tee -a "$results" >&2
+            static_round "ceiling $size" "http://127.0.0.1:$ceiling_port" "$ceiling"
             if [ "$floor" = 1 ]; then
-                thread_cpu "$floor_pid" > "$work/cpu.before"
-                line=$(run_wrk "floor $size" "http://127.0.0.1:$floor_port" "$work/ceiling.txt")
-                for _ in $(seq 1 600); do
-                    [ "$(unshipped "http://127.0.0.1:$floor_port")" = 0 ] && break
-                    sleep 0.1
-                done
-                thread_cpu "$floor_pid" > "$work/cpu.after"
-                ok=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "ok" { print $2 }')
-                echo "$line $(cpu_per_delivery "$work/cpu.before" "$work/cpu.after" "$ok")" | tee -a "$results" >&2
+                static_round "floor $size" "http://127.0.0.1:$floor_port" "$floor_pid" shipped
             fi
         fi
         before=$(ledger)

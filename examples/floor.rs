@@ -31,7 +31,7 @@ use syndicate::storage::health::Health;
 use syndicate::storage::licences::LicenceRow;
 use syndicate::storage::schema::{articles, licences};
 use syndicate::storage::usage::{Delivery, Recorded};
-use syndicate::storage::{DatabaseUrl, PoolSettings};
+use syndicate::storage::{DatabaseUrl, Pool, PoolSettings};
 use syndicate::telemetry::ErrorLog;
 
 /// Facts always current: the floor decides nothing on facts.
@@ -114,15 +114,8 @@ async fn metrics(floor: web::Data<Floor>) -> HttpResponse {
 }
 
 /// Every (licence, published article of its publisher) pair, shuffled.
-fn pairs(url: &DatabaseUrl) -> std::io::Result<Vec<Pair>> {
+fn pairs(pool: &Pool) -> std::io::Result<Vec<Pair>> {
     let other = |e: &dyn std::fmt::Display| std::io::Error::other(e.to_string());
-    let pool = syndicate::storage::pool(
-        url,
-        &PoolSettings {
-            max_size: 1,
-            connection_timeout: Duration::from_secs(10),
-        },
-    );
     let mut conn = pool.get().map_err(|e| other(&e))?;
     let licences: Vec<LicenceRow> = licences::table
         .select(LicenceRow::as_select())
@@ -176,10 +169,6 @@ fn main() -> std::io::Result<()> {
     };
     let body = std::fs::read(args.next().ok_or_else(usage)?)?;
     let token = args.next().ok_or_else(usage)?;
-    let pairs = pairs(&url)?;
-    let registry = prometheus::Registry::new();
-    let errors = ErrorLog::new(&registry, Duration::from_secs(60))
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let pool = syndicate::storage::pool(
         &url,
         &PoolSettings {
@@ -187,6 +176,10 @@ fn main() -> std::io::Result<()> {
             connection_timeout: Duration::from_secs(5),
         },
     );
+    let pairs = pairs(&pool)?;
+    let registry = prometheus::Registry::new();
+    let errors = ErrorLog::new(&registry, Duration::from_secs(60))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let (usage, writer) = UsageWriter::start(
         pool,
         &url,

@@ -9,6 +9,7 @@
 //! all (or one publisher's).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -145,13 +146,9 @@ pub fn report(
     let mut per_licensee: std::collections::BTreeMap<String, (i64, i64, i64, Vec<i64>)> =
         std::collections::BTreeMap::new();
     for row in &rows {
-        let before = match bounds.get(row.event_id.as_str()) {
-            Some(before) => *before,
-            None => {
-                let before = carried_until(conn, row)?;
-                bounds.insert(&row.event_id, before);
-                before
-            }
+        let before = match bounds.entry(&row.event_id) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(new) => *new.insert(carried_until(conn, row)?),
         };
         let recipient = recipient(conn, row, before, at)?;
         let entry = per_licensee.entry(row.licensee_id.clone()).or_default();

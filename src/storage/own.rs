@@ -95,26 +95,28 @@ fn connect(
             "the database was unreachable a moment ago".into(),
         ));
     }
-    let mut conn = manager.connect().map_err(|error| {
+    let opened = manager
+        .connect()
+        .map_err(StorageError::from)
+        .and_then(|mut conn| {
+            if let DbConnection::Postgresql(pg) = &mut conn {
+                // The connection lives as long as the node and the ledger
+                // grows under it. PostgreSQL settles on a generic plan for a
+                // prepared statement after five runs and keeps it until the
+                // table's statistics change (never, without autovacuum):
+                // one made while `usage_events` was small scans the whole
+                // table for each lookup of shipped event ids, until
+                // shipping stalls. Planning each run for its values costs
+                // little beside a batch's work.
+                diesel::connection::SimpleConnection::batch_execute(
+                    pg,
+                    "SET plan_cache_mode = force_custom_plan",
+                )?;
+            }
+            Ok(conn)
+        });
+    if opened.is_err() {
         *failed_at = Some(Instant::now());
-        StorageError::from(error)
-    })?;
-    if let DbConnection::Postgresql(pg) = &mut conn {
-        // The connection lives as long as the node and the ledger grows
-        // under it. PostgreSQL settles on a generic plan for a prepared
-        // statement after five runs and keeps it until the table's
-        // statistics change (never, without autovacuum): one made while
-        // `usage_events` was small scans the whole table for each lookup
-        // of shipped event ids, until shipping stalls. Planning each run
-        // for its values costs little beside a batch's work.
-        diesel::connection::SimpleConnection::batch_execute(
-            pg,
-            "SET plan_cache_mode = force_custom_plan",
-        )
-        .map_err(|error| {
-            *failed_at = Some(Instant::now());
-            StorageError::from(error)
-        })?;
     }
-    Ok(conn)
+    opened
 }
